@@ -1,0 +1,144 @@
+"""The `intensity` command: thin commands over the library.
+
+Library errors (ValueError, KeyError) become a one-line `error: ...` on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional, TypeVar
+
+import typer
+from rich.console import Console
+
+from intensity.analysis.reuse import DEFAULT_ALPHA
+
+app = typer.Typer(
+    help="Measure, predict and raise the arithmetic intensity of CNN inference.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+T = TypeVar("T")
+FORMATS = ("table", "json", "csv")
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    """Run a library call; turn its bad-input errors into a clean message and exit code 2."""
+    try:
+        return action()
+    except (ValueError, KeyError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _render_tables(*tables: object, out: Path | None) -> None:
+    wide = out is not None or not sys.stdout.isatty()  # files and pipes get the whole table
+    console = Console(record=out is not None, width=180 if wide else None)
+    for table in tables:
+        console.print(table)
+    if out is not None:
+        _emit(console.export_text(), out)
+
+
+@app.command()
+def analyze(
+    model: Annotated[str, typer.Argument(help="zoo name, torchvision:NAME, timm:NAME or package.module:callable")],
+    batch: Annotated[int, typer.Option("--batch", "-b", help="images per batch")] = 1,
+    input: Annotated[Optional[str], typer.Option("--input", help="one image's shape, e.g. 3x224x224 (default: the model's)")] = None,  # noqa: A002
+    dtype: Annotated[str, typer.Option(help="fp32, tf32, fp16, bf16 or int8")] = "fp32",
+    device: Annotated[Optional[str], typer.Option(help="accelerator spec (see `intensity devices`), a .toml file, cpu or measured")] = None,
+    fusion: Annotated[str, typer.Option(help="none, trivial or block")] = "trivial",
+    block: Annotated[Optional[str], typer.Option(help="with --fusion block: module classes or path patterns, comma-separated")] = None,
+    only: Annotated[Optional[str], typer.Option(help="keep only these kernel kinds, e.g. conv,linear")] = None,
+    alpha: Annotated[float, typer.Option(help="DI's activation-reuse weight (seed 004)")] = DEFAULT_ALPHA,
+    peak_tflops: Annotated[Optional[float], typer.Option(help="override the device's peak for --dtype")] = None,
+    bandwidth_gbs: Annotated[Optional[float], typer.Option(help="override the device's bandwidth")] = None,
+    top: Annotated[Optional[int], typer.Option(help="table: show only the N kernels moving the most bytes")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",  # noqa: A002
+    out: Annotated[Optional[Path], typer.Option(help="write to this file instead of stdout")] = None,
+) -> None:
+    """Count every kernel's flops and DRAM bytes, intensity and reuse."""
+    from intensity.cost import analyze as run_analysis
+
+    _guarded(lambda: _check_format(format))
+    report = _guarded(lambda: run_analysis(
+        model, batch=batch, input_shape=input, dtype=dtype, device=device, fusion=fusion,
+        blocks=_split(block), only=_split(only), alpha=alpha, peak_tflops=peak_tflops,
+        bandwidth_gbs=bandwidth_gbs))
+    if format == "json":
+        _emit(report.to_json(), out)
+    elif format == "csv":
+        _emit(report.to_csv(), out)
+    else:
+        from intensity.report.tables import kernel_table, totals_table
+
+        _render_tables(kernel_table(report, top), totals_table(report), out=out)
+        for note in report.notes:
+            typer.echo(f"note: {note}", err=True)
+
+
+@app.command()
+def devices(
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",  # noqa: A002
+) -> None:
+    """List the bundled accelerator specs (peak per dtype, bandwidth, op:byte)."""
+    import json
+    from dataclasses import asdict
+
+    from intensity.hardware import list_specs
+
+    specs = list_specs()
+    if format == "json":
+        _emit(json.dumps([asdict(s) for s in specs], indent=2), None)
+    else:
+        from intensity.report.tables import devices_table
+
+        _render_tables(devices_table(specs), out=None)
+
+
+@app.command("list-models")
+def list_models_command(
+    pattern: Annotated[str, typer.Argument(help="glob over zoo names, e.g. 'noscope-*'")] = "*",
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",  # noqa: A002
+) -> None:
+    """List the zoo: name, family, input size, params and flops at batch 1."""
+    import json
+
+    from intensity.cost import analyze as run_analysis
+    from intensity.models import list_models
+
+    rows = []
+    for entry in list_models(pattern):
+        report = run_analysis(entry.name, batch=1)
+        rows.append((entry, report.totals.params, report.totals.flops))
+    if format == "json":
+        _emit(json.dumps([{"name": e.name, "family": e.family, "input_shape": list(e.input_shape),
+                           "num_classes": e.num_classes, "params": p, "flops": f}
+                          for e, p, f in rows], indent=2), None)
+    else:
+        from intensity.report.tables import models_table
+
+        _render_tables(models_table(rows), out=None)
+
+
+if __name__ == "__main__":
+    app()

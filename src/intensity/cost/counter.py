@@ -1,0 +1,318 @@
+"""Capture a model's forward pass as a trace of aten ops, with shapes, dataflow and module paths.
+
+The pass runs on `meta` tensors: shapes propagate but nothing is computed, so batch 1024 costs
+what batch 1 costs. Each dispatched op becomes an `OpRecord` carrying the module path it ran in
+(from global forward hooks), the values it reads and writes (ids that follow tensors through
+views, so fusion can tell what stays on chip) and each value's role (activation, parameter,
+buffer). A model that cannot run on meta tensors falls back to fake tensors, then to real ones,
+and the trace says which was used.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves, tree_map_only
+from torch.utils.weak import WeakIdKeyDictionary
+
+from intensity.cost.formulas import (
+    ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, VIEW_OPS, OpCall, TensorInfo, formula_for,
+)
+from intensity.errors import ModelRunError
+
+CAPTURE_MODES = ("meta", "fake", "real")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One module call enclosing an op: its path in the model, class name and a unique call id."""
+
+    path: str
+    type_name: str
+    call: int
+
+
+@dataclass(frozen=True)
+class Access:
+    """One tensor read or written by an op."""
+
+    value: int  # dataflow id: views share their base's id
+    role: str
+    elements: int
+    shape: tuple[int, ...]
+    is_float: bool = True
+    itemsize: int = 4  # the real item size, used for non-float tensors (indices, masks)
+
+    def nbytes(self, float_bytes: int) -> int:
+        return self.elements * (float_bytes if self.is_float else self.itemsize)
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    index: int
+    op: str
+    kind: str
+    detail: str
+    scopes: tuple[Scope, ...]  # outermost first; empty for ops run directly by the root
+    reads: tuple[Access, ...]
+    writes: tuple[Access, ...]
+    flops: int
+
+    @property
+    def module(self) -> str:
+        return self.scopes[-1].path if self.scopes else ""
+
+    @property
+    def params(self) -> int:
+        return sum(a.elements for a in self.reads if a.role == PARAMETER)
+
+
+@dataclass
+class UncountedOp:
+    op: str
+    calls: int = 0
+    modules: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Trace:
+    ops: list[OpRecord]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    uncounted: dict[str, UncountedOp]
+    capture: str  # which of CAPTURE_MODES produced it
+    opaque_reads: set[int] = field(default_factory=set)  # values read by uncounted ops
+    notes: list[str] = field(default_factory=list)
+
+
+def distinct_elements(tensor: torch.Tensor) -> int:
+    """Elements a kernel really touches: a broadcast (stride-0) dimension is read once."""
+    return math.prod(size for size, stride in zip(tensor.shape, tensor.stride()) if stride != 0)
+
+
+class _ModuleScopes:
+    """Keeps the stack of module calls currently running, via global forward hooks."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.paths: dict[int, str] = {}
+        for path, module in model.named_modules(remove_duplicate=False):
+            self.paths.setdefault(id(module), path)
+        self.stack: list[tuple[int, Scope]] = []
+        self._calls = itertools.count()
+
+    def _enter(self, module: torch.nn.Module, _inputs: Any) -> None:
+        path = self.paths.get(id(module), f"<external {type(module).__name__}>")
+        if path == "":
+            return  # the root module is the model itself: no scope
+        self.stack.append((id(module), Scope(path, type(module).__name__, next(self._calls))))
+
+    def _exit(self, module: torch.nn.Module, _inputs: Any, _output: Any) -> None:
+        for position in range(len(self.stack) - 1, -1, -1):
+            if self.stack[position][0] == id(module):
+                del self.stack[position:]
+                return
+
+    def current(self) -> tuple[Scope, ...]:
+        return tuple(scope for _, scope in self.stack)
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        handles = [register_module_forward_pre_hook(self._enter),
+                   register_module_forward_hook(self._exit, always_call=True)]
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
+class _Recorder(TorchDispatchMode):
+    """Records every aten op that reaches the dispatcher while active."""
+
+    def __init__(self, roles: WeakIdKeyDictionary, scopes: _ModuleScopes) -> None:
+        super().__init__()
+        self.roles = roles
+        self.scopes = scopes
+        self.values: WeakIdKeyDictionary = WeakIdKeyDictionary()  # tensor -> value id
+        self.value_roles: dict[int, str] = {}
+        self.ops: list[OpRecord] = []
+        self.uncounted: dict[str, UncountedOp] = {}
+        self.opaque_reads: set[int] = set()
+        self._ids = itertools.count()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 (torch API)
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        self.record(func.overloadpacket.__name__, args, kwargs, out)
+        return out
+
+    # -- values ------------------------------------------------------------------------------
+    def value_of(self, tensor: torch.Tensor) -> int:
+        if tensor not in self.values:
+            self.values[tensor] = self.new_value(self.roles.get(tensor, ACTIVATION))
+        return self.values[tensor]
+
+    def new_value(self, role: str = ACTIVATION) -> int:
+        value = next(self._ids)
+        self.value_roles[value] = role
+        return value
+
+    def access(self, tensor: torch.Tensor) -> Access:
+        value = self.value_of(tensor)
+        return Access(value, self.value_roles[value], distinct_elements(tensor), tuple(tensor.shape),
+                      tensor.is_floating_point(), tensor.element_size())
+
+    def info(self, tensor: torch.Tensor) -> TensorInfo:
+        role = self.value_roles[self.value_of(tensor)]
+        return TensorInfo(tuple(tensor.shape), distinct_elements(tensor), role,
+                          tensor.is_floating_point())
+
+    # -- ops ---------------------------------------------------------------------------------
+    def record(self, op: str, args: tuple, kwargs: dict, out: Any) -> None:
+        inputs = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
+        outputs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
+        if op in VIEW_OPS:
+            self._alias(inputs, outputs)
+        elif op in ALLOC_OPS:
+            for tensor in outputs:
+                self.values[tensor] = self.new_value()
+        elif (formula := formula_for(op)) is None:
+            self.opaque_reads.update(self.value_of(t) for t in inputs)
+            self._uncounted(op, outputs)
+        else:
+            self._counted(op, formula, args, kwargs, inputs, outputs)
+
+    def _alias(self, inputs: Sequence[torch.Tensor], outputs: Sequence[torch.Tensor]) -> None:
+        for tensor in outputs:
+            self.values[tensor] = self.value_of(inputs[0]) if inputs else self.new_value()
+
+    def _uncounted(self, op: str, outputs: Sequence[torch.Tensor]) -> None:
+        entry = self.uncounted.setdefault(op, UncountedOp(op))
+        entry.calls += 1
+        module = self.scopes.current()[-1].path if self.scopes.current() else "(model)"
+        if module not in entry.modules:
+            entry.modules.append(module)
+        for tensor in outputs:
+            self.values[tensor] = self.new_value()
+
+    def _counted(self, op, formula, args, kwargs, inputs, outputs) -> None:  # noqa: ANN001
+        call = OpCall(op, tree_map_only(torch.Tensor, self.info, args),
+                      tree_map_only(torch.Tensor, self.info, kwargs),
+                      tuple(self.info(t) for t in inputs), tuple(self.info(t) for t in outputs))
+        cost = formula(call)
+        reads = tuple(self.access(t) for i, t in enumerate(inputs) if i not in cost.unread)
+        for tensor in outputs:  # results are new values, in-place ones included
+            self.values[tensor] = self.new_value()
+        written = range(len(outputs)) if cost.written is None else cost.written
+        writes = tuple(self.access(outputs[i]) for i in written if i < len(outputs))
+        self.ops.append(OpRecord(len(self.ops), op, cost.kind, cost.detail, self.scopes.current(),
+                                 reads, writes, cost.flops))
+
+
+# --- the three ways to run the model ----------------------------------------------------------
+
+def _float_dtype(model: torch.nn.Module) -> torch.dtype:
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        if tensor.is_floating_point() and tensor.device.type != "meta":
+            return tensor.dtype
+    return torch.float32
+
+
+def _meta_like(tensor: torch.Tensor) -> torch.Tensor:
+    dtype = torch.float32 if tensor.is_floating_point() else tensor.dtype
+    return torch.empty(tensor.shape, dtype=dtype, device="meta")
+
+
+def _run_meta(model, shape, roles):  # noqa: ANN001
+    """Forward with meta copies of the parameters swapped in (the model itself is untouched)."""
+    params = {name: _meta_like(p) for name, p in model.named_parameters()}
+    buffers = {name: _meta_like(b) for name, b in model.named_buffers()}
+    for tensor in params.values():
+        roles[tensor] = PARAMETER
+    for tensor in buffers.values():
+        roles[tensor] = BUFFER
+    x = torch.empty(shape, device="meta")
+    return x, lambda: torch.func.functional_call(model, (params, buffers), (x,), strict=False)
+
+
+def _mark_real_roles(model: torch.nn.Module, roles: WeakIdKeyDictionary) -> None:
+    for tensor in model.parameters():
+        roles[tensor] = PARAMETER
+    for tensor in model.buffers():
+        roles[tensor] = BUFFER
+
+
+def _run_real(model, shape, roles):  # noqa: ANN001
+    _mark_real_roles(model, roles)
+    device = next(itertools.chain(model.parameters(), model.buffers()), torch.empty(0)).device
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(shape, generator=generator, dtype=_float_dtype(model)).to(device)
+    return x, lambda: model(x)
+
+
+def _capture_once(model: torch.nn.Module, shape: tuple[int, ...], mode: str) -> Trace:
+    roles: WeakIdKeyDictionary = WeakIdKeyDictionary()
+    scopes = _ModuleScopes(model)
+    fake = None
+    if mode == "meta":
+        x, forward = _run_meta(model, shape, roles)
+    else:
+        if mode == "fake":
+            from torch._subclasses.fake_tensor import FakeTensorMode
+
+            fake = FakeTensorMode(allow_non_fake_inputs=True)
+            fake.__enter__()
+        x, forward = _run_real(model, shape, roles)
+    try:
+        recorder = _Recorder(roles, scopes)
+        input_value = recorder.value_of(x)
+        with torch.no_grad(), scopes.active(), recorder:
+            output = forward()
+        outputs = tuple(recorder.value_of(t) for t in tree_leaves(output) if isinstance(t, torch.Tensor))
+    finally:
+        if fake is not None:
+            fake.__exit__(None, None, None)
+    return Trace(recorder.ops, (input_value,), outputs, recorder.uncounted, mode,
+                 recorder.opaque_reads)
+
+
+@contextmanager
+def _eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
+def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str] = CAPTURE_MODES) -> Trace:
+    """Trace one inference forward pass of `model` on an input of `shape` (batch first).
+
+    Tries each capture mode in turn (meta, then fake, then real tensors) and notes any fallback.
+    Raises ModelRunError, with the last mode's error, when the model fails in all of them.
+    """
+    failures: list[str] = []
+    with _eval_mode(model):
+        for mode in modes:
+            try:
+                trace = _capture_once(model, shape, mode)
+            except Exception as error:  # any model error: try the next mode, report all
+                failures.append(f"{mode} tensors: {type(error).__name__}: {_first_line(error)}")
+                continue
+            trace.notes.extend(f"could not run on {f}; fell back to {mode} tensors" for f in failures)
+            return trace
+    raise ModelRunError(f"the model raised on an input of shape {tuple(shape)} "
+                        f"({failures[-1]}); check --input (channels x height x width) and --batch")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"

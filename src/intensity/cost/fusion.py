@@ -1,0 +1,230 @@
+"""Fusion policies: group the ops of a trace into kernels, then count each kernel's DRAM traffic.
+
+A policy only decides which ops run together (`group_ops`); traffic follows from the dataflow
+(`build_kernels`): a kernel reads every value it uses that another kernel produced (or that is a
+weight or the model input) once, and writes every value it produces that is used outside it or
+is a model output. Values passed between ops of one kernel stay on chip.
+
+- `none`: every op is a kernel that reads all its inputs and writes all its outputs.
+- `trivial` (default): bias, batch-norm, activation, residual add (and a scale by a weight) are
+  fused into the conv/linear/matmul that produced their input, as inference engines do
+  (seed 000 fn. 3, seed 001 4.2).
+- `block`: every call of a module the user names is one kernel, so only its inputs, outputs and
+  weights cross DRAM (seed 001 5, tensor machines); ops outside named blocks use `trivial`.
+"""
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from intensity.cost.counter import Access, OpRecord, Scope, Trace
+from intensity.cost.formulas import PARAMETER, WEIGHT_ROLES
+
+POLICIES = ("none", "trivial", "block")
+ANCHOR_KINDS = frozenset({"conv", "linear", "matmul"})
+EPILOGUE_KINDS = frozenset({"act", "add", "mul", "norm"})
+
+
+@dataclass
+class Kernel:
+    """One unit of execution after fusion, with its work and its compulsory DRAM traffic."""
+
+    name: str
+    op: str
+    detail: str
+    fused: list[str]
+    input_shape: list[int]
+    weight_shape: list[int]
+    output_shape: list[int]
+    flops: int
+    params: int
+    input_elements: int
+    weight_elements: int
+    output_elements: int
+    input_bytes: int
+    weight_bytes: int
+    output_bytes: int
+
+    @property
+    def bytes(self) -> int:
+        return self.input_bytes + self.weight_bytes + self.output_bytes
+
+    @property
+    def activation_bytes(self) -> int:
+        return self.input_bytes + self.output_bytes
+
+    @property
+    def activation_elements(self) -> int:
+        return self.input_elements + self.output_elements
+
+    @property
+    def intensity(self) -> float:
+        """flops / bytes (seed 000 Eqn 2)."""
+        return self.flops / self.bytes if self.bytes else 0.0
+
+    @property
+    def intensity_limit(self) -> float | None:
+        """Batch-limited intensity: weights amortised over an infinite batch (seed 000 Eqn 4)."""
+        return self.flops / self.activation_bytes if self.activation_bytes else None
+
+
+# --- policies ---------------------------------------------------------------------------------
+
+@dataclass
+class OpGroup:
+    """Ops that run as one kernel. `tip` is the latest result of an anchored (conv/linear) group,
+    the value an epilogue must consume to join it."""
+
+    ops: list[OpRecord] = field(default_factory=list)
+    block: Scope | None = None
+    anchored: bool = False
+    tip: int | None = None
+
+
+def check_policy(policy: str, blocks: Sequence[str]) -> None:
+    if policy not in POLICIES:
+        raise ValueError(f"unknown fusion policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    if policy == "block" and not blocks:
+        raise ValueError("--fusion block needs --block NAME: a module class (e.g. Bottleneck) "
+                         "or a module path pattern (e.g. 'layer*.*')")
+
+
+def block_scope(scopes: Sequence[Scope], patterns: Sequence[str]) -> Scope | None:
+    """The outermost enclosing module call whose class name or path matches a pattern."""
+    for scope in scopes:
+        if any(p == scope.type_name or fnmatch.fnmatchcase(scope.path, p) for p in patterns):
+            return scope
+    return None
+
+
+def group_ops(trace: Trace, policy: str = "trivial", blocks: Sequence[str] = ()) -> list[OpGroup]:
+    check_policy(policy, blocks)
+    if policy == "none":
+        return [OpGroup([op]) for op in trace.ops]
+    patterns = tuple(blocks) if policy == "block" else ()
+    if patterns and not any(block_scope(op.scopes, patterns) for op in trace.ops):
+        classes = sorted({s.type_name for op in trace.ops for s in op.scopes})
+        raise ValueError(f"no module matches --block {', '.join(patterns)}; module classes in this "
+                         f"model: {', '.join(classes) or '(none)'}")
+    return _fuse(trace.ops, lambda op: block_scope(op.scopes, patterns))
+
+
+def _fuse(ops: Sequence[OpRecord], block_of: Callable[[OpRecord], Scope | None]) -> list[OpGroup]:
+    groups: list[OpGroup] = []
+    tips: dict[int, OpGroup] = {}  # value id -> anchored group that produced it
+    blocks: dict[int, OpGroup] = {}  # module call id -> its block group
+    reads: Counter[int] = Counter()  # how many ops have read each value so far
+    for op in ops:
+        block = block_of(op)
+        if block is not None:
+            group = blocks.get(block.call)
+            if group is None:
+                group = blocks[block.call] = OpGroup(block=block)
+                groups.append(group)
+        elif (group := _epilogue_target(op, tips, reads)) is None:
+            group = OpGroup(anchored=op.kind in ANCHOR_KINDS)
+            groups.append(group)
+        group.ops.append(op)
+        if group.anchored and op.writes:
+            group.tip = op.writes[0].value
+            tips[group.tip] = group
+        reads.update(access.value for access in op.reads)
+    return groups
+
+
+def _epilogue_target(op: OpRecord, tips: dict[int, OpGroup], reads: Counter[int]) -> OpGroup | None:
+    """The anchored group whose fresh, not yet consumed result this epilogue op takes, if any."""
+    if not _is_epilogue(op):
+        return None
+    for access in op.reads:
+        group = tips.get(access.value)
+        if group and group.tip == access.value and reads[access.value] == 0 and _others_allow(op, access):
+            return group
+    return None
+
+
+def _is_epilogue(op: OpRecord) -> bool:
+    if op.kind == "norm":
+        return "batch_norm" in op.op  # a per-channel affine map; layer/group norm need reductions
+    return op.kind in EPILOGUE_KINDS
+
+
+def _others_allow(op: OpRecord, chained: Access) -> bool:
+    """A multiply/divide fuses only as a scale by weights or constants, not a gate (SE blocks)."""
+    if op.kind != "mul":
+        return True
+    return all(a is chained or a.role in WEIGHT_ROLES or a.elements <= 1 for a in op.reads)
+
+
+# --- traffic ----------------------------------------------------------------------------------
+
+def build_kernels(trace: Trace, groups: Sequence[OpGroup], float_bytes: int) -> list[Kernel]:
+    consumers = _consumer_groups(groups)
+    escaping = set(trace.outputs) | trace.opaque_reads
+    return [_kernel(group, index, consumers, escaping, float_bytes)
+            for index, group in enumerate(groups)]
+
+
+def _consumer_groups(groups: Sequence[OpGroup]) -> dict[int, set[int]]:
+    consumers: dict[int, set[int]] = defaultdict(set)
+    for index, group in enumerate(groups):
+        for op in group.ops:
+            for access in op.reads:
+                consumers[access.value].add(index)
+    return consumers
+
+
+def _merge(accesses: Sequence[Access]) -> list[Access]:
+    """One access per value: repeated reads of a value count once, partial reads (slices) add up."""
+    by_value: dict[int, list[Access]] = defaultdict(list)
+    for access in accesses:
+        by_value[access.value].append(access)
+    merged = []
+    for same in by_value.values():
+        largest = max(same, key=lambda a: a.elements)
+        total = min(sum(a.elements for a in same), max(largest.elements, _full_size(same)))
+        merged.append(Access(largest.value, largest.role, total, largest.shape, largest.is_float,
+                             largest.itemsize))
+    return merged
+
+
+def _full_size(accesses: Sequence[Access]) -> int:
+    return max(math.prod(a.shape) for a in accesses)
+
+
+def _kernel(group: OpGroup, index: int, consumers: dict[int, set[int]], escaping: set[int],
+            float_bytes: int) -> Kernel:
+    ops = group.ops
+    produced = {w.value for op in ops for w in op.writes}
+    reads = _merge([a for op in ops for a in op.reads if a.value not in produced])
+    writes = [w for op in ops for w in op.writes
+              if len(ops) == 1 or w.value in escaping or consumers.get(w.value, set()) - {index}]
+    weights = [a for a in reads if a.role in WEIGHT_ROLES]
+    inputs = [a for a in reads if a.role not in WEIGHT_ROLES]
+    anchor = next((op for op in ops if op.kind in ANCHOR_KINDS), ops[0])
+    return Kernel(
+        name=group.block.path if group.block else (anchor.module or "(model)"),
+        op=group.block.type_name if group.block else anchor.kind,
+        detail=anchor.detail,
+        fused=[_short(op.op) for op in ops if op is not anchor],
+        input_shape=list(inputs[0].shape) if inputs else [],
+        weight_shape=list(max(weights, key=lambda a: a.elements).shape) if weights else [],
+        output_shape=list(writes[-1].shape) if writes else [],
+        flops=sum(op.flops for op in ops),
+        params=sum(a.elements for a in weights if a.role == PARAMETER),
+        input_elements=sum(a.elements for a in inputs),
+        weight_elements=sum(a.elements for a in weights),
+        output_elements=sum(w.elements for w in writes),
+        input_bytes=sum(a.nbytes(float_bytes) for a in inputs),
+        weight_bytes=sum(a.nbytes(float_bytes) for a in weights),
+        output_bytes=sum(w.nbytes(float_bytes) for w in writes),
+    )
+
+
+def _short(op: str) -> str:
+    return op.strip("_").removeprefix("native_").removesuffix("_legit_no_training")
+
+

@@ -1,0 +1,4 @@
+"""Accelerator specs (published data files, user files, measured) and micro-benchmarks."""
+from intensity.hardware.spec import HardwareSpec, get_spec, list_specs
+
+__all__ = ["HardwareSpec", "get_spec", "list_specs"]

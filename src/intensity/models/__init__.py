@@ -1,0 +1,148 @@
+"""The model zoo and model resolution.
+
+`create_model(name)` builds a registered zoo CNN; `resolve_model(spec)` also understands
+`torchvision:NAME`, `timm:NAME` and `package.module:callable`, and knows each model's input size.
+"""
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from intensity.registry import Registry, UnknownNameError
+
+DEFAULT_INPUT = (3, 224, 224)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    builder: Callable[..., torch.nn.Module]
+    family: str
+    input_shape: tuple[int, ...]
+    num_classes: int
+    description: str = ""
+
+
+MODELS: Registry[ModelEntry] = Registry(
+    "model", hint="run `intensity list-models` for the zoo, or use torchvision:NAME, timm:NAME "
+                  "or package.module:callable")
+
+
+def register_model(name: str, *, family: str, input_shape: tuple[int, ...], num_classes: int,
+                   description: str = "") -> Callable:
+    """Decorator: register a zero-argument-capable builder under `name`."""
+
+    def decorate(builder: Callable[..., torch.nn.Module]) -> Callable[..., torch.nn.Module]:
+        MODELS.add(name, ModelEntry(name, builder, family, input_shape, num_classes, description))
+        return builder
+
+    return decorate
+
+
+def _load_zoo() -> None:
+    from intensity.models import specialized  # noqa: F401 (registers on import)
+
+
+def list_models(pattern: str = "*") -> list[ModelEntry]:
+    _load_zoo()
+    return [entry for name, entry in MODELS.items() if fnmatch.fnmatch(name, pattern)]
+
+
+def create_model(name: str, **kwargs: object) -> torch.nn.Module:
+    _load_zoo()
+    entry = MODELS[name]
+    _check_kwargs(name, entry.builder, kwargs)
+    return entry.builder(**kwargs)
+
+
+def _check_kwargs(name: str, builder: Callable, kwargs: dict[str, object]) -> None:
+    accepted = [p for p in inspect.signature(builder).parameters if p != "kwargs"]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ValueError(f"model {name!r} does not take {', '.join(unknown)}; it takes: "
+                         f"{', '.join(accepted) or 'no arguments'}")
+
+
+@dataclass
+class ResolvedModel:
+    module: torch.nn.Module
+    name: str
+    input_shape: tuple[int, ...]
+
+
+def resolve_model(spec: str, *, meta: bool = False) -> ResolvedModel:
+    """Build the model a CLI argument names. With `meta`, weights are not allocated when possible."""
+    source, _, rest = spec.partition(":")
+    if source == "torchvision" and rest:
+        return ResolvedModel(_build(_torchvision_builder(rest), meta), spec, _torchvision_input(rest))
+    if source == "timm" and rest:
+        module = _build(_timm_builder(rest), meta)
+        cfg = getattr(module, "pretrained_cfg", None) or {}
+        return ResolvedModel(module, spec, tuple(cfg.get("input_size", DEFAULT_INPUT)))
+    if rest and source not in ("torchvision", "timm"):
+        return ResolvedModel(_build(_callable_builder(source, rest), meta), spec, DEFAULT_INPUT)
+    _load_zoo()
+    entry = MODELS[spec]
+    return ResolvedModel(_build(entry.builder, meta), spec, entry.input_shape)
+
+
+def _build(builder: Callable[[], torch.nn.Module], meta: bool) -> torch.nn.Module:
+    if meta:
+        try:
+            with torch.device("meta"):
+                return builder()
+        except Exception:  # some constructors read tensor values (e.g. .item()): build for real
+            pass
+    return builder()
+
+
+def _torchvision_builder(name: str) -> Callable[[], torch.nn.Module]:
+    import torchvision
+
+    known = torchvision.models.list_models()
+    if name not in known:
+        raise UnknownNameError(_unknown("torchvision model", name, known))
+    return lambda: torchvision.models.get_model(name, weights=None)
+
+
+def _torchvision_input(name: str) -> tuple[int, ...]:
+    return (3, 299, 299) if name.startswith("inception") else DEFAULT_INPUT
+
+
+def _timm_builder(name: str) -> Callable[[], torch.nn.Module]:
+    import timm
+
+    if not timm.is_model(name):
+        raise UnknownNameError(_unknown("timm model", name, timm.list_models()))
+    return lambda: timm.create_model(name, pretrained=False)
+
+
+def _callable_builder(module_name: str, attribute: str) -> Callable[[], torch.nn.Module]:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"cannot import {module_name!r} for model {module_name}:{attribute} "
+                         f"({error}); is it on PYTHONPATH?") from None
+    target = getattr(module, attribute, None)
+    if target is None:
+        raise ValueError(f"module {module_name!r} has no attribute {attribute!r}")
+    if isinstance(target, torch.nn.Module):
+        return lambda: target
+    return lambda: _checked_module(target(), f"{module_name}:{attribute}")
+
+
+def _checked_module(obj: object, spec: str) -> torch.nn.Module:
+    if not isinstance(obj, torch.nn.Module):
+        raise ValueError(f"{spec} returned {type(obj).__name__}, not a torch.nn.Module")
+    return obj
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    from intensity.registry import unknown_name_message
+
+    return unknown_name_message(kind, name, known)

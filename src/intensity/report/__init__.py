@@ -1,0 +1,1 @@
+"""Rendering: rich tables for the terminal (plots and the HTML report build on these)."""

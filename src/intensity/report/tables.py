@@ -1,0 +1,124 @@
+"""Rich tables of cost reports, hardware specs and the model zoo."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from intensity.cost.report import CostReport, kernel_dict
+from intensity.hardware.spec import HardwareSpec
+from intensity.models import ModelEntry
+
+_DTYPE_COLUMNS = ("fp32", "tf32", "fp16", "bf16", "int8")
+
+
+def si(value: float | None, unit: str = "") -> str:
+    """1.5e9 -> '1.50 G'; None -> '-'."""
+    if value is None:
+        return "-"
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.2f} {prefix}{unit}"
+    return f"{value:.0f} {unit}".rstrip()
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "x".join(str(d) for d in shape) or "-"
+
+
+def kernel_table(report: CostReport, top: int | None = None) -> Table:
+    """One row per kernel; `top` keeps the kernels that move the most bytes, in model order."""
+    op_byte = report.op_byte
+    table = Table(title=_title(report), title_justify="left", header_style="bold")
+    for column in ("#", "kernel", "op", "output", "GFLOP", "MB", "intensity", "limit", "W reuse",
+                   "A reuse"):
+        table.add_column(column, justify="left" if column in ("kernel", "op", "output") else "right")
+    if op_byte is not None:
+        table.add_column("bound")
+    for index, kernel in _selected(report, top):
+        row = kernel_dict(kernel, op_byte)
+        cells = [str(index), kernel.name, describe_op(kernel), _shape(kernel.output_shape),
+                 number(kernel.flops / 1e9, 3), number(kernel.bytes / 1e6), number(kernel.intensity),
+                 number(row["intensity_limit"]), number(row["weight_reuse"], 1),
+                 number(row["activation_reuse"], 1)]
+        if op_byte is not None:
+            cells.append(f"[red]{row['bound']}[/]" if row["bound"] == "memory" else row["bound"])
+        table.add_row(*cells)
+    return table
+
+
+def describe_op(kernel: object) -> str:
+    """'conv standard 3x3 s2 +batch_norm+relu': kind, variant and the ops fused into it."""
+    fused = "+" + "+".join(kernel.fused) if kernel.fused else ""
+    detail = kernel.detail if kernel.op in ("conv", "attention") else ""
+    return " ".join(filter(None, [kernel.op, detail, fused]))
+
+
+def _selected(report: CostReport, top: int | None) -> list[tuple[int, object]]:
+    indexed = list(enumerate(report.kernels))
+    if top is None or top >= len(indexed):
+        return indexed
+    heaviest = sorted(indexed, key=lambda item: item[1].bytes, reverse=True)[:top]
+    return sorted(heaviest, key=lambda item: item[0])
+
+
+def _title(report: CostReport) -> str:
+    device = f" on {report.device['name']}" if report.device else ""
+    return (f"{report.model}: batch {report.batch}, input {_shape(report.input_shape)}, "
+            f"{report.dtype}{device}, fusion {report.fusion}")
+
+
+def totals_table(report: CostReport) -> Table:
+    totals = report.totals.to_dict()
+    table = Table(title="totals", title_justify="left", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [
+        ("kernels", str(totals["kernels"])), ("flops", si(totals["flops"], "FLOP")),
+        ("MACs", si(totals["macs"], "MAC")), ("params", si(totals["params"])),
+        ("bytes (in / weights / out)", f"{si(totals['bytes'], 'B')} ({si(totals['input_bytes'], 'B')}"
+         f" / {si(totals['weight_bytes'], 'B')} / {si(totals['output_bytes'], 'B')})"),
+        ("mediant intensity (flop/B)", number(totals["intensity"])),
+        ("batch-limited limit (flop/B)", number(totals["intensity_limit"])),
+        ("weight reuse / activation reuse", f"{number(totals['weight_reuse'], 1)} / "
+                                            f"{number(totals['activation_reuse'], 1)}"),
+        (f"AI_c / DI (alpha {totals['alpha']})", f"{number(totals['ai_c'])} / {number(totals['di'])}"),
+        ("disparity d_f (%) / A/W", f"{number(totals['disparity'], 1)} / {number(totals['a_over_w'])}"),
+    ]
+    if report.device:
+        rows.append((f"{report.device['name']} op:byte ({report.dtype})", number(report.device["op_byte"])))
+        if "op_byte_macs" in report.device:
+            rows.append(("  in MACs/byte, as its source counts", number(report.device["op_byte_macs"])))
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def devices_table(specs: Sequence[HardwareSpec]) -> Table:
+    table = Table(title="accelerator specs (dense peak TFLOP/s; op:byte = peak / bandwidth)",
+                  title_justify="left", header_style="bold")
+    table.add_column("device")
+    table.add_column("name")
+    for dtype in _DTYPE_COLUMNS:
+        table.add_column(dtype, justify="right")
+    table.add_column("GB/s", justify="right")
+    table.add_column("op:byte fp16", justify="right")
+    for spec in specs:
+        peaks = [number(spec.peak_tflops.get(d), 1) if d in spec.peak_tflops else "-" for d in _DTYPE_COLUMNS]
+        op_byte = number(spec.op_byte("fp16"), 0) if "fp16" in spec.peak_tflops else "-"
+        table.add_row(spec.key, spec.name, *peaks, number(spec.bandwidth_gbs, 0), op_byte)
+    return table
+
+
+def models_table(rows: Sequence[tuple[ModelEntry, int, int]]) -> Table:
+    table = Table(title="model zoo (flops at batch 1)", title_justify="left", header_style="bold")
+    for column in ("name", "family", "input", "classes", "params", "flops"):
+        table.add_column(column, justify="right" if column in ("classes", "params", "flops") else "left")
+    for entry, params, flops in rows:
+        table.add_row(entry.name, entry.family, _shape(entry.input_shape), str(entry.num_classes),
+                      si(params), si(flops, "FLOP"))
+    return table

@@ -1,0 +1,62 @@
+"""The command line: output formats and one-line errors with exit code 2."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from intensity.cli import app
+
+runner = CliRunner()
+
+
+def test_analyze_table_shows_kernels_and_totals():
+    result = runner.invoke(app, ["analyze", "noscope-coral", "--batch", "1024", "--dtype", "fp16",
+                                 "--device", "v100"])
+    assert result.exit_code == 0, result.output
+    assert "conv standard 3x3 +relu" in result.stdout and "mediant intensity" in result.stdout
+    assert "138.89" in result.stdout  # V100 fp16 op:byte
+
+
+def test_analyze_json_to_file(tmp_path):
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["analyze", "noscope-coral", "-b", "8", "--format", "json",
+                                 "--out", str(out), "--fusion", "none", "--only", "conv,linear"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["batch"] == 8 and data["fusion"] == "none" and data["only"] == ["conv", "linear"]
+    assert [k["op"] for k in data["kernels"]] == ["conv", "conv", "linear", "linear"]
+
+
+def test_analyze_csv_has_a_row_per_kernel():
+    result = runner.invoke(app, ["analyze", "noscope-coral", "--format", "csv"])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("name,op,detail") and len(lines) == 1 + 5
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["analyze", "noscope-corl"], "did you mean 'noscope-coral'"),
+    (["analyze", "noscope-coral", "--input", "3by50"], "malformed input shape"),
+    (["analyze", "noscope-coral", "--batch", "0"], "batch must be a positive integer"),
+    (["analyze", "noscope-coral", "--dtype", "fp12"], "unknown dtype 'fp12'"),
+    (["analyze", "noscope-coral", "--device", "k80"], "unknown device 'k80'"),
+    (["analyze", "noscope-coral", "--input", "1x50x50"], "the model raised on an input of shape (1, 1, 50, 50)"),
+    (["analyze", "noscope-coral", "--format", "xml"], "unknown --format 'xml'"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_devices_and_list_models():
+    devices = runner.invoke(app, ["devices"])
+    assert devices.exit_code == 0 and "tpuv1" in devices.stdout and "3,350" in devices.stdout
+    models = runner.invoke(app, ["list-models", "noscope-*", "--format", "json"])
+    rows = json.loads(models.stdout)
+    assert [r["name"] for r in rows] == ["noscope-coral", "noscope-night", "noscope-roundabout",
+                                         "noscope-taipei"]
+    assert all(r["flops"] > 0 and r["params"] > 0 for r in rows)
