@@ -122,3 +122,16 @@ def test_model_is_left_as_it_was():
     analyze(model, batch=4, input_shape=(4, 6, 6))
     assert model.training
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_meta_fast_path_changes_nothing_but_speed(monkeypatch):
+    from intensity.cost import counter
+    from intensity.models import resolve_model
+
+    for name in ("torchvision:mobilenet_v3_small", "timm:ghostnet_100", "torchvision:resnet18"):
+        model = resolve_model(name).module
+        fast = analyze(model, batch=3, fusion="none").to_dict()
+        with monkeypatch.context() as patch:
+            patch.setattr(counter, "meta_fast_path", lambda op, args, kwargs: None)
+            slow = analyze(model, batch=3, fusion="none").to_dict()
+        assert fast == slow, name

@@ -92,6 +92,54 @@ class Trace:
     notes: list[str] = field(default_factory=list)
 
 
+# Ops whose meta result is fully determined by their operands' metadata. Answering these directly
+# skips torch's Python reference kernels and decompositions, which are most of the capture time of
+# small mobile CNNs; the op is still recorded like any other. Pointwise: same shape, strides, dtype.
+_POINTWISE = frozenset({"relu", "relu6", "hardtanh", "gelu", "silu", "sigmoid", "tanh", "hardswish",
+                        "hardsigmoid", "leaky_relu", "elu", "mish", "add", "sub", "mul", "div"})
+
+
+_EVAL_BATCH_NORM = {"native_batch_norm": 5, "_native_batch_norm_legit_no_training": None}
+
+
+def meta_fast_path(op: str, args: tuple, kwargs: dict) -> Any:
+    """The result of `op` on meta tensors when it follows from metadata alone, else None."""
+    if op in _EVAL_BATCH_NORM:
+        return _eval_batch_norm_result(op, args)
+    return _pointwise_result(op, args, kwargs)
+
+
+def _like(tensor: torch.Tensor) -> torch.Tensor:
+    return torch.empty_strided(tensor.shape, tensor.stride(), dtype=tensor.dtype, device="meta")
+
+
+def _eval_batch_norm_result(op: str, args: tuple) -> tuple[torch.Tensor, ...] | None:
+    """Inference batch norm: an output like the input and per-channel saved statistics."""
+    x = args[0]
+    training_index = _EVAL_BATCH_NORM[op]
+    if x.device.type != "meta" or (training_index is not None and args[training_index]):
+        return None
+    stats = torch.empty(x.shape[1], dtype=x.dtype, device="meta")
+    return _like(x), stats, torch.empty_like(stats)
+
+
+def _pointwise_result(op: str, args: tuple, kwargs: dict) -> torch.Tensor | None:
+    in_place = op.endswith("_")
+    base = op[:-1] if in_place else op
+    if base not in _POINTWISE or kwargs.get("out") is not None:
+        return None
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    first = tensors[0] if tensors else None
+    if first is None or first.device.type != "meta" or not first.is_floating_point():
+        return None
+    if any(t.shape != first.shape or t.stride() != first.stride() or t.dtype != first.dtype
+           or t.device != first.device for t in tensors[1:]):
+        return None  # broadcasting or type promotion between tensors: let torch decide
+    if any(not isinstance(a, (torch.Tensor, int, float, bool, str, type(None))) for a in args):
+        return None
+    return first if in_place else _like(first)
+
+
 def distinct_elements(tensor: torch.Tensor) -> int:
     """Elements a kernel really touches: a broadcast (stride-0) dimension is read once."""
     return math.prod(size for size, stride in zip(tensor.shape, tensor.stride()) if stride != 0)
@@ -149,8 +197,11 @@ class _Recorder(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 (torch API)
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        self.record(func.overloadpacket.__name__, args, kwargs, out)
+        op = func.overloadpacket.__name__
+        out = meta_fast_path(op, args, kwargs)
+        if out is None:
+            out = func(*args, **kwargs)
+        self.record(op, args, kwargs, out)
         return out
 
     # -- values ------------------------------------------------------------------------------

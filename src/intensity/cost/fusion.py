@@ -208,8 +208,8 @@ def _kernel(group: OpGroup, index: int, consumers: dict[int, set[int]], escaping
     return Kernel(
         name=group.block.path if group.block else (anchor.module or "(model)"),
         op=group.block.type_name if group.block else anchor.kind,
-        detail=anchor.detail,
-        fused=[_short(op.op) for op in ops if op is not anchor],
+        detail=f"{len(ops)} ops" if group.block else anchor.detail,
+        fused=[] if group.block else [_short(op.op) for op in ops if op is not anchor],
         input_shape=list(inputs[0].shape) if inputs else [],
         weight_shape=list(max(weights, key=lambda a: a.elements).shape) if weights else [],
         output_shape=list(writes[-1].shape) if writes else [],

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
+from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.report import CostReport, kernel_dict
 from intensity.hardware.spec import HardwareSpec
 from intensity.models import ModelEntry
@@ -54,7 +55,7 @@ def kernel_table(report: CostReport, top: int | None = None) -> Table:
 def describe_op(kernel: object) -> str:
     """'conv standard 3x3 s2 +batch_norm+relu': kind, variant and the ops fused into it."""
     fused = "+" + "+".join(kernel.fused) if kernel.fused else ""
-    detail = kernel.detail if kernel.op in ("conv", "attention") else ""
+    detail = kernel.detail if kernel.op not in KERNEL_KINDS or kernel.op in ("conv", "attention") else ""
     return " ".join(filter(None, [kernel.op, detail, fused]))
 
 
