@@ -135,3 +135,31 @@ def test_meta_fast_path_changes_nothing_but_speed(monkeypatch):
             patch.setattr(counter, "meta_fast_path", lambda op, args, kwargs: None)
             slow = analyze(model, batch=3, fusion="none").to_dict()
         assert fast == slow, name
+
+
+class Zoo(nn.Module):
+    """Every op family the engine must see: transposed/dilated conv, upsample, adaptive pool, bmm."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose2d(4, 4, 2, stride=2)
+        self.dilated = nn.Conv2d(4, 4, 3, padding=2, dilation=2)
+        self.norm = nn.LayerNorm(16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.dilated(self.up(x))  # 4x8x8 -> 4x16x16
+        y = F.interpolate(y, scale_factor=0.5, mode="bilinear") + F.adaptive_max_pool2d(y, 8)
+        tokens = self.norm(y.reshape(-1, 16, 16))  # (N, 4, 8, 8) -> (N, 16, 16)
+        mixed = torch.bmm(tokens, tokens.transpose(1, 2)).softmax(-1) @ tokens
+        return F.adaptive_avg_pool2d(mixed.unsqueeze(1), 1).flatten(1)
+
+
+def test_every_op_family_is_counted():
+    report = analyze(Zoo(), batch=2, input_shape=(4, 8, 8), fusion="none")
+    assert not report.uncounted
+    kinds = {k.op for k in report.kernels}
+    assert {"conv", "upsample", "pool", "add", "norm", "matmul", "softmax", "reduce"} <= kinds
+    convs = [k.detail for k in report.kernels if k.op == "conv"]
+    assert convs == ["transposed 2x2 s2", "standard 3x3 d2"]
+    # bmm of (2, 16, 16) @ (2, 16, 16): 2 * 2 * 16^3 = 16,384 flops, twice (scores and mixing)
+    assert [k.flops for k in report.kernels if k.op == "matmul"] == [16_384, 16_384]
