@@ -45,7 +45,20 @@ def register_model(name: str, *, family: str, input_shape: tuple[int, ...], num_
 
 
 def _load_zoo() -> None:
-    from intensity.models import specialized  # noqa: F401 (registers on import)
+    from intensity.models import nats, nin, resnet_cifar, specialized, squeezenet  # noqa: F401
+
+
+# Zoo families whose name carries an argument after a colon, e.g. nats-size:8:16:32:32:64.
+_PARAMETRIC = {"nats-size": "channels"}
+
+
+def _zoo_entry(name: str) -> tuple[ModelEntry, dict[str, object]]:
+    """The zoo entry for `name`, plus the argument a parametric name carries."""
+    _load_zoo()
+    family, _, argument = name.partition(":")
+    if argument and family in _PARAMETRIC:
+        return MODELS[family], {_PARAMETRIC[family]: argument}
+    return MODELS[name], {}
 
 
 def list_models(pattern: str = "*") -> list[ModelEntry]:
@@ -54,10 +67,9 @@ def list_models(pattern: str = "*") -> list[ModelEntry]:
 
 
 def create_model(name: str, **kwargs: object) -> torch.nn.Module:
-    _load_zoo()
-    entry = MODELS[name]
+    entry, implied = _zoo_entry(name)
     _check_kwargs(name, entry.builder, kwargs)
-    return entry.builder(**kwargs)
+    return entry.builder(**implied, **kwargs)
 
 
 def _check_kwargs(name: str, builder: Callable, kwargs: dict[str, object]) -> None:
@@ -84,11 +96,10 @@ def resolve_model(spec: str, *, meta: bool = False) -> ResolvedModel:
         module = _build(_timm_builder(rest), meta)
         cfg = getattr(module, "pretrained_cfg", None) or {}
         return ResolvedModel(module, spec, tuple(cfg.get("input_size", DEFAULT_INPUT)))
-    if rest and source not in ("torchvision", "timm"):
+    if rest and source not in ("torchvision", "timm", *_PARAMETRIC):
         return ResolvedModel(_build(_callable_builder(source, rest), meta), spec, DEFAULT_INPUT)
-    _load_zoo()
-    entry = MODELS[spec]
-    return ResolvedModel(_build(entry.builder, meta), spec, entry.input_shape)
+    entry, implied = _zoo_entry(spec)
+    return ResolvedModel(_build(lambda: entry.builder(**implied), meta), spec, entry.input_shape)
 
 
 def _build(builder: Callable[[], torch.nn.Module], meta: bool) -> torch.nn.Module:
