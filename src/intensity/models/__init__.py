@@ -45,7 +45,9 @@ def register_model(name: str, *, family: str, input_shape: tuple[int, ...], num_
 
 
 def _load_zoo() -> None:
-    from intensity.models import nats, nin, resnet_cifar, specialized, squeezenet  # noqa: F401
+    from intensity.models import (  # noqa: F401 (each registers its family on import)
+        convfirst, nats, nin, resnet_cifar, specialized, squeezenet,
+    )
 
 
 # Zoo families whose name carries an argument after a colon, e.g. nats-size:8:16:32:32:64.
