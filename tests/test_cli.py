@@ -60,3 +60,15 @@ def test_devices_and_list_models():
     assert [r["name"] for r in rows] == ["noscope-coral", "noscope-night", "noscope-roundabout",
                                          "noscope-taipei"]
     assert all(r["flops"] > 0 and r["params"] > 0 for r in rows)
+
+
+def test_roofline_and_sweep_batch_commands():
+    result = runner.invoke(app, ["roofline", "noscope-coral", "--device", "v100", "-b", "1024"])
+    assert result.exit_code == 0, result.output
+    assert "maximum computational efficiency (Eqn 13)" in result.stdout
+    sweep = runner.invoke(app, ["sweep-batch", "noscope-coral", "--device", "t4",
+                                "--batches", "1,64", "--format", "json"])
+    points = json.loads(sweep.stdout)
+    assert [p["batch"] for p in points] == [1, 64] and points[1]["intensity"] > points[0]["intensity"]
+    bad = runner.invoke(app, ["sweep-batch", "noscope-coral", "--device", "t4", "--batches", "0,x"])
+    assert bad.exit_code == 2 and "malformed --batches" in bad.stderr

@@ -96,6 +96,89 @@ def analyze(
             typer.echo(f"note: {note}", err=True)
 
 
+# Options shared by the prediction commands.
+ModelArg = Annotated[str, typer.Argument(help="zoo name, torchvision:NAME, timm:NAME or package.module:callable")]
+InputOpt = Annotated[Optional[str], typer.Option("--input", help="one image's shape, e.g. 3x224x224")]
+DtypeOpt = Annotated[str, typer.Option(help="fp32, tf32, fp16, bf16 or int8")]
+DeviceOpt = Annotated[str, typer.Option(help="accelerator spec, a .toml file, cpu or measured")]
+FusionOpt = Annotated[str, typer.Option(help="none, trivial or block")]
+BlockOpt = Annotated[Optional[str], typer.Option(help="with --fusion block: module classes or path patterns")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json")]
+
+
+def _json(value: object) -> str:
+    import json
+    from dataclasses import asdict
+
+    return json.dumps(asdict(value) if not isinstance(value, list) else [asdict(v) for v in value],
+                      indent=2)
+
+
+@app.command()
+def roofline(
+    model: ModelArg,
+    device: DeviceOpt,
+    batch: Annotated[int, typer.Option("--batch", "-b")] = 1,
+    input: InputOpt = None,  # noqa: A002
+    dtype: DtypeOpt = "fp16",
+    fusion: FusionOpt = "trivial",
+    block: BlockOpt = None,
+    format: FormatOpt = "table",  # noqa: A002
+) -> None:
+    """Roofline per kernel, waterline latency and efficiency, and Amdahl's roofline (seed 001)."""
+    from intensity.analysis.roofline import waterline
+    from intensity.cost import analyze as run_analysis
+    from intensity.hardware import get_spec
+
+    def predict():  # noqa: ANN202
+        spec = get_spec(device, dtype)
+        report = run_analysis(model, batch=batch, input_shape=input, dtype=dtype, device=spec,
+                              fusion=fusion, blocks=_split(block))
+        return report, waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth)
+
+    report, line = _guarded(predict)
+    if format == "json":
+        _emit(_json(line), None)
+    else:
+        from intensity.report.tables import roofline_table
+
+        title = f"{report.model}: batch {batch}, {report.dtype} on {report.device['name']}, fusion {fusion}"
+        _render_tables(*roofline_table(line, title), out=None)
+
+
+@app.command("sweep-batch")
+def sweep_batch_command(
+    model: ModelArg,
+    device: DeviceOpt,
+    batches: Annotated[str, typer.Option(help="comma-separated batch sizes")] = "1,4,16,64,256,1024,4096",
+    input: InputOpt = None,  # noqa: A002
+    dtype: DtypeOpt = "fp16",
+    fusion: FusionOpt = "trivial",
+    block: BlockOpt = None,
+    format: FormatOpt = "table",  # noqa: A002
+) -> None:
+    """Intensity, attainable utilization and predicted throughput against batch size (seed 000 Fig. 3)."""
+    from intensity.analysis.sweep import sweep_batch
+
+    def run():  # noqa: ANN202
+        sizes = [int(b) for b in _split(batches)] if all(p.strip().isdigit() for p in _split(batches)) \
+            else _bad_batches(batches)
+        return sweep_batch(model, sizes, device=device, dtype=dtype, input_shape=input,
+                           fusion=fusion, blocks=_split(block))
+
+    points = _guarded(run)
+    if format == "json":
+        _emit(_json(points), None)
+    else:
+        from intensity.report.tables import sweep_table
+
+        _render_tables(sweep_table(points, f"{model}: {dtype} on {device}, fusion {fusion}"), out=None)
+
+
+def _bad_batches(text: str) -> list[int]:
+    raise ValueError(f"malformed --batches {text!r}: expected positive integers such as 1,16,256")
+
+
 @app.command()
 def devices(
     format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",  # noqa: A002

@@ -12,7 +12,7 @@ from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.fusion import Kernel, build_kernels, check_policy, group_ops
 from intensity.cost.report import CostReport, Totals, Uncounted
 from intensity.dtypes import resolve_dtype
-from intensity.hardware.spec import get_spec
+from intensity.hardware.spec import HardwareSpec, get_spec
 from intensity.models import resolve_model
 
 _SHAPE = re.compile(r"^\d+(x\d+)*$")
@@ -44,7 +44,7 @@ def analyze(
     batch: int = 1,
     input_shape: str | Sequence[int] | None = None,
     dtype: str = "fp32",
-    device: str | None = None,
+    device: str | HardwareSpec | None = None,
     fusion: str = "trivial",
     blocks: Sequence[str] = (),
     only: Sequence[str] = (),

@@ -5,6 +5,8 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
+from intensity.analysis.roofline import Waterline, amdahl_speedups
+from intensity.analysis.sweep import SweepPoint
 from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.report import CostReport, kernel_dict
 from intensity.hardware.spec import HardwareSpec
@@ -122,4 +124,44 @@ def models_table(rows: Sequence[tuple[ModelEntry, int, int]]) -> Table:
     for entry, params, flops in rows:
         table.add_row(entry.name, entry.family, _shape(entry.input_shape), str(entry.num_classes),
                       si(params), si(flops, "FLOP"))
+    return table
+
+
+def roofline_table(line: Waterline, title: str, amdahl: int = 5) -> list[Table]:
+    """Per-kernel roofline (Eqn 10-11), the waterline totals (Eqn 12-13) and App. B's fixes."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in ("#", "kernel", "op", "GFLOP", "MB", "intensity", "attainable TFLOP/s",
+                   "min latency (us)", "bound"):
+        table.add_column(column, justify="left" if column in ("kernel", "op") else "right")
+    for index, k in enumerate(line.kernels):
+        bound = f"[red]{k.bound}[/]" if k.bound == "memory" else k.bound
+        table.add_row(str(index), k.name, k.op, number(k.flops / 1e9, 3), number(k.bytes / 1e6),
+                      number(k.intensity), number(k.attainable_flops / 1e12), number(k.latency * 1e6, 1),
+                      bound)
+    summary = Table(title="waterline", title_justify="left", show_header=False)
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    for row in (("op:byte", number(line.op_byte)),
+                ("ideal latency (flops / peak)", f"{number(line.ideal_latency * 1e3, 3)} ms"),
+                ("waterline minimum latency (Eqn 12)", f"{number(line.latency * 1e3, 3)} ms"),
+                ("maximum computational efficiency (Eqn 13)", f"{line.efficiency:.1%}"),
+                ("roofline of the mediant: latency", f"{number(line.mediant_latency * 1e3, 3)} ms"),
+                ("roofline of the mediant: efficiency", f"{line.mediant_efficiency:.1%}")):
+        summary.add_row(*row)
+    fixes = Table(title="Amdahl's roofline: speedup if one memory-bound kernel reached peak",
+                  title_justify="left", header_style="bold")
+    for column in ("kernel", "op", "share of latency", "whole-model speedup"):
+        fixes.add_column(column, justify="left" if column in ("kernel", "op") else "right")
+    for bound, speedup in amdahl_speedups(line)[:amdahl]:
+        fixes.add_row(bound.name, bound.op, f"{bound.latency / line.latency:.1%}", f"{speedup:.3f}x")
+    return [table, summary, fixes]
+
+
+def sweep_table(points: Sequence[SweepPoint], title: str) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in ("batch", "intensity", "limit", "attainable utilization", "latency (ms)", "images/s"):
+        table.add_column(column, justify="right")
+    for p in points:
+        table.add_row(str(p.batch), number(p.intensity), number(p.intensity_limit), f"{p.utilization:.1%}",
+                      number(p.latency * 1e3, 3), number(p.throughput, 0))
     return table
