@@ -175,6 +175,24 @@ def sweep_batch_command(
         _render_tables(sweep_table(points, f"{model}: {dtype} on {device}, fusion {fusion}"), out=None)
 
 
+@app.command("calibrate-di")
+def calibrate_di(
+    table: Annotated[str, typer.Argument(help="CSV: model, energy_efficiency (MACs/J) [, flops, weights, activations]")],
+    batch: Annotated[int, typer.Option("--batch", "-b", help="batch for models analysed here")] = 1,
+    format: FormatOpt = "table",  # noqa: A002
+) -> None:
+    """Pick DI's alpha by Pearson r against measured energy efficiency, with Fisher-z intervals."""
+    from intensity.analysis.calibration import calibrate_alpha, rows_from_table
+
+    result = _guarded(lambda: calibrate_alpha(rows_from_table(table, batch)))
+    if format == "json":
+        _emit(_json(result), None)
+    else:
+        from intensity.report.tables import calibration_tables
+
+        _render_tables(*calibration_tables(result), out=None)
+
+
 def _bad_batches(text: str) -> list[int]:
     raise ValueError(f"malformed --batches {text!r}: expected positive integers such as 1,16,256")
 

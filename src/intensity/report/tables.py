@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
+from intensity.analysis.calibration import Calibration
 from intensity.analysis.roofline import Waterline, amdahl_speedups
 from intensity.analysis.sweep import SweepPoint
 from intensity.cost.formulas import KERNEL_KINDS
@@ -165,3 +166,22 @@ def sweep_table(points: Sequence[SweepPoint], title: str) -> Table:
         table.add_row(str(p.batch), number(p.intensity), number(p.intensity_limit), f"{p.utilization:.1%}",
                       number(p.latency * 1e3, 3), number(p.throughput, 0))
     return table
+
+
+def calibration_tables(result: Calibration) -> list[Table]:
+    sweep = Table(title=f"Pearson r of DI vs energy efficiency ({result.n} models)", title_justify="left")
+    sweep.add_column("alpha", justify="right")
+    sweep.add_column("r", justify="right")
+    for alpha, r in result.correlations.items():
+        marks = " (plateau: chosen)" if alpha == result.plateau_alpha else ""
+        marks += " (max)" if alpha == result.best_alpha else ""
+        sweep.add_row(f"{alpha:.2f}", f"{r:.3f}{marks}")
+    intervals = Table(title="Fisher-z intervals of the population correlation", title_justify="left")
+    for column in ("metric", "r", "95% L", "95% U", "99% L", "99% U"):
+        intervals.add_column(column, justify="left" if column == "metric" else "right")
+    for name, r in ((f"DI (alpha {result.plateau_alpha:.2f})", result.correlations[result.plateau_alpha]),
+                    ("AI_c", result.ai_c_r)):
+        key = "di" if name.startswith("DI") else "ai_c"
+        bounds = [f"{v:.2f}" for i in result.intervals[key] for v in (i.lower, i.upper)]
+        intervals.add_row(name, f"{r:.3f}", *bounds)
+    return [sweep, intervals]
