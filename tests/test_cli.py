@@ -72,3 +72,14 @@ def test_roofline_and_sweep_batch_commands():
     assert [p["batch"] for p in points] == [1, 64] and points[1]["intensity"] > points[0]["intensity"]
     bad = runner.invoke(app, ["sweep-batch", "noscope-coral", "--device", "t4", "--batches", "0,x"])
     assert bad.exit_code == 2 and "malformed --batches" in bad.stderr
+
+
+def test_measure_and_gap_commands_on_cpu():
+    result = runner.invoke(app, ["measure", "noscope-coral", "-b", "4", "--iters", "1", "--trials", "1",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    assert record["images_per_s"] > 0 and 0 < record["utilization"] <= 1
+    assert record["efficiency"] == pytest.approx(record["utilization"])
+    mismatch = runner.invoke(app, ["gap", "noscope-coral", "noscope-night", "--accuracy", "0.9"])
+    assert mismatch.exit_code == 2 and "--accuracy has 1 values for 2 models" in mismatch.stderr

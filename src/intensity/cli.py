@@ -193,6 +193,98 @@ def calibrate_di(
         _render_tables(*calibration_tables(result), out=None)
 
 
+OnOpt = Annotated[str, typer.Option("--on", help="where to run: cpu or cuda")]
+PeakDeviceOpt = Annotated[str, typer.Option("--device", help="spec for the peak (default: measured on this machine)")]
+
+
+def _measure_one(model: str, batch: int, input: str | None, dtype: str, on: str, device: str,  # noqa: A002
+                 iters: int, trials: int, channels_last: bool, compile: bool,
+                 accuracy: float | None = None) -> dict:
+    """Measure one model and put its throughput, utilization and efficiency gap in one record."""
+    from intensity.analysis.gap import efficiency_gap
+    from intensity.cost import analyze as run_analysis
+    from intensity.cost import parse_input_shape
+    from intensity.hardware import get_spec
+    from intensity.measure.throughput import measure_throughput, utilization
+    from intensity.models import resolve_model
+
+    resolved = resolve_model(model)
+    shape = parse_input_shape(input) if input else resolved.input_shape
+    spec = get_spec(device, dtype)
+    per_image = run_analysis(resolved.module, batch=1, input_shape=shape).totals.flops
+    result = measure_throughput(resolved.module, batch, shape, device=on, dtype=dtype, iters=iters,
+                                trials=trials, channels_last=channels_last, compile=compile)
+    peak = spec.peak_flops(dtype)
+    gap = efficiency_gap(model, per_image * batch, result.batch_latency, peak, accuracy)
+    return {"model": model, "spec": spec.key, "peak_tflops": peak / 1e12, "flops_per_image": per_image,
+            **result.__dict__, "utilization": utilization(result.images_per_s, per_image, peak),
+            "ideal_latency": gap.ideal_latency, "actual_latency": gap.actual_latency,
+            "efficiency": gap.efficiency, "log_gap": gap.log_gap, "accuracy": accuracy}
+
+
+@app.command()
+def measure(
+    model: ModelArg,
+    batch: Annotated[int, typer.Option("--batch", "-b")] = 32,
+    input: InputOpt = None,  # noqa: A002
+    dtype: DtypeOpt = "fp32",
+    on: OnOpt = "cpu",
+    device: PeakDeviceOpt = "measured",
+    iters: Annotated[int, typer.Option(help="batches per trial")] = 10,
+    trials: Annotated[int, typer.Option(help="timed trials (median reported)")] = 3,
+    channels_last: Annotated[bool, typer.Option("--channels-last")] = False,
+    compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model first")] = False,  # noqa: A002
+    format: FormatOpt = "table",  # noqa: A002
+) -> None:
+    """Measure images/s, utilization (seed 003) and the efficiency gap (seed 001) on this machine."""
+    record = _guarded(lambda: _measure_one(model, batch, input, dtype, on, device, iters, trials,
+                                           channels_last, compile))
+    _emit_records([record], format, f"{model}: batch {batch}, {dtype} on {on}")
+
+
+@app.command()
+def gap(
+    models: Annotated[list[str], typer.Argument(help="models of one family, smallest first")],
+    accuracy: Annotated[Optional[str], typer.Option(help="their accuracies, comma-separated")] = None,
+    batch: Annotated[int, typer.Option("--batch", "-b")] = 32,
+    dtype: DtypeOpt = "fp32",
+    on: OnOpt = "cpu",
+    device: PeakDeviceOpt = "measured",
+    iters: Annotated[int, typer.Option(help="batches per trial")] = 5,
+    trials: Annotated[int, typer.Option(help="timed trials (median reported)")] = 3,
+    format: FormatOpt = "table",  # noqa: A002
+) -> None:
+    """Ideal vs actual latency and computational efficiency for a family of models (seed 001 Fig. 1)."""
+    accuracies = _guarded(lambda: _accuracies(accuracy, len(models)))
+    records = [_guarded(lambda m=m, a=a: _measure_one(m, batch, None, dtype, on, device, iters, trials,
+                                                        False, False, a))
+               for m, a in zip(models, accuracies)]
+    _emit_records(records, format, f"efficiency gap: batch {batch}, {dtype} on {on}")
+
+
+def _accuracies(text: str | None, count: int) -> list[float | None]:
+    if not text:
+        return [None] * count
+    try:
+        values = [float(a) for a in _split(text)]
+    except ValueError:
+        raise ValueError(f"malformed --accuracy {text!r}: expected numbers such as 71.2,75.4") from None
+    if len(values) != count:
+        raise ValueError(f"--accuracy has {len(values)} values for {count} models")
+    return values
+
+
+def _emit_records(records: list[dict], format: str, title: str) -> None:  # noqa: A002
+    if format == "json":
+        import json
+
+        _emit(json.dumps(records, indent=2), None)
+    else:
+        from intensity.report.tables import measurement_table
+
+        _render_tables(measurement_table(records, title), out=None)
+
+
 def _bad_batches(text: str) -> list[int]:
     raise ValueError(f"malformed --batches {text!r}: expected positive integers such as 1,16,256")
 

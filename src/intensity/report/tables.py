@@ -185,3 +185,18 @@ def calibration_tables(result: Calibration) -> list[Table]:
         bounds = [f"{v:.2f}" for i in result.intervals[key] for v in (i.lower, i.upper)]
         intervals.add_row(name, f"{r:.3f}", *bounds)
     return [sweep, intervals]
+
+
+def measurement_table(records: Sequence[dict], title: str) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in ("model", "images/s (min-max)", "GFLOP/image", "utilization", "ideal ms",
+                   "actual ms", "C", "log gap", "accuracy"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for r in records:
+        table.add_row(r["model"], f"{number(r['images_per_s'], 1)} ({number(r['images_per_s_min'], 1)}-"
+                      f"{number(r['images_per_s_max'], 1)})", number(r["flops_per_image"] / 1e9, 3),
+                      f"{r['utilization']:.1%}", number(r["ideal_latency"] * 1e3, 3),
+                      number(r["actual_latency"] * 1e3, 3), f"{r['efficiency']:.1%}",
+                      number(r["log_gap"], 2), "-" if r["accuracy"] is None else number(r["accuracy"], 2))
+    table.caption = f"peak: {records[0]['spec']} {number(records[0]['peak_tflops'], 3)} TFLOP/s" if records else None
+    return table

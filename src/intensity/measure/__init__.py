@@ -1,0 +1,1 @@
+"""Measurement of real inference: throughput, utilization (and, later, energy)."""
