@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from intensity.cli import app
@@ -83,3 +84,13 @@ def test_measure_and_gap_commands_on_cpu():
     assert record["efficiency"] == pytest.approx(record["utilization"])
     mismatch = runner.invoke(app, ["gap", "noscope-coral", "noscope-night", "--accuracy", "0.9"])
     assert mismatch.exit_code == 2 and "--accuracy has 1 values for 2 models" in mismatch.stderr
+
+
+def test_largest_batch_and_energy_note():
+    result = runner.invoke(app, ["largest-batch", "noscope-coral", "--dtype", "fp32", "--memory-gb", "0.064",
+                                 "--limit", "4096"])
+    assert result.exit_code == 0 and int(result.stdout) == (64_000_000 - 1_283_874 * 4) // (2 * 16 * 2500 * 4)
+    if not torch.cuda.is_available():
+        measured = runner.invoke(app, ["measure", "noscope-coral", "-b", "2", "--iters", "1", "--trials", "1",
+                                       "--energy"])
+        assert measured.exit_code == 0 and "energy unavailable on this device" in measured.stderr

@@ -234,12 +234,65 @@ def measure(
     trials: Annotated[int, typer.Option(help="timed trials (median reported)")] = 3,
     channels_last: Annotated[bool, typer.Option("--channels-last")] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model first")] = False,  # noqa: A002
+    energy: Annotated[bool, typer.Option("--energy", help="also sample GPU power (NVML): J/image, EPP, MACs/J")] = False,
     format: FormatOpt = "table",  # noqa: A002
 ) -> None:
     """Measure images/s, utilization (seed 003) and the efficiency gap (seed 001) on this machine."""
     record = _guarded(lambda: _measure_one(model, batch, input, dtype, on, device, iters, trials,
                                            channels_last, compile))
+    if energy:
+        record.update(_energy_record(model, batch, input, dtype, record["flops_per_image"] / 2))
     _emit_records([record], format, f"{model}: batch {batch}, {dtype} on {on}")
+    if energy and "energy_note" in record:
+        typer.echo(f"note: {record['energy_note']}", err=True)
+
+
+def _energy_record(model: str, batch: int, input: str | None, dtype: str, macs: float) -> dict:  # noqa: A002
+    from dataclasses import asdict
+
+    from intensity.cost import parse_input_shape
+    from intensity.measure.energy import energy_unavailable, measure_energy
+    from intensity.models import resolve_model
+
+    reason = energy_unavailable()
+    if reason:
+        return {"energy_note": reason}
+    resolved = resolve_model(model)
+    shape = parse_input_shape(input) if input else resolved.input_shape
+    return asdict(_guarded(lambda: measure_energy(resolved.module, batch, shape, macs, dtype=dtype)))
+
+
+@app.command("largest-batch")
+def largest_batch_command(
+    model: ModelArg,
+    input: InputOpt = None,  # noqa: A002
+    dtype: DtypeOpt = "fp16",
+    on: OnOpt = "cpu",
+    memory_gb: Annotated[float, typer.Option(help="--on cpu: memory budget for the estimate")] = 8.0,
+    limit: Annotated[int, typer.Option(help="largest batch to try")] = 1 << 16,
+) -> None:
+    """The largest batch that fits: real runs on CUDA (until out of memory), an estimate on CPU."""
+    from intensity.cost import parse_input_shape
+    from intensity.measure.batch_search import cuda_fits, estimated_fits, largest_batch
+    from intensity.measure.throughput import TORCH_DTYPES
+    from intensity.models import resolve_model
+
+    def search() -> int:
+        resolved = resolve_model(model, meta=on != "cuda")
+        shape = parse_input_shape(input) if input else resolved.input_shape
+        if on == "cuda":
+            if not _cuda_available():
+                raise ValueError("no CUDA device here; use --on cpu for the memory estimate")
+            return largest_batch(cuda_fits(resolved.module, shape, TORCH_DTYPES[dtype]), limit)
+        return largest_batch(estimated_fits(resolved.module, shape, dtype, memory_gb * 1e9), limit)
+
+    typer.echo(str(_guarded(search)))
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 @app.command()
