@@ -18,11 +18,10 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 install: $(STAMP)
 
 demo: install
-	mkdir -p $(DEMO_OUT)
 	$(BIN)/intensity analyze noscope-coral --batch 1024 --dtype fp16 --device v100
-	$(BIN)/intensity analyze noscope-coral --batch 1024 --dtype fp16 --device v100 \
-		--format json --out $(DEMO_OUT)/noscope-coral.json
-	@echo "report written to $(DEMO_OUT)/noscope-coral.json"
+	$(BIN)/intensity report noscope-coral --batch 1024 --dtype fp16 --device v100 \
+		--measure --measure-batch 256 --out $(DEMO_OUT)
+	@echo "open $(DEMO_OUT)/report.html"
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -262,6 +262,34 @@ def _energy_record(model: str, batch: int, input: str | None, dtype: str, macs: 
     return asdict(_guarded(lambda: measure_energy(resolved.module, batch, shape, macs, dtype=dtype)))
 
 
+@app.command()
+def report(
+    model: ModelArg,
+    out: Annotated[Path, typer.Option(help="directory for report.html, report.json and figures/")],
+    device: Annotated[str, typer.Option(help="accelerator spec for the predictions")] = "h100",
+    batch: Annotated[int, typer.Option("--batch", "-b")] = 256,
+    dtype: DtypeOpt = "fp16",
+    fusion: FusionOpt = "trivial",
+    block: BlockOpt = None,
+    measure: Annotated[bool, typer.Option("--measure", help="also measure on this machine (--on)")] = False,
+    on: OnOpt = "cpu",
+    measure_batch: Annotated[int, typer.Option(help="batch for the measurement")] = 64,
+) -> None:
+    """Write a self-contained HTML report (figures embedded) and report.json for MODEL."""
+    from intensity.report.html import write_report
+
+    record = None
+    if measure:
+        measure_dtype = "fp32" if on == "cpu" else dtype  # CPUs have no fast fp16 kernels
+        record = _guarded(lambda: _measure_one(model, measure_batch, None, measure_dtype, on, "measured",
+                                               5, 3, on == "cuda", False))
+    summary = _guarded(lambda: write_report(model, out, device=device, dtype=dtype, batch=batch,
+                                            fusion=fusion, blocks=tuple(_split(block)), measure=record))
+    for line in summary["advice"]:
+        typer.echo(f"- {line}")
+    typer.echo(f"wrote {out / 'report.html'} and {out / 'report.json'}", err=True)
+
+
 @app.command("largest-batch")
 def largest_batch_command(
     model: ModelArg,

@@ -13,7 +13,7 @@ import torch
 
 from intensity.analysis.roofline import waterline
 from intensity.cost.analyze import analyze
-from intensity.hardware.spec import get_spec
+from intensity.hardware.spec import HardwareSpec, get_spec
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class SweepPoint:
     throughput: float  # images/s
 
 
-def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device: str,
+def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device: str | HardwareSpec,
                 dtype: str = "fp16", **analyze_options: object) -> list[SweepPoint]:
     if not batches:
         raise ValueError("give at least one batch size, e.g. --batches 1,16,256,1024")
