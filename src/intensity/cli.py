@@ -333,6 +333,7 @@ def gap(
     device: PeakDeviceOpt = "measured",
     iters: Annotated[int, typer.Option(help="batches per trial")] = 5,
     trials: Annotated[int, typer.Option(help="timed trials (median reported)")] = 3,
+    plots: Annotated[Optional[Path], typer.Option(help="write the gap and Pareto figures (PNG, SVG) here")] = None,
     format: FormatOpt = "table",  # noqa: A002
 ) -> None:
     """Ideal vs actual latency and computational efficiency for a family of models (seed 001 Fig. 1)."""
@@ -341,6 +342,12 @@ def gap(
                                                         False, False, a))
                for m, a in zip(models, accuracies)]
     _emit_records(records, format, f"efficiency gap: batch {batch}, {dtype} on {on}")
+    if plots is not None:
+        from intensity.report import plots as figures
+
+        figures.save(figures.gap_figure(records, f"efficiency gap, batch {batch}"), plots, "efficiency_gap")
+        figures.save(figures.pareto_figure(records), plots, "pareto")
+        typer.echo(f"wrote figures to {plots}", err=True)
 
 
 def _accuracies(text: str | None, count: int) -> list[float | None]:

@@ -109,3 +109,24 @@ def gap_figure(records: Sequence[dict], title: str) -> Figure:
     axes.set(xscale="log", xlabel="latency per batch (ms)", ylabel="accuracy", title=title)
     axes.legend()
     return figure
+
+
+PARETO_PAIRS = (("images_per_s", "accuracy"), ("utilization", "accuracy"), ("images_per_s", "utilization"))
+
+
+def pareto_figure(records: Sequence[dict]) -> Figure:
+    """Seed 003 Fig. 1: the three 2-D frontiers of throughput, utilization and accuracy."""
+    from intensity.explore.pareto import pareto_front
+
+    pairs = [p for p in PARETO_PAIRS if all(r.get(k) is not None for r in records for k in p)]
+    figure, axes = plt.subplots(1, max(len(pairs), 1), figsize=(5 * max(len(pairs), 1), 4), squeeze=False)
+    for ax, (x_key, y_key) in zip(axes[0], pairs):
+        points = [(r[x_key], r[y_key]) for r in records]
+        front = set(pareto_front(points))
+        for index, (x, y) in enumerate(points):
+            ax.scatter(x, y, color=MEMORY if index in front else "gray")
+            ax.annotate(records[index]["model"], (x, y), fontsize=7)
+        line = sorted(points[i] for i in front)
+        ax.plot([p[0] for p in line], [p[1] for p in line], color=MEMORY, linewidth=1)
+        ax.set(xlabel=x_key.replace("_", " "), ylabel=y_key.replace("_", " "))
+    return figure

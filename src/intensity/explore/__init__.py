@@ -1,0 +1,1 @@
+"""Design-space exploration: Pareto frontiers (sweeps and filtered search build here)."""
