@@ -94,3 +94,12 @@ def test_largest_batch_and_energy_note():
         measured = runner.invoke(app, ["measure", "noscope-coral", "-b", "2", "--iters", "1", "--trials", "1",
                                        "--energy"])
         assert measured.exit_code == 0 and "energy unavailable on this device" in measured.stderr
+
+
+def test_waterline_command():
+    result = runner.invoke(app, ["waterline", "noscope-coral", "--device", "v100", "--op-bytes", "10,139,1000",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["op_byte"] for r in rows] == [10, 139, 1000]
+    assert all(r["waterline"] <= r["mediant"] + 1e-12 for r in rows)

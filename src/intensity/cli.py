@@ -146,6 +146,43 @@ def roofline(
         _render_tables(*roofline_table(line, title), out=None)
 
 
+@app.command("waterline")
+def waterline_command(
+    model: ModelArg,
+    device: DeviceOpt,
+    batch: Annotated[int, typer.Option("--batch", "-b")] = 128,
+    dtype: DtypeOpt = "fp16",
+    fusion: FusionOpt = "trivial",
+    block: BlockOpt = None,
+    op_bytes: Annotated[str, typer.Option(help="processor op:byte ratios to compare")] = "25,50,100,139,200,300,400,600",
+    format: FormatOpt = "table",  # noqa: A002
+) -> None:
+    """Waterline vs the roofline of the mediant over processor op:byte ratios (seed 001 Fig. 4)."""
+    from intensity.analysis.roofline import efficiency_vs_op_byte
+    from intensity.cost import analyze as run_analysis
+
+    def run() -> list[tuple[float, float, float]]:
+        ratios = [float(r) for r in _split(op_bytes)]
+        report = run_analysis(model, batch=batch, dtype=dtype, device=device, fusion=fusion, blocks=_split(block))
+        return efficiency_vs_op_byte(report.kernels, ratios)
+
+    rows = _guarded(run)
+    if format == "json":
+        import json
+
+        _emit(json.dumps([{"op_byte": r, "waterline": w, "mediant": m} for r, w, m in rows], indent=2), None)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{model}: max. computational efficiency, batch {batch}, {dtype}, fusion {fusion}",
+                  title_justify="left")
+    for column in ("op:byte", "waterline", "roofline of the mediant"):
+        table.add_column(column, justify="right")
+    for ratio, water, mediant in rows:
+        table.add_row(f"{ratio:g}", f"{water:.1%}", f"{mediant:.1%}")
+    _render_tables(table, out=None)
+
+
 @app.command("sweep-batch")
 def sweep_batch_command(
     model: ModelArg,

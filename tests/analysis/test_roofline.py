@@ -63,3 +63,17 @@ def test_batch_sweep_plateaus_at_the_batch_limited_limit():
 def test_waterline_needs_a_device():
     with pytest.raises(ValueError, match="positive peak and bandwidth"):
         waterline([kernel(1, 1)], 0, BANDWIDTH)
+
+
+def test_efficiency_vs_op_byte_seed001_fig4_shape():
+    from intensity.analysis.roofline import efficiency_vs_op_byte
+
+    mixed = [kernel(1e10, 1e9), kernel(1e12, 1e9)]  # intensities 10 and 1000
+    rows = efficiency_vs_op_byte(mixed, [5, 100, 2000])
+    # op:byte 5: both compute bound, 100%; op:byte 2000: both memory bound, the two agree
+    assert rows[0][1] == pytest.approx(1.0) and rows[0][2] == pytest.approx(1.0)
+    assert rows[2][1] == pytest.approx(rows[2][2])
+    # in between the waterline is below the mediant's roofline (seed 001 4.3)
+    assert rows[1][1] < rows[1][2]
+    with pytest.raises(ValueError, match="op:byte ratios must be positive"):
+        efficiency_vs_op_byte(mixed, [0])

@@ -85,3 +85,18 @@ def amdahl_speedups(line: Waterline) -> list[tuple[KernelBound, float]]:
             fixed = line.latency - bound.latency + bound.flops / line.peak_flops
             results.append((bound, line.latency / fixed if fixed else float("inf")))
     return sorted(results, key=lambda item: item[1], reverse=True)
+
+
+def efficiency_vs_op_byte(kernels: Sequence[Kernel], op_bytes: Sequence[float],
+                          peak_flops: float = 1e14) -> list[tuple[float, float, float]]:
+    """Seed 001 Fig. 4: (op:byte, waterline efficiency, mediant-roofline efficiency) per ratio.
+
+    Efficiency depends only on the ratio, so the peak is fixed and bandwidth = peak / op:byte.
+    """
+    results = []
+    for ratio in op_bytes:
+        if ratio <= 0:
+            raise ValueError(f"op:byte ratios must be positive, got {ratio}")
+        line = waterline(kernels, peak_flops, peak_flops / ratio)
+        results.append((ratio, line.efficiency, line.mediant_efficiency))
+    return results

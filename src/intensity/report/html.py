@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from intensity.analysis.roofline import Waterline, amdahl_speedups, waterline
+from intensity.analysis.roofline import Waterline, amdahl_speedups, efficiency_vs_op_byte, waterline
 from intensity.analysis.sweep import sweep_batch
 from intensity.cost.analyze import analyze
 from intensity.cost.report import CostReport
@@ -22,6 +22,7 @@ from intensity.hardware.spec import get_spec
 from intensity.report import plots
 
 SWEEP_BATCHES = (1, 4, 16, 64, 256, 1024, 4096)
+OP_BYTES = tuple(range(5, 601, 5))  # seed 001 Fig. 4's range of processor op:byte ratios
 
 
 def advice(report: CostReport, line: Waterline) -> list[str]:
@@ -61,6 +62,8 @@ def _figures(report: CostReport, line: Waterline, sweep: list, measured: dict | 
         "waterline": plots.waterline_figure(line, name),
         "batch_sweep": plots.sweep_figure(sweep, f"{name} vs batch on {report.device['name']}"),
         "traffic": plots.traffic_figure(report),
+        "efficiency_vs_op_byte": plots.op_byte_figure(
+            efficiency_vs_op_byte(report.kernels, OP_BYTES), f"{name}: waterline vs mediant", line.op_byte),
     }
     if measured:
         figures["efficiency_gap"] = plots.gap_figure([measured], f"{name}: measured on {measured['device']}")

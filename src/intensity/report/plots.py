@@ -130,3 +130,16 @@ def pareto_figure(records: Sequence[dict]) -> Figure:
         ax.plot([p[0] for p in line], [p[1] for p in line], color=MEMORY, linewidth=1)
         ax.set(xlabel=x_key.replace("_", " "), ylabel=y_key.replace("_", " "))
     return figure
+
+
+def op_byte_figure(sweep: Sequence[tuple[float, float, float]], title: str, device_op_byte: float | None = None) -> Figure:
+    """Seed 001 Fig. 4: maximum attainable efficiency vs processor op:byte, waterline vs mediant."""
+    figure, axes = plt.subplots(figsize=(7, 4))
+    ratios = [r for r, _, _ in sweep]
+    axes.plot(ratios, [100 * w for _, w, _ in sweep], color=MEMORY, label="waterline")
+    axes.plot(ratios, [100 * m for _, _, m in sweep], color=COMPUTE, linestyle="--", label="roofline of the mediant")
+    if device_op_byte:
+        axes.axvline(device_op_byte, color="gray", linestyle=":", label=f"this device ({device_op_byte:.0f})")
+    axes.set(xlabel="processor op:byte", ylabel="max. efficiency (%)", ylim=(0, 105), title=title)
+    axes.legend()
+    return figure
