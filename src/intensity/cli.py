@@ -327,6 +327,58 @@ def report(
     typer.echo(f"wrote {out / 'report.html'} and {out / 'report.json'}", err=True)
 
 
+@app.command()
+def fold(
+    model: ModelArg,
+    f: Annotated[str, typer.Option("-f", "--factors", help="folding factors, comma-separated")] = "2,3,4",
+    batch: Annotated[int, typer.Option("--batch", "-b")] = 1024,
+    dtype: DtypeOpt = "fp16",
+    device: Annotated[str, typer.Option(help="accelerator spec for the predictions")] = "v100",
+    fusion: FusionOpt = "trivial",
+    rounding: Annotated[str, typer.Option(help="floor or multiple-of-8")] = "floor",
+    format: Annotated[str, typer.Option("--format", help="table or json (-f is the factors here)")] = "table",  # noqa: A002
+) -> None:
+    """Predict what folding by f buys, per layer and in total, before training (seed 000)."""
+    from intensity.analysis.folding import predict_folding
+
+    def run() -> list:
+        try:
+            factors = [int(x) for x in _split(f)]
+        except ValueError:
+            raise ValueError(f"malformed -f {f!r}: expected integers such as 2,3,4") from None
+        return predict_folding(model, factors, batch=batch, dtype=dtype, device=device, fusion=fusion,
+                               rounding=rounding)
+
+    predictions = _guarded(run)
+    if format == "json":
+        import json
+        from dataclasses import asdict
+
+        _emit(json.dumps([{**asdict(p), "speedup": p.speedup, "intensity_ratio": p.intensity_ratio}
+                          for p in predictions], indent=2), None)
+        return
+    from intensity.report.tables import fold_tables
+
+    _render_tables(*fold_tables(model, predictions, device, dtype), out=None)
+
+
+@app.command()
+def cascade(
+    speedup: Annotated[float, typer.Option(help="throughput gain x of the folded specialized CNN")],
+    accuracy_drop: Annotated[float, typer.Option(help="its accuracy drop a, as a fraction (0.0021 = 0.21%)")],
+    relative_cost: Annotated[Optional[float], typer.Option(help="T_g / T_s of your cascade, to check it")] = None,
+) -> None:
+    """Seed 000 App. G: does a faster but less accurate filter speed up a filter -> general-CNN cascade?"""
+    from intensity.transforms.folding import cascade_break_even
+
+    limit = _guarded(lambda: cascade_break_even(speedup, accuracy_drop))
+    typer.echo(f"the cascade gets faster while the general CNN is less than {limit:.1f}x slower than the "
+               f"specialized CNN (T_g / T_s < (1 - 1/x) / a)")
+    if relative_cost is not None:
+        verdict = "faster" if relative_cost < limit else "slower"
+        typer.echo(f"with T_g / T_s = {relative_cost:g} the cascade gets {verdict}")
+
+
 @app.command("largest-batch")
 def largest_batch_command(
     model: ModelArg,

@@ -1,0 +1,110 @@
+"""Predicting what folding buys before training anything (seed 000 3, App. B, H, J).
+
+For each f: the original model at batch N and its FoldedCNN at batch N / f (the same images per
+step), per layer and in total: widths, flops per image, bytes, intensity and its ratio (about
+sqrt(f) in the batch-limited regime), whether App. J's inequality says the layer's traffic falls,
+a tile-quantization warning when folded widths lose divisibility by 8 or 64 (App. H), and the
+waterline latency and utilization on a device.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from intensity.analysis.roofline import waterline
+from intensity.cost.analyze import analyze
+from intensity.cost.fusion import Kernel
+from intensity.hardware.spec import HardwareSpec, get_spec
+from intensity.models import resolve_model
+from intensity.transforms.folding import check_factor, fold_with_layers, traffic_falls
+
+
+@dataclass(frozen=True)
+class LayerPrediction:
+    name: str
+    kind: str
+    widths_before: tuple[int, int]
+    widths_after: tuple[int, int]
+    flops_per_image_before: float
+    flops_per_image_after: float
+    bytes_before: int
+    bytes_after: int
+    intensity_before: float
+    intensity_after: float
+    traffic_falls: bool | None  # App. J, convs only
+    tile_warning: str = ""
+
+    @property
+    def intensity_ratio(self) -> float:
+        return self.intensity_after / self.intensity_before if self.intensity_before else 0.0
+
+
+@dataclass(frozen=True)
+class FoldPrediction:
+    f: int
+    batch: int
+    layers: list[LayerPrediction] = field(default_factory=list)
+    intensity_before: float = 0.0
+    intensity_after: float = 0.0
+    latency_before: float = 0.0  # waterline seconds per N images
+    latency_after: float = 0.0
+    utilization_before: float = 0.0
+    utilization_after: float = 0.0
+
+    @property
+    def speedup(self) -> float:
+        return self.latency_before / self.latency_after if self.latency_after else 0.0
+
+    @property
+    def intensity_ratio(self) -> float:
+        return self.intensity_after / self.intensity_before if self.intensity_before else 0.0
+
+
+def tile_warning(before: tuple[int, int], after: tuple[int, int]) -> str:
+    """App. H: widths that were divisible by 8 or 64 and are no longer."""
+    lost = [f"{b}->{a} not a multiple of {m}" for b, a in zip(before, after) for m in (64, 8)
+            if b % m == 0 and a % m]
+    return "; ".join(dict.fromkeys(lost))
+
+
+def _kernels_by_name(kernels: Sequence[Kernel]) -> dict[str, Kernel]:
+    return {k.name: k for k in kernels if k.op in ("conv", "linear")}
+
+
+def predict_folding(model: str, fs: Sequence[int], *, batch: int = 1024, dtype: str = "fp16",
+                    device: str | HardwareSpec = "v100", fusion: str = "trivial",
+                    rounding: str = "floor") -> list[FoldPrediction]:
+    spec = get_spec(device, dtype)
+    resolved = resolve_model(model)
+    shape = resolved.input_shape
+    original = analyze(resolved.module, batch=batch, input_shape=shape, dtype=dtype, device=spec, fusion=fusion)
+    base_line = waterline(original.kernels, spec.peak_flops(dtype), spec.bandwidth)
+    return [_predict_one(resolved.module, check_factor(f), batch, shape, dtype, spec, fusion, rounding,
+                         original, base_line) for f in fs]
+
+
+def _predict_one(module, f, batch, shape, dtype, spec, fusion, rounding, original, base_line) -> FoldPrediction:  # noqa: ANN001
+    folded_batch = -(-batch // f)  # a partial last group is padded, as fold_inputs does
+    folded, layers = fold_with_layers(module, f, shape, rounding=rounding)
+    folded_shape = (shape[0] * f, *shape[1:])
+    report = analyze(folded, batch=folded_batch, input_shape=folded_shape, dtype=dtype, device=spec, fusion=fusion)
+    line = waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth)
+    before, after = _kernels_by_name(original.kernels), _kernels_by_name(report.kernels)
+    rows = [_layer(layer, before.get(layer.name), after.get(layer.name), batch, f) for layer in layers]
+    return FoldPrediction(f, batch, [r for r in rows if r is not None], original.totals.intensity,
+                          report.totals.intensity, base_line.latency, line.latency, base_line.efficiency,
+                          line.efficiency)
+
+
+def _layer(layer, old: Kernel | None, new: Kernel | None, batch: int, f: int) -> LayerPrediction | None:  # noqa: ANN001
+    if old is None or new is None:
+        return None
+    falls = None
+    if layer.kind == "conv" and len(old.output_shape) == 4:
+        _, c_out, h, w = old.output_shape
+        kernel = int(math.isqrt(max(old.weight_shape[2] * old.weight_shape[3], 1))) if len(old.weight_shape) == 4 else 1
+        falls = traffic_falls(batch, h, w, layer.before[0], c_out, kernel, f)
+    return LayerPrediction(layer.name, layer.kind, layer.before, layer.after, old.flops / batch, new.flops / batch,
+                           old.bytes, new.bytes, old.intensity, new.intensity, falls,
+                           tile_warning(layer.before, layer.after))

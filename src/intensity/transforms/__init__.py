@@ -1,0 +1,1 @@
+"""Model transforms: folding (seed 000) and, next, compound scaling."""
