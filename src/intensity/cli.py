@@ -362,6 +362,91 @@ def fold(
     _render_tables(*fold_tables(model, predictions, device, dtype), out=None)
 
 
+@app.command("bench-fold")
+def bench_fold(
+    model: ModelArg,
+    f: Annotated[str, typer.Option("-f", "--factors", help="folding factors, comma-separated")] = "2,3,4",
+    batch: Annotated[int, typer.Option("--batch", "-b", help="images per step")] = 1024,
+    dtype: DtypeOpt = "fp32",
+    on: OnOpt = "cpu",
+    device: PeakDeviceOpt = "measured",
+    iters: Annotated[int, typer.Option(help="batches per trial")] = 10,
+    trials: Annotated[int, typer.Option(help="timed trials (median reported)")] = 3,
+    channels_last: Annotated[bool, typer.Option("--channels-last")] = False,
+    compile: Annotated[bool, typer.Option("--compile", help="torch.compile each model first")] = False,  # noqa: A002
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",  # noqa: A002
+) -> None:
+    """Measure original vs folded throughput at the same images per step (seed 000 5)."""
+    from intensity.hardware import get_spec
+    from intensity.measure.folding import bench_folding
+    from intensity.models import resolve_model
+
+    def run() -> list:
+        try:
+            factors = [int(x) for x in _split(f)]
+        except ValueError:
+            raise ValueError(f"malformed -f {f!r}: expected integers such as 2,3,4") from None
+        resolved = resolve_model(model)
+        return bench_folding(resolved.module, resolved.input_shape, factors, batch=batch, device=on, dtype=dtype,
+                             peak_flops=get_spec(device, dtype).peak_flops(dtype), iters=iters, trials=trials,
+                             channels_last=channels_last, compile=compile)
+
+    results = _guarded(run)
+    if format == "json":
+        _emit(_json(results), None)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{model}: measured, batch {batch}, {dtype} on {on}", title_justify="left")
+    for column in ("f", "images/s", "with fold/unfold", "utilization", "speedup", "speedup with reshape"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(str(r.f), f"{r.images_per_s:,.0f}", f"{r.images_per_s_with_reshape:,.0f}",
+                      f"{r.utilization:.1%}", f"{r.speedup:.2f}x", f"{r.speedup_with_reshape:.2f}x")
+    _render_tables(table, out=None)
+
+
+@app.command()
+def scale(
+    model: ModelArg,
+    phi: Annotated[float, typer.Option(help="compound coefficient (negative: smaller)")] = -1.0,
+    batch: Annotated[int, typer.Option("--batch", "-b")] = 1024,
+    dtype: DtypeOpt = "fp16",
+    device: Annotated[str, typer.Option(help="accelerator spec for the predictions")] = "v100",
+) -> None:
+    """EfficientNet compound scaling (depth alpha^phi, width beta^phi, resolution gamma^phi): before vs after."""
+    from intensity.analysis.roofline import waterline
+    from intensity.cost import analyze as run_analysis
+    from intensity.hardware import get_spec
+    from intensity.models import resolve_model
+    from intensity.transforms.scaling import compound_scale
+
+    def run() -> list[tuple[str, object, tuple]]:
+        spec = get_spec(device, dtype)
+        resolved = resolve_model(model)
+        scaled = compound_scale(resolved.module, resolved.input_shape, phi)
+        rows = []
+        for label, module, shape in (("original", resolved.module, resolved.input_shape),
+                                     (f"phi={phi:g}", scaled.model, scaled.input_shape)):
+            report = run_analysis(module, batch=batch, input_shape=shape, dtype=dtype, device=spec)
+            rows.append((label, report, shape, waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth)))
+        return rows, scaled.notes
+
+    rows, notes = _guarded(run)
+    from rich.table import Table
+
+    table = Table(title=f"{model}: compound scaling on {device}, {dtype}, batch {batch}", title_justify="left")
+    for column in ("model", "input", "params", "MFLOP/image", "intensity", "utilization", "images/s"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for label, report, shape, line in rows:
+        table.add_row(label, "x".join(map(str, shape)), f"{report.totals.params:,}",
+                      f"{report.totals.flops / batch / 1e6:.2f}", f"{report.totals.intensity:.1f}",
+                      f"{line.efficiency:.0%}", f"{batch / line.latency:,.0f}")
+    _render_tables(table, out=None)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+
+
 @app.command()
 def cascade(
     speedup: Annotated[float, typer.Option(help="throughput gain x of the folded specialized CNN")],

@@ -98,9 +98,17 @@ def _dim1(node: fx.Node) -> int | None:
     return meta.shape[1] if meta is not None and hasattr(meta, "shape") and len(meta.shape) > 1 else None
 
 
-class _Folder:
-    def __init__(self, traced: fx.GraphModule, f: int, rounding: str) -> None:
-        self.traced, self.f, self.rounding = traced, f, rounding
+class WidthRewriter:
+    """Rebuilds Conv2d/Linear/BatchNorm2d of a traced model with new widths, following the graph.
+
+    The input's channels are multiplied by `input_factor`, every inner conv/linear output width is
+    `inner_width(old_width, groups)`, and the output layer's width is multiplied by `output_factor`.
+    Folding is (f, floor(C sqrt f), f); compound scaling is (1, round(C beta^phi), 1).
+    """
+
+    def __init__(self, traced: fx.GraphModule, input_factor: int, inner_width, output_factor: int) -> None:  # noqa: ANN001
+        self.traced, self.input_factor = traced, input_factor
+        self.inner_width, self.output_factor = inner_width, output_factor
         self.width: dict[fx.Node, int] = {}  # node -> its folded size along dim 1
         self.layers: list[FoldedLayer] = []
         self.output_layer = _output_layer(traced)
@@ -108,7 +116,7 @@ class _Folder:
     def run(self) -> None:
         for node in self.traced.graph.nodes:
             if node.op == "placeholder":
-                self.width[node] = _dim1(node) * self.f
+                self.width[node] = _dim1(node) * self.input_factor
             elif node.op == "call_module":
                 self._module(node)
             elif node.op in ("call_function", "call_method"):
@@ -141,9 +149,9 @@ class _Folder:
                                                                                      module.out_features)
         groups = module.groups if is_conv else 1
         if node is self.output_layer:
-            new_out = old_out * self.f
+            new_out = old_out * self.output_factor
         else:
-            new_out = folded_width(old_out, self.f, self.rounding, groups)
+            new_out = self.inner_width(old_out, groups)
         if is_conv:
             if new_in % groups or new_out % groups:
                 raise ValueError(f"cannot fold {node.name!r}: {new_in}->{new_out} channels do not divide "
@@ -197,6 +205,23 @@ class _Folder:
         setattr(self.traced.get_submodule(parent_name) if parent_name else self.traced, child, module)
 
 
+def trace(model: nn.Module) -> fx.GraphModule:
+    try:
+        return fx.symbolic_trace(copy.deepcopy(model).eval())
+    except Exception as error:  # tracing failures name the construct fx could not follow
+        raise ValueError(f"cannot transform {type(model).__name__}: torch.fx could not trace it ({error})") from None
+
+
+def rewrite_widths(traced: fx.GraphModule, input_shape: tuple[int, ...], input_factor: int, inner_width,  # noqa: ANN001
+                   output_factor: int) -> WidthRewriter:
+    """Apply a WidthRewriter in place (shapes come from one example input of `input_shape`)."""
+    ShapeProp(traced).propagate(torch.zeros(1, *input_shape))
+    rewriter = WidthRewriter(traced, input_factor, inner_width, output_factor)
+    rewriter.run()
+    traced.recompile()
+    return rewriter
+
+
 def _output_layer(traced: fx.GraphModule) -> fx.Node | None:
     """The last Conv2d/Linear node: its outputs become f * C_L."""
     last = None
@@ -214,14 +239,8 @@ def fold_with_layers(model: nn.Module, f: int, input_shape: tuple[int, ...], *,
         raise ValueError(f"unknown rounding {rounding!r}; choose one of {', '.join(ROUNDINGS)}")
     if f == 1:
         return copy.deepcopy(model), []
-    try:
-        traced = fx.symbolic_trace(copy.deepcopy(model).eval())
-    except Exception as error:  # tracing failures name the construct fx could not follow
-        raise ValueError(f"cannot fold {type(model).__name__}: torch.fx could not trace it ({error})") from None
-    ShapeProp(traced).propagate(torch.zeros(1, *input_shape))
-    folder = _Folder(traced, f, rounding)
-    folder.run()
-    traced.recompile()
+    traced = trace(model)
+    folder = rewrite_widths(traced, input_shape, f, lambda c, g: folded_width(c, f, rounding, g), f)
     _check_runs(traced, f, input_shape)
     return traced, folder.layers
 
