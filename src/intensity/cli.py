@@ -342,10 +342,7 @@ def fold(
     from intensity.analysis.folding import predict_folding
 
     def run() -> list:
-        try:
-            factors = [int(x) for x in _split(f)]
-        except ValueError:
-            raise ValueError(f"malformed -f {f!r}: expected integers such as 2,3,4") from None
+        factors = _factors(f)
         return predict_folding(model, factors, batch=batch, dtype=dtype, device=device, fusion=fusion,
                                rounding=rounding)
 
@@ -382,10 +379,7 @@ def bench_fold(
     from intensity.models import resolve_model
 
     def run() -> list:
-        try:
-            factors = [int(x) for x in _split(f)]
-        except ValueError:
-            raise ValueError(f"malformed -f {f!r}: expected integers such as 2,3,4") from None
+        factors = _factors(f)
         resolved = resolve_model(model)
         return bench_folding(resolved.module, resolved.input_shape, factors, batch=batch, device=on, dtype=dtype,
                              peak_flops=get_spec(device, dtype).peak_flops(dtype), iters=iters, trials=trials,
@@ -522,6 +516,13 @@ def gap(
         figures.save(figures.gap_figure(records, f"efficiency gap, batch {batch}"), plots, "efficiency_gap")
         figures.save(figures.pareto_figure(records), plots, "pareto")
         typer.echo(f"wrote figures to {plots}", err=True)
+
+
+def _factors(text: str) -> list[int]:
+    try:
+        return [int(x) for x in _split(text)]
+    except ValueError:
+        raise ValueError(f"malformed -f {text!r}: expected integers such as 2,3,4") from None
 
 
 def _accuracies(text: str | None, count: int) -> list[float | None]:
