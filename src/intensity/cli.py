@@ -162,7 +162,7 @@ def waterline_command(
     from intensity.cost import analyze as run_analysis
 
     def run() -> list[tuple[float, float, float]]:
-        ratios = [float(r) for r in _split(op_bytes)]
+        ratios = _numbers(op_bytes, float, "--op-bytes", "25,139,600")
         report = run_analysis(model, batch=batch, dtype=dtype, device=device, fusion=fusion, blocks=_split(block))
         return efficiency_vs_op_byte(report.kernels, ratios)
 
@@ -198,8 +198,7 @@ def sweep_batch_command(
     from intensity.analysis.sweep import sweep_batch
 
     def run():  # noqa: ANN202
-        sizes = [int(b) for b in _split(batches)] if all(p.strip().isdigit() for p in _split(batches)) \
-            else _bad_batches(batches)
+        sizes = _numbers(batches, int, "--batches", "1,16,256")
         return sweep_batch(model, sizes, device=device, dtype=dtype, input_shape=input,
                            fusion=fusion, blocks=_split(block))
 
@@ -518,11 +517,20 @@ def gap(
         typer.echo(f"wrote figures to {plots}", err=True)
 
 
-def _factors(text: str) -> list[int]:
+def _numbers(text: str, kind: type, option: str, example: str) -> list:
+    """Comma-separated ints or floats, or a ValueError naming the option and an example."""
     try:
-        return [int(x) for x in _split(text)]
+        values = [kind(x) for x in _split(text)]
     except ValueError:
-        raise ValueError(f"malformed -f {text!r}: expected integers such as 2,3,4") from None
+        values = []
+    if not values:
+        noun = "integers" if kind is int else "numbers"
+        raise ValueError(f"malformed {option} {text!r}: expected {noun} such as {example}")
+    return values
+
+
+def _factors(text: str) -> list[int]:
+    return _numbers(text, int, "-f", "2,3,4")
 
 
 def _accuracies(text: str | None, count: int) -> list[float | None]:
@@ -546,10 +554,6 @@ def _emit_records(records: list[dict], format: str, title: str) -> None:  # noqa
         from intensity.report.tables import measurement_table
 
         _render_tables(measurement_table(records, title), out=None)
-
-
-def _bad_batches(text: str) -> list[int]:
-    raise ValueError(f"malformed --batches {text!r}: expected positive integers such as 1,16,256")
 
 
 @app.command()

@@ -8,7 +8,6 @@ waterline latency and utilization on a device.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -103,7 +102,7 @@ def _layer(layer, old: Kernel | None, new: Kernel | None, batch: int, f: int) ->
     falls = None
     if layer.kind == "conv" and len(old.output_shape) == 4:
         _, c_out, h, w = old.output_shape
-        kernel = int(math.isqrt(max(old.weight_shape[2] * old.weight_shape[3], 1))) if len(old.weight_shape) == 4 else 1
+        kernel = tuple(old.weight_shape[2:4]) if len(old.weight_shape) == 4 else (1, 1)
         falls = traffic_falls(batch, h, w, layer.before[0], c_out, kernel, f)
     return LayerPrediction(layer.name, layer.kind, layer.before, layer.after, old.flops / batch, new.flops / batch,
                            old.bytes, new.bytes, old.intensity, new.intensity, falls,

@@ -267,10 +267,11 @@ def cascade_break_even(speedup: float, accuracy_drop: float) -> float:
     return (1 - 1 / speedup) / accuracy_drop
 
 
-def traffic_falls(n: int, h: int, w: int, c_in: int, c_out: int, kernel: int, f: int) -> bool:
+def traffic_falls(n: int, h: int, w: int, c_in: int, c_out: int, kernel: int | tuple[int, int], f: int) -> bool:
     """App. J Eqn 5: folding reduces this conv's memory traffic iff
-    NHW > (f - 1) Ci K^2 Co / ((1 - 1/sqrt(f)) (Ci + Co))."""
+    NHW > (f - 1) Ci Kh Kw Co / ((1 - 1/sqrt(f)) (Ci + Co)); `kernel` is K or (Kh, Kw)."""
     if f <= 1:
         return False
-    return n * h * w > (f - 1) * c_in * kernel**2 * c_out / ((1 - 1 / math.sqrt(f)) * (c_in + c_out))
+    area = math.prod(kernel) if isinstance(kernel, tuple) else kernel**2
+    return n * h * w > (f - 1) * c_in * area * c_out / ((1 - 1 / math.sqrt(f)) * (c_in + c_out))
 
