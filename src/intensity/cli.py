@@ -12,7 +12,7 @@ from typing import Annotated, Optional, TypeVar
 import typer
 from rich.console import Console
 
-from intensity.analysis.reuse import DEFAULT_ALPHA
+from intensity.cost.reuse import DEFAULT_ALPHA
 
 app = typer.Typer(
     help="Measure, predict and raise the arithmetic intensity of CNN inference.",
@@ -77,7 +77,7 @@ def analyze(
     out: Annotated[Optional[Path], typer.Option(help="write to this file instead of stdout")] = None,
 ) -> None:
     """Count every kernel's flops and DRAM bytes, intensity and reuse."""
-    from intensity.cost import analyze as run_analysis
+    from intensity.api import analyze as run_analysis
 
     _guarded(lambda: _check_format(format))
     report = _guarded(lambda: run_analysis(
@@ -127,7 +127,7 @@ def roofline(
 ) -> None:
     """Roofline per kernel, waterline latency and efficiency, and Amdahl's roofline (seed 001)."""
     from intensity.analysis.roofline import waterline
-    from intensity.cost import analyze as run_analysis
+    from intensity.api import analyze as run_analysis
     from intensity.hardware import get_spec
 
     def predict():  # noqa: ANN202
@@ -159,7 +159,7 @@ def waterline_command(
 ) -> None:
     """Waterline vs the roofline of the mediant over processor op:byte ratios (seed 001 Fig. 4)."""
     from intensity.analysis.roofline import efficiency_vs_op_byte
-    from intensity.cost import analyze as run_analysis
+    from intensity.api import analyze as run_analysis
 
     def run() -> list[tuple[float, float, float]]:
         ratios = _numbers(op_bytes, float, "--op-bytes", "25,139,600")
@@ -238,8 +238,8 @@ def _measure_one(model: str, batch: int, input: str | None, dtype: str, on: str,
                  accuracy: float | None = None) -> dict:
     """Measure one model and put its throughput, utilization and efficiency gap in one record."""
     from intensity.analysis.gap import efficiency_gap
-    from intensity.cost import analyze as run_analysis
-    from intensity.cost import parse_input_shape
+    from intensity.api import analyze as run_analysis
+    from intensity.api import parse_input_shape
     from intensity.hardware import get_spec
     from intensity.measure.throughput import measure_throughput, utilization
     from intensity.models import resolve_model
@@ -286,7 +286,7 @@ def measure(
 def _energy_record(model: str, batch: int, input: str | None, dtype: str, macs: float) -> dict:  # noqa: A002
     from dataclasses import asdict
 
-    from intensity.cost import parse_input_shape
+    from intensity.api import parse_input_shape
     from intensity.measure.energy import energy_unavailable, measure_energy
     from intensity.models import resolve_model
 
@@ -409,7 +409,7 @@ def scale(
 ) -> None:
     """EfficientNet compound scaling (depth alpha^phi, width beta^phi, resolution gamma^phi): before vs after."""
     from intensity.analysis.roofline import waterline
-    from intensity.cost import analyze as run_analysis
+    from intensity.api import analyze as run_analysis
     from intensity.hardware import get_spec
     from intensity.models import resolve_model
     from intensity.transforms.scaling import compound_scale
@@ -467,9 +467,9 @@ def largest_batch_command(
     limit: Annotated[int, typer.Option(help="largest batch to try")] = 1 << 16,
 ) -> None:
     """The largest batch that fits: real runs on CUDA (until out of memory), an estimate on CPU."""
-    from intensity.cost import parse_input_shape
+    from intensity.api import parse_input_shape
     from intensity.measure.batch_search import cuda_fits, estimated_fits, largest_batch
-    from intensity.measure.throughput import TORCH_DTYPES
+    from intensity.dtypes import resolve_dtype
     from intensity.models import resolve_model
 
     def search() -> int:
@@ -478,7 +478,7 @@ def largest_batch_command(
         if on == "cuda":
             if not _cuda_available():
                 raise ValueError("no CUDA device here; use --on cpu for the memory estimate")
-            return largest_batch(cuda_fits(resolved.module, shape, TORCH_DTYPES[dtype]), limit)
+            return largest_batch(cuda_fits(resolved.module, shape, resolve_dtype(dtype).torch_dtype), limit)
         return largest_batch(estimated_fits(resolved.module, shape, dtype, memory_gb * 1e9), limit)
 
     typer.echo(str(_guarded(search)))
@@ -583,7 +583,7 @@ def list_models_command(
     """List the zoo: name, family, input size, params and flops at batch 1."""
     import json
 
-    from intensity.cost import analyze as run_analysis
+    from intensity.api import analyze as run_analysis
     from intensity.models import list_models
 
     rows = []

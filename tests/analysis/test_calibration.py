@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from intensity.analysis import reuse
+from intensity.cost import reuse
 from intensity.analysis.calibration import (
     SEED_QUANTILES, ReuseRow, calibrate_alpha, fisher_interval, minimum_samples, rows_from_table,
 )

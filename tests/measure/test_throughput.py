@@ -24,7 +24,7 @@ def test_utilization_is_throughput_times_flops_over_peak():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"device": "tpu"}, "unknown measurement device"),
-    ({"dtype": "int8"}, "cannot measure in int8"),
+    ({"dtype": "int8"}, "int8 is for analysis only"),
     ({"iters": 0}, "must be positive"),
 ])
 def test_bad_measurement_arguments(kwargs, message):

@@ -14,7 +14,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from intensity.analysis import reuse
+from intensity.cost import reuse
 
 ALPHAS = tuple(round(0.05 * i, 2) for i in range(21))
 
@@ -125,7 +125,7 @@ def rows_from_table(path: str, batch: int = 1, fusion: str = "trivial") -> list[
 def _row(record: dict, batch: int, fusion: str) -> ReuseRow:
     counts = [record.get(c) for c in COUNT_COLUMNS]
     if any(c is None or (isinstance(c, float) and math.isnan(c)) for c in counts):
-        from intensity.cost.analyze import analyze
+        from intensity.api import analyze
 
         totals = analyze(str(record["model"]), batch=batch, fusion=fusion).totals
         counts = [totals.flops, totals.weight_elements, totals.activation_elements]

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from intensity.analysis.roofline import waterline
-from intensity.cost.analyze import analyze
+from intensity.api import analyze
 from intensity.cost.fusion import Kernel
-from intensity.hardware.spec import HardwareSpec, get_spec
+from intensity.hardware import HardwareSpec, get_spec
 from intensity.models import resolve_model
 from intensity.transforms.folding import check_factor, fold_with_layers, traffic_falls
 

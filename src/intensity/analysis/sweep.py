@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import torch
 
 from intensity.analysis.roofline import waterline
-from intensity.cost.analyze import analyze
-from intensity.hardware.spec import HardwareSpec, get_spec
+from intensity.api import analyze
+from intensity.hardware import HardwareSpec, get_spec
 
 
 @dataclass(frozen=True)

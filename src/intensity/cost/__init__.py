@@ -1,5 +1,8 @@
-"""The cost engine: capture (counter), per-op formulas, fusion policies and the report."""
-from intensity.cost.analyze import analyze, parse_input_shape
-from intensity.cost.report import CostReport, Totals
+"""The cost engine: capture (counter), per-op formulas, fusion policies, reuse and the result.
 
-__all__ = ["CostReport", "Totals", "analyze", "parse_input_shape"]
+It imports nothing above it: names and devices are resolved by `intensity.api`.
+"""
+from intensity.cost.analyze import count_costs
+from intensity.cost.result import CostReport, Totals
+
+__all__ = ["CostReport", "Totals", "count_costs"]

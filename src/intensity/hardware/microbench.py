@@ -16,8 +16,6 @@ import torch
 from intensity.dtypes import resolve_dtype
 from intensity.hardware.spec import HardwareSpec
 
-_TORCH_DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "fp16": torch.float16,
-                 "bf16": torch.bfloat16}
 
 
 def present_device(kind: str = "measured") -> str:
@@ -46,12 +44,13 @@ def _best_seconds(work, device: str, repeats: int) -> float:  # noqa: ANN001 (a 
 def measure_peak_tflops(dtype: str = "fp32", device: str = "cpu", size: int | None = None,
                         repeats: int = 5) -> float:
     """Achievable dense matmul TFLOP/s for `dtype` on `device` (n x n x n, 2 n^3 flops)."""
-    name = resolve_dtype(dtype).name
-    if name not in _TORCH_DTYPES:
+    data_type = resolve_dtype(dtype)
+    name = data_type.name
+    if data_type.torch_name is None:
         raise ValueError(f"cannot measure a {name} peak with a matmul here; give --peak-tflops")
     n = size or (8192 if device == "cuda" else 1024)
-    a = torch.randn(n, n, device=device).to(_TORCH_DTYPES[name])
-    b = torch.randn(n, n, device=device).to(_TORCH_DTYPES[name])
+    a = torch.randn(n, n, device=device).to(data_type.torch_dtype)
+    b = torch.randn(n, n, device=device).to(data_type.torch_dtype)
     previous = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = name == "tf32"
     try:

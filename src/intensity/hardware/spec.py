@@ -1,8 +1,8 @@
 """Accelerator specifications: dense peak flops/s per dtype, DRAM bandwidth, op:byte.
 
-Each published device is one TOML file in `specs/` with the source of its numbers. `get_spec`
-also accepts a path to a user's TOML file, `cpu` (this machine, measured by a short
-micro-benchmark) and `measured` (the present accelerator: CUDA when there is one, else the CPU).
+Each published device is one TOML file in `specs/` with the source of its numbers. Resolving a
+name (also `cpu`, `measured` and user files) lives in `hardware/resolve.py`, which joins this
+module and the micro-benchmarks.
 """
 from __future__ import annotations
 
@@ -16,9 +16,6 @@ from typing import Any
 
 from intensity.dtypes import resolve_dtype
 from intensity.registry import Registry
-
-DETECTED = ("cpu", "measured")
-
 
 @dataclass(frozen=True)
 class HardwareSpec:
@@ -126,19 +123,3 @@ def published_specs() -> Registry[HardwareSpec]:
 
 def list_specs() -> list[HardwareSpec]:
     return sorted({id(s): s for _, s in published_specs().items()}.values(), key=lambda s: s.key)
-
-
-def get_spec(device: str | HardwareSpec, dtype: str = "fp32", peak_tflops: float | None = None,
-             bandwidth_gbs: float | None = None) -> HardwareSpec:
-    """Resolve a device name, alias, spec file, `cpu` or `measured`, then apply user overrides."""
-    if isinstance(device, HardwareSpec):
-        spec = device
-    elif device.endswith(".toml") or Path(device).is_file():
-        spec = load_spec_file(device)
-    elif device.lower() in DETECTED:
-        from intensity.hardware.microbench import measured_spec
-
-        spec = measured_spec(device.lower(), dtype, need_peak=peak_tflops is None)
-    else:
-        spec = published_specs()[device.lower()]
-    return spec.with_overrides(dtype, peak_tflops, bandwidth_gbs)

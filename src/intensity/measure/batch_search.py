@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from intensity.cost.analyze import analyze
+from intensity.api import analyze
 from intensity.dtypes import resolve_dtype
 
 

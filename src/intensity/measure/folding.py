@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from intensity.cost.analyze import analyze
+from intensity.api import analyze
 from intensity.measure.throughput import measure_throughput, utilization
 from intensity.transforms.folding import FoldedModel, check_factor, fold
 

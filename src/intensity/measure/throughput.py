@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-TORCH_DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "fp16": torch.float16,
-                 "bf16": torch.bfloat16}
+from intensity.dtypes import resolve_dtype
 
 
 @dataclass(frozen=True)
@@ -38,13 +37,12 @@ def _check(batch: int, warmup: int, iters: int, trials: int, device: str, dtype:
         raise ValueError(f"unknown measurement device {device!r}; use cpu or cuda")
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("no CUDA device here; measure with --on cpu")
-    if dtype not in TORCH_DTYPES:
-        raise ValueError(f"cannot measure in {dtype}; choose one of {', '.join(TORCH_DTYPES)}")
+    resolve_dtype(dtype).torch_dtype  # noqa: B018 (raises for a dtype that cannot run here)
 
 
 def _prepare(model: torch.nn.Module, device: str, dtype: str, channels_last: bool,
              compile: bool) -> torch.nn.Module:
-    model = model.eval().to(device=device, dtype=TORCH_DTYPES[dtype])
+    model = model.eval().to(device=device, dtype=resolve_dtype(dtype).torch_dtype)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     return torch.compile(model) if compile else model
@@ -73,7 +71,7 @@ def measure_throughput(model: torch.nn.Module, batch: int, input_shape: tuple[in
     torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
     torch.backends.cudnn.allow_tf32 = dtype == "tf32"
     runnable = _prepare(model, device, dtype, channels_last, compile)
-    x = torch.randn(batch, *input_shape, device=device, dtype=TORCH_DTYPES[dtype])
+    x = torch.randn(batch, *input_shape, device=device, dtype=resolve_dtype(dtype).torch_dtype)
     if channels_last and x.dim() == 4:
         x = x.contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():

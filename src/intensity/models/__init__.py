@@ -13,35 +13,11 @@ from dataclasses import dataclass
 
 import torch
 
-from intensity.registry import Registry, UnknownNameError
+from intensity.models._registry import DEFAULT_INPUT, MODELS, ModelEntry, register_model
+from intensity.registry import UnknownNameError
 
-DEFAULT_INPUT = (3, 224, 224)
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    name: str
-    builder: Callable[..., torch.nn.Module]
-    family: str
-    input_shape: tuple[int, ...]
-    num_classes: int
-    description: str = ""
-
-
-MODELS: Registry[ModelEntry] = Registry(
-    "model", hint="run `intensity list-models` for the zoo, or use torchvision:NAME, timm:NAME "
-                  "or package.module:callable")
-
-
-def register_model(name: str, *, family: str, input_shape: tuple[int, ...], num_classes: int,
-                   description: str = "") -> Callable:
-    """Decorator: register a zero-argument-capable builder under `name`."""
-
-    def decorate(builder: Callable[..., torch.nn.Module]) -> Callable[..., torch.nn.Module]:
-        MODELS.add(name, ModelEntry(name, builder, family, input_shape, num_classes, description))
-        return builder
-
-    return decorate
+__all__ = ["DEFAULT_INPUT", "MODELS", "ModelEntry", "ResolvedModel", "create_model", "list_models",
+           "register_model", "resolve_model"]
 
 
 def _load_zoo() -> None:

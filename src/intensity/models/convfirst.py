@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from intensity.models import register_model
+from intensity.models._registry import register_model
 
 GROUP_WIDTH = 8
 

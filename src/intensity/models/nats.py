@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from intensity.models import register_model
+from intensity.models._registry import register_model
 
 CHOICES = tuple(range(8, 65, 8))
 # node -> [(op, input node)] of the fixed size-space cell

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from intensity.models import register_model
+from intensity.models._registry import register_model
 
 # (kernel, stride, padding, output channels) per conv; a pool follows conv3, conv6 and conv9
 _NIN = [(11, 4, 0, 96), (1, 1, 0, 96), (1, 1, 0, 96),

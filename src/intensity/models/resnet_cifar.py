@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from intensity.models import register_model
+from intensity.models._registry import register_model
 
 
 class BasicBlock(nn.Module):

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from intensity.models import register_model
+from intensity.models._registry import register_model
 
 
 def _pool(kind: str, position: int, count: int) -> nn.Module:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from intensity.models import register_model
+from intensity.models._registry import register_model
 
 BYPASSES = ("none", "simple", "complex")
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from intensity.analysis.roofline import Waterline, amdahl_speedups, efficiency_vs_op_byte, waterline
 from intensity.analysis.sweep import sweep_batch
-from intensity.cost.analyze import analyze
-from intensity.cost.report import CostReport
-from intensity.hardware.spec import get_spec
+from intensity.api import analyze
+from intensity.cost.result import CostReport
+from intensity.hardware import get_spec
 from intensity.report import plots
 
 SWEEP_BATCHES = (1, 4, 16, 64, 256, 1024, 4096)

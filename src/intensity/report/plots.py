@@ -16,7 +16,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from intensity.analysis.roofline import Waterline  # noqa: E402
 from intensity.analysis.sweep import SweepPoint  # noqa: E402
-from intensity.cost.report import CostReport  # noqa: E402
+from intensity.cost.result import CostReport  # noqa: E402
 
 MEMORY, COMPUTE = "#d62728", "#1f77b4"
 

@@ -9,7 +9,7 @@ from intensity.analysis.calibration import Calibration
 from intensity.analysis.roofline import Waterline, amdahl_speedups
 from intensity.analysis.sweep import SweepPoint
 from intensity.cost.formulas import KERNEL_KINDS
-from intensity.cost.report import CostReport, kernel_dict
+from intensity.cost.result import CostReport, kernel_dict
 from intensity.hardware.spec import HardwareSpec
 from intensity.models import ModelEntry
 

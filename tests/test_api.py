@@ -7,7 +7,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from intensity import analyze
-from intensity.cost import parse_input_shape
+from intensity.api import parse_input_shape
 
 
 def _conv_intensity(batch: int, channels: int, groups: int = 1, bias: bool = False, **kw) -> float:

@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from intensity.analysis import reuse
+from intensity.cost import reuse
 from intensity.cost.fusion import Kernel
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ import pytest
 from torch import nn
 
 from intensity import analyze
-from intensity.analysis import reuse
+from intensity.cost import reuse
 
 # Table III: N = M = 256, 28x28 maps, 3x3 filters, g = 4 (intensity, MACs, Mc/W, Mc/A vs standard)
 TABLE_III = {

@@ -1,0 +1,25 @@
+"""Resolve what a user names as a device: a bundled spec, an alias, a .toml file, `cpu` (this
+machine, measured by a short micro-benchmark) or `measured` (the present accelerator: CUDA when
+there is one, else the CPU); then apply the user's overrides."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from intensity.hardware.microbench import measured_spec
+from intensity.hardware.spec import HardwareSpec, load_spec_file, published_specs
+
+DETECTED = ("cpu", "measured")
+
+
+def get_spec(device: str | HardwareSpec, dtype: str = "fp32", peak_tflops: float | None = None,
+             bandwidth_gbs: float | None = None) -> HardwareSpec:
+    """Resolve a device name, alias, spec file, `cpu` or `measured`, then apply user overrides."""
+    if isinstance(device, HardwareSpec):
+        spec = device
+    elif device.endswith(".toml") or Path(device).is_file():
+        spec = load_spec_file(device)
+    elif device.lower() in DETECTED:
+        spec = measured_spec(device.lower(), dtype, need_peak=peak_tflops is None)
+    else:
+        spec = published_specs()[device.lower()]
+    return spec.with_overrides(dtype, peak_tflops, bandwidth_gbs)
