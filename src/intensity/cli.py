@@ -126,17 +126,11 @@ def roofline(
     format: FormatOpt = "table",  # noqa: A002
 ) -> None:
     """Roofline per kernel, waterline latency and efficiency, and Amdahl's roofline (seed 001)."""
-    from intensity.analysis.roofline import waterline
-    from intensity.api import analyze as run_analysis
-    from intensity.hardware import get_spec
+    from intensity.analysis.predict import predict
 
-    def predict():  # noqa: ANN202
-        spec = get_spec(device, dtype)
-        report = run_analysis(model, batch=batch, input_shape=input, dtype=dtype, device=spec,
-                              fusion=fusion, blocks=_split(block))
-        return report, waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth)
-
-    report, line = _guarded(predict)
+    prediction = _guarded(lambda: predict(model, device=device, dtype=dtype, batch=batch, input_shape=input,
+                                          fusion=fusion, blocks=_split(block)))
+    report, line = prediction.report, prediction.line
     if format == "json":
         _emit(_json(line), None)
     else:
@@ -408,21 +402,18 @@ def scale(
     device: Annotated[str, typer.Option(help="accelerator spec for the predictions")] = "v100",
 ) -> None:
     """EfficientNet compound scaling (depth alpha^phi, width beta^phi, resolution gamma^phi): before vs after."""
-    from intensity.analysis.roofline import waterline
-    from intensity.api import analyze as run_analysis
-    from intensity.hardware import get_spec
+    from intensity.analysis.predict import predict
     from intensity.models import resolve_model
     from intensity.transforms.scaling import compound_scale
 
     def run() -> list[tuple[str, object, tuple]]:
-        spec = get_spec(device, dtype)
         resolved = resolve_model(model)
         scaled = compound_scale(resolved.module, resolved.input_shape, phi)
         rows = []
         for label, module, shape in (("original", resolved.module, resolved.input_shape),
                                      (f"phi={phi:g}", scaled.model, scaled.input_shape)):
-            report = run_analysis(module, batch=batch, input_shape=shape, dtype=dtype, device=spec)
-            rows.append((label, report, shape, waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth)))
+            p = predict(module, device=device, dtype=dtype, batch=batch, input_shape=shape)
+            rows.append((label, p.report, shape, p.line))
         return rows, scaled.notes
 
     rows, notes = _guarded(run)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from intensity.analysis.roofline import waterline
-from intensity.api import analyze
+from intensity.analysis.predict import predict
 from intensity.cost.fusion import Kernel
 from intensity.hardware import HardwareSpec, get_spec
 from intensity.models import resolve_model
@@ -77,23 +76,22 @@ def predict_folding(model: str, fs: Sequence[int], *, batch: int = 1024, dtype: 
     spec = get_spec(device, dtype)
     resolved = resolve_model(model)
     shape = resolved.input_shape
-    original = analyze(resolved.module, batch=batch, input_shape=shape, dtype=dtype, device=spec, fusion=fusion)
-    base_line = waterline(original.kernels, spec.peak_flops(dtype), spec.bandwidth)
-    return [_predict_one(resolved.module, check_factor(f), batch, shape, dtype, spec, fusion, rounding,
-                         original, base_line) for f in fs]
+    base = predict(resolved.module, device=spec, dtype=dtype, batch=batch, input_shape=shape, fusion=fusion)
+    return [_predict_one(resolved.module, check_factor(f), shape, spec, rounding, base) for f in fs]
 
 
-def _predict_one(module, f, batch, shape, dtype, spec, fusion, rounding, original, base_line) -> FoldPrediction:  # noqa: ANN001
+def _predict_one(module, f, shape, spec, rounding, base) -> FoldPrediction:  # noqa: ANN001
+    original, batch = base.report, base.report.batch
     folded_batch = -(-batch // f)  # a partial last group is padded, as fold_inputs does
     folded, layers = fold_with_layers(module, f, shape, rounding=rounding)
     folded_shape = (shape[0] * f, *shape[1:])
-    report = analyze(folded, batch=folded_batch, input_shape=folded_shape, dtype=dtype, device=spec, fusion=fusion)
-    line = waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth)
-    before, after = _kernels_by_name(original.kernels), _kernels_by_name(report.kernels)
+    after_fold = predict(folded, device=spec, dtype=original.dtype, batch=folded_batch,
+                         input_shape=folded_shape, fusion=original.fusion)
+    before, after = _kernels_by_name(original.kernels), _kernels_by_name(after_fold.report.kernels)
     rows = [_layer(layer, before.get(layer.name), after.get(layer.name), batch, f) for layer in layers]
     return FoldPrediction(f, batch, [r for r in rows if r is not None], original.totals.intensity,
-                          report.totals.intensity, base_line.latency, line.latency, base_line.efficiency,
-                          line.efficiency)
+                          after_fold.report.totals.intensity, base.latency, after_fold.latency,
+                          base.utilization, after_fold.utilization)
 
 
 def _layer(layer, old: Kernel | None, new: Kernel | None, batch: int, f: int) -> LayerPrediction | None:  # noqa: ANN001

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from intensity.analysis.roofline import waterline
-from intensity.api import analyze
+from intensity.analysis.predict import predict
 from intensity.hardware import HardwareSpec, get_spec
 
 
@@ -33,8 +32,8 @@ def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device:
     spec = get_spec(device, dtype)
     points = []
     for batch in batches:
-        report = analyze(model, batch=batch, dtype=dtype, device=spec, **analyze_options)
-        line = waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth)
-        points.append(SweepPoint(batch, report.totals.intensity, report.totals.intensity_limit,
-                                 line.efficiency, line.latency, batch / line.latency))
+        p = predict(model, device=spec, dtype=dtype, batch=batch, **analyze_options)
+        totals = p.report.totals
+        points.append(SweepPoint(batch, totals.intensity, totals.intensity_limit, p.utilization,
+                                 p.latency, p.images_per_s))
     return points

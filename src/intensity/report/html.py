@@ -16,7 +16,7 @@ from typing import Any
 
 from intensity.analysis.roofline import Waterline, amdahl_speedups, efficiency_vs_op_byte, waterline
 from intensity.analysis.sweep import sweep_batch
-from intensity.api import analyze
+from intensity.analysis.predict import predict
 from intensity.cost.result import CostReport
 from intensity.hardware import get_spec
 from intensity.report import plots
@@ -110,9 +110,8 @@ def _fmt(value: Any) -> str:
 def write_report(model: str, out: str | Path, *, device: str = "h100", dtype: str = "fp16", batch: int = 256,
                  fusion: str = "trivial", blocks: tuple[str, ...] = (), measure: dict | None = None) -> dict[str, Any]:
     """Analyse, predict and (given `measure`, a record from `intensity measure`) report on `model`."""
-    spec = get_spec(device, dtype)
-    report = analyze(model, batch=batch, dtype=dtype, device=spec, fusion=fusion, blocks=blocks)
-    line = waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth)
+    prediction = predict(model, device=device, dtype=dtype, batch=batch, fusion=fusion, blocks=blocks)
+    spec, report, line = prediction.spec, prediction.report, prediction.line
     sweep = sweep_batch(model, SWEEP_BATCHES, device=spec, dtype=dtype, fusion=fusion, blocks=blocks)
     directory = Path(out)
     images = _figures(report, line, sweep, measure, directory)
