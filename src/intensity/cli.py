@@ -230,26 +230,12 @@ PeakDeviceOpt = Annotated[str, typer.Option("--device", help="spec for the peak 
 def _measure_one(model: str, batch: int, input: str | None, dtype: str, on: str, device: str,  # noqa: A002
                  iters: int, trials: int, channels_last: bool, compile: bool,
                  accuracy: float | None = None) -> dict:
-    """Measure one model and put its throughput, utilization and efficiency gap in one record."""
-    from intensity.analysis.gap import efficiency_gap
-    from intensity.api import analyze as run_analysis
-    from intensity.api import parse_input_shape
-    from intensity.hardware import get_spec
-    from intensity.measure.throughput import measure_throughput, utilization
-    from intensity.models import resolve_model
+    """Measure one model; the flat record the tables and plots take."""
+    from intensity.measure.measurement import measure_model
 
-    resolved = resolve_model(model)
-    shape = parse_input_shape(input) if input else resolved.input_shape
-    spec = get_spec(device, dtype)
-    per_image = run_analysis(resolved.module, batch=1, input_shape=shape).totals.flops
-    result = measure_throughput(resolved.module, batch, shape, device=on, dtype=dtype, iters=iters,
-                                trials=trials, channels_last=channels_last, compile=compile)
-    peak = spec.peak_flops(dtype)
-    gap = efficiency_gap(model, per_image * batch, result.batch_latency, peak, accuracy)
-    return {"model": model, "spec": spec.key, "peak_tflops": peak / 1e12, "flops_per_image": per_image,
-            **result.__dict__, "utilization": utilization(result.images_per_s, per_image, peak),
-            "ideal_latency": gap.ideal_latency, "actual_latency": gap.actual_latency,
-            "efficiency": gap.efficiency, "log_gap": gap.log_gap, "accuracy": accuracy}
+    return measure_model(model, batch=batch, input_shape=input, dtype=dtype, on=on, device=device,
+                         iters=iters, trials=trials, channels_last=channels_last, compile=compile,
+                         accuracy=accuracy).to_dict()
 
 
 @app.command()

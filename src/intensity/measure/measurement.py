@@ -1,0 +1,53 @@
+"""One measured model: throughput on this machine, utilization and the efficiency gap, as a record.
+
+`measure_model` is what `intensity measure`, `gap` and `report --measure` run; `Measurement` is
+the record they print, plot and store.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from intensity.analysis.gap import efficiency_gap
+from intensity.api import analyze, parse_input_shape
+from intensity.hardware import get_spec
+from intensity.measure.throughput import Throughput, measure_throughput, utilization
+from intensity.models import resolve_model
+
+
+@dataclass(frozen=True)
+class Measurement:
+    model: str
+    spec: str  # the spec whose peak utilization is taken against (e.g. `measured`)
+    peak_tflops: float
+    flops_per_image: int
+    throughput: Throughput
+    utilization: float  # seed 003 3.1
+    ideal_latency: float  # seed 001 Eqn 1, seconds per batch
+    actual_latency: float
+    efficiency: float  # seed 001 Eqn 7 (equals utilization)
+    log_gap: float  # seed 001 Eqn 9
+    accuracy: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat record: the throughput's fields next to the derived ones."""
+        record = asdict(self)
+        return {**{k: v for k, v in record.items() if k != "throughput"}, **record["throughput"]}
+
+
+def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None,
+                  dtype: str = "fp32", on: str = "cpu", device: str = "measured", iters: int = 10,
+                  trials: int = 3, channels_last: bool = False, compile: bool = False,
+                  accuracy: float | None = None) -> Measurement:
+    """Measure `model` on `on` (cpu/cuda) and relate it to the peak of spec `device`."""
+    resolved = resolve_model(model)
+    shape = parse_input_shape(input_shape) if input_shape else resolved.input_shape
+    spec = get_spec(device, dtype)
+    per_image = analyze(resolved.module, batch=1, input_shape=shape).totals.flops
+    result = measure_throughput(resolved.module, batch, shape, device=on, dtype=dtype, iters=iters,
+                                trials=trials, channels_last=channels_last, compile=compile)
+    peak = spec.peak_flops(dtype)
+    gap = efficiency_gap(model, per_image * batch, result.batch_latency, peak, accuracy)
+    return Measurement(model, spec.key, peak / 1e12, per_image, result,
+                       utilization(result.images_per_s, per_image, peak), gap.ideal_latency,
+                       gap.actual_latency, gap.efficiency, gap.log_gap, accuracy)
