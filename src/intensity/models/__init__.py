@@ -17,7 +17,7 @@ from intensity.models._registry import DEFAULT_INPUT, MODELS, ModelEntry, regist
 from intensity.registry import UnknownNameError
 
 __all__ = ["DEFAULT_INPUT", "MODELS", "ModelEntry", "ResolvedModel", "create_model", "list_models",
-           "register_model", "resolve_model"]
+           "model_entries", "model_entry", "register_model", "resolve_model"]
 
 
 def _load_zoo() -> None:
@@ -39,9 +39,27 @@ def _zoo_entry(name: str) -> tuple[ModelEntry, dict[str, object]]:
     return MODELS[name], {}
 
 
-def list_models(pattern: str = "*") -> list[ModelEntry]:
+def _matches(name: str, pattern: str) -> bool:
+    """A glob ('noscope-*') matches as a glob; plain text ('squeeze') matches any part of a name."""
+    if any(ch in pattern for ch in "*?["):
+        return fnmatch.fnmatch(name, pattern)
+    return pattern.lower() in name.lower()
+
+
+def model_entries(pattern: str = "*") -> list[ModelEntry]:
+    """Zoo entries (builder, family, input shape, classes) whose names match `pattern`."""
     _load_zoo()
-    return [entry for name, entry in MODELS.items() if fnmatch.fnmatch(name, pattern)]
+    return [entry for name, entry in MODELS.items() if _matches(name, pattern)]
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Zoo model names matching a glob or a substring (timm's convention: names, not entries)."""
+    return [entry.name for entry in model_entries(pattern)]
+
+
+def model_entry(name: str) -> ModelEntry:
+    """The zoo entry of one model name (parametric names such as nats-size:8:8:8:8:8 included)."""
+    return _zoo_entry(name)[0]
 
 
 def create_model(name: str, **kwargs: object) -> torch.nn.Module:

@@ -40,11 +40,11 @@ def test_analyze_csv_has_a_row_per_kernel():
 @pytest.mark.parametrize(("args", "message"), [
     (["analyze", "noscope-corl"], "did you mean 'noscope-coral'"),
     (["analyze", "noscope-coral", "--input", "3by50"], "malformed input shape"),
-    (["analyze", "noscope-coral", "--batch", "0"], "batch must be a positive integer"),
+    (["analyze", "noscope-coral", "--batch", "0"], "'--batch' / '-b': Input should be greater than or equal to 1"),
     (["analyze", "noscope-coral", "--dtype", "fp12"], "unknown dtype 'fp12'"),
     (["analyze", "noscope-coral", "--device", "k80"], "unknown device 'k80'"),
     (["analyze", "noscope-coral", "--input", "1x50x50"], "the model raised on an input of shape (1, 1, 50, 50)"),
-    (["analyze", "noscope-coral", "--format", "xml"], "unknown --format 'xml'"),
+    (["analyze", "noscope-coral", "--format", "xml"], "'xml' is not one of 'table', 'json', 'csv'"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(args, message):
     result = runner.invoke(app, args)
@@ -101,7 +101,9 @@ def test_waterline_command():
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert [r["op_byte"] for r in rows] == [10, 139, 1000]
+    # the device's own op:byte (V100 fp16: 125 TFLOP/s / 900 GB/s = 138.9) joins the list, marked
+    assert [r["op_byte"] for r in rows] == [10, 125e12 / 900e9, 139, 1000]
+    assert [r["device"] for r in rows] == [None, "v100", None, None]
     assert all(r["waterline"] <= r["mediant"] + 1e-12 for r in rows)
 
 

@@ -1,0 +1,13 @@
+"""The `intensity` command: thin commands over the library (see _app for what they share).
+
+Library errors (ValueError, KeyError) and usage errors become a one-line `error: ...` on stderr
+and exit code 2.
+"""
+from intensity.cli import analysis_commands, fold_commands, measure_commands  # noqa: F401 (register)
+from intensity.cli._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,3 @@
+from intensity.cli import app
+
+app()

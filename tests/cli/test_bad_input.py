@@ -1,0 +1,177 @@
+"""Every user mistake gets one clear line on stderr, exit code 2, no traceback, and loses nothing.
+
+Each row: the command line (``{tmp}`` is a scratch directory holding the fixtures below), the exit
+code, and a fragment the message must contain. The table is the contract of issue 8 section 3.
+"""
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from intensity.cli import app
+
+runner = CliRunner()
+
+CASES = [
+    # -- model names and inputs
+    ("unknown zoo model", "analyze noscope-corl", "did you mean 'noscope-coral'"),
+    ("unknown torchvision model", "analyze torchvision:resnet19", "unknown torchvision model"),
+    ("unknown timm model", "analyze timm:resnet_nope", "unknown timm model"),
+    ("module that does not import", "analyze no_such_pkg_xyz:build", "cannot import 'no_such_pkg_xyz'"),
+    ("callable that is missing", "analyze badmodels:nothing_here", "has no attribute 'nothing_here'"),
+    ("callable that raises", "analyze badmodels:raises", "badmodels:raises"),
+    ("callable that needs arguments", "analyze badmodels:needs_args", "badmodels:needs_args"),
+    ("callable returning a non-module", "analyze badmodels:not_a_module", "not a torch.nn.Module"),
+    ("bad nats-size string", "analyze nats-size:8:8:8", "nats-size"),
+    ("input shape malformed", "analyze noscope-coral --input 3by50", "malformed input shape"),
+    ("input shape zero", "analyze noscope-coral --input 3x0x50", "positive dimensions"),
+    ("model does not run at input", "analyze noscope-coral --input 1x50x50", "(1, 1, 50, 50)"),
+    # -- numbers and choices
+    ("batch zero", "analyze noscope-coral --batch 0", "'--batch'"),
+    ("batch not a number", "analyze noscope-coral --batch many", "'--batch'"),
+    ("unknown dtype", "analyze noscope-coral --dtype fp12", "unknown dtype 'fp12'"),
+    ("unknown device", "analyze noscope-coral --device k80", "unknown device 'k80'"),
+    ("device lacks dtype", "analyze noscope-coral --device tpuv1 --dtype fp32", "no published fp32 peak"),
+    ("unknown fusion", "analyze noscope-coral --fusion blk", "'blk' is not one of"),
+    ("block without block fusion", "analyze noscope-coral --block Conv2d", "--fusion block"),
+    ("unknown --only kind", "analyze noscope-coral --only convs", "unknown kernel kind"),
+    ("alpha out of range", "analyze noscope-coral --alpha 2", "alpha must be in [0, 1]"),
+    ("peak override without device", "analyze noscope-coral --peak-tflops 10", "give --device too"),
+    ("negative peak override", "analyze noscope-coral --device v100 --peak-tflops -1", "must be a positive"),
+    ("top zero", "analyze noscope-coral --top 0", "'--top'"),
+    ("top negative", "analyze noscope-coral --top -3", "'--top'"),
+    # -- --format is a validated choice everywhere
+    ("format analyze", "analyze noscope-coral --format xml", "'xml' is not one of"),
+    ("format roofline", "roofline noscope-coral --device v100 --format yaml", "'yaml' is not one of"),
+    ("format waterline", "waterline noscope-coral --device v100 --format html", "'html' is not one of"),
+    ("format sweep", "sweep-batch noscope-coral --device v100 --format tsv", "'tsv' is not one of"),
+    ("format devices", "devices --format xml", "'xml' is not one of"),
+    ("format list-models", "list-models --format xml", "'xml' is not one of"),
+    ("format fold", "fold noscope-coral --format xml", "'xml' is not one of"),
+    ("format bench-fold", "bench-fold noscope-coral --format xml", "'xml' is not one of"),
+    ("format measure", "measure noscope-coral --format xml", "'xml' is not one of"),
+    ("format gap", "gap noscope-coral --format xml", "'xml' is not one of"),
+    ("format calibrate-di", "calibrate-di {tmp}/energy.csv --format xml", "'xml' is not one of"),
+    ("format scale", "scale noscope-coral --format csv", "'csv' is not one of"),
+    # -- comma-separated numbers
+    ("empty factor", "fold noscope-coral -f 2,,3", "malformed -f '2,,3'"),
+    ("factor zero", "fold noscope-coral -f 0", "malformed -f"),
+    ("factor text", "fold noscope-coral -f two", "malformed -f"),
+    ("bench-fold empty factor", "bench-fold noscope-coral -f 2,", "malformed -f"),
+    ("batches malformed", "sweep-batch noscope-coral --device t4 --batches 0,x", "malformed --batches"),
+    ("op-bytes negative", "waterline noscope-coral --device v100 --op-bytes 10,-5", "malformed --op-bytes"),
+    ("accuracy count", "gap noscope-coral noscope-night --accuracy 0.9", "--accuracy has 1 values"),
+    ("accuracy text", "gap noscope-coral --accuracy high", "malformed --accuracy"),
+    ("plots without accuracy", "gap noscope-coral --plots {tmp}/plots", "give --accuracy too"),
+    # -- measurement options
+    ("measure on an unknown device", "measure noscope-coral --on tpu", "'tpu' is not one of"),
+    ("measure iters zero", "measure noscope-coral --iters 0", "'--iters'"),
+    ("measure int8", "measure noscope-coral --dtype int8", "int8 is for analysis only"),
+    ("measure cuda without a GPU", "measure noscope-coral --on cuda", "CUDA"),
+    ("largest-batch memory zero", "largest-batch noscope-coral --memory-gb 0", "'--memory-gb'"),
+    # -- transforms
+    ("cascade speedup below 1", "cascade --speedup 0.8 --accuracy-drop 0.01", "--speedup 0.8"),
+    ("cascade speedup zero", "cascade --speedup 0 --accuracy-drop 0.01", "--speedup 0"),
+    ("cascade relative cost negative", "cascade --speedup 2 --accuracy-drop 0.01 --relative-cost -1", "--relative-cost"),
+    ("fold rounding unknown", "fold noscope-coral -f 2 --rounding up", "rounding"),
+    ("scale phi absurd", "scale noscope-coral --phi 40", "phi"),
+    ("scale phi absurd negative", "scale noscope-coral --phi -40", "phi"),
+    # -- hardware spec files
+    ("spec file missing", "analyze noscope-coral --device {tmp}/none.toml", "does not exist"),
+    ("spec file not TOML", "analyze noscope-coral --device {tmp}/broken.toml", "not valid TOML"),
+    ("spec peak zero", "analyze noscope-coral --device {tmp}/zero.toml --dtype fp16", "zero.toml"),
+    ("spec peak not a number", "analyze noscope-coral --device {tmp}/text.toml --dtype fp16", "text.toml"),
+    ("spec lacks bandwidth", "analyze noscope-coral --device {tmp}/nobw.toml --dtype fp16", "bandwidth_gbs"),
+    # -- calibrate-di tables
+    ("calibration file missing", "calibrate-di {tmp}/nothing.csv", "nothing.csv"),
+    ("calibration columns missing", "calibrate-di {tmp}/columns.csv", "lacks column"),
+    ("calibration negative efficiency", "calibrate-di {tmp}/negative.csv", "energy_efficiency"),
+    ("calibration zero weights", "calibrate-di {tmp}/zero_weights.csv", "weights"),
+    ("calibration constant column", "calibrate-di {tmp}/constant.csv", "constant"),
+    # -- output places
+    ("--out is a directory", "analyze noscope-coral --out {tmp}", "is a directory"),
+    ("--out below a file", "analyze noscope-coral --out {tmp}/energy.csv/r.json", "is a file, not a directory"),
+    ("--out unwritable", "analyze noscope-coral --out /proc/intensity.json", "/proc/intensity.json"),
+    ("report --out is a file", "report noscope-coral --out {tmp}/energy.csv", "is a file"),
+    ("report --out below a file", "report noscope-coral --out {tmp}/energy.csv/rep", "is a file"),
+    ("list-models no match", "list-models zzz-no-such", "no zoo model matches"),
+    ("unknown command", "analyse noscope-coral", "No such command 'analyse'"),
+    ("missing argument", "analyze", "Missing argument"),
+]
+
+BAD_MODELS = '''
+import torch
+
+def raises():
+    raise RuntimeError("weights not found")
+
+def needs_args(width):
+    return torch.nn.Linear(width, width)
+
+def not_a_module():
+    return 42
+'''
+
+SPECS = {
+    "zero.toml": 'key = "zero"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = 0\n',
+    "text.toml": 'key = "text"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = "fast"\n',
+    "nobw.toml": 'key = "nobw"\n[peak_tflops]\nfp16 = 100\n',
+    "broken.toml": 'key = "broken\n',
+}
+
+TABLES = {
+    "energy.csv": "model,energy_efficiency\nnoscope-coral,1e9\nnoscope-taipei,2e9\n",
+    "columns.csv": "name,joules\na,1\n",
+    "negative.csv": "model,energy_efficiency,flops,weights,activations\n"
+                    "a,-1,10,2,3\nb,2,20,3,4\nc,3,30,4,6\n",
+    "zero_weights.csv": "model,energy_efficiency,flops,weights,activations\n"
+                        "a,1,10,0,3\nb,2,20,3,4\nc,3,30,4,6\n",
+    "constant.csv": "model,energy_efficiency,flops,weights,activations\n"
+                    "a,5,10,2,3\nb,5,20,3,4\nc,5,30,4,6\n",
+}
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bad-input")
+    (tmp / "badmodels.py").write_text(textwrap.dedent(BAD_MODELS))
+    for name, text in {**SPECS, **TABLES}.items():
+        (tmp / name).write_text(text)
+    sys.path.insert(0, str(tmp))
+    yield tmp
+    sys.path.remove(str(tmp))
+
+
+@pytest.mark.parametrize(("command", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_one_clear_line(scratch, command, fragment):
+    before = sorted(p.name for p in scratch.iterdir())
+    result = runner.invoke(app, command.format(tmp=scratch).split())
+    assert "Traceback" not in result.output, result.output
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("warning:")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert fragment in lines[0], lines[0]
+    assert sorted(p.name for p in scratch.iterdir()) == before  # nothing written, nothing lost
+
+
+def test_table_is_large():
+    assert len(CASES) >= 60
+
+
+def test_existing_out_file_survives_a_failed_run(tmp_path):
+    out = tmp_path / "r.json"
+    out.write_text("earlier results")
+    result = runner.invoke(app, ["analyze", "noscope-corl", "--format", "json", "--out", str(out)])
+    assert result.exit_code == 2 and out.read_text() == "earlier results"
+
+
+def test_report_into_an_existing_directory_keeps_its_files(tmp_path):
+    keep = tmp_path / "notes.txt"
+    keep.write_text("mine")
+    result = runner.invoke(app, ["report", "noscope-coral", "--out", str(tmp_path), "--device", "v100",
+                                 "-b", "8"])
+    assert result.exit_code == 0, result.output
+    assert keep.read_text() == "mine" and (tmp_path / "report.html").is_file()
