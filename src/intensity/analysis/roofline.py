@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from intensity.cost.fusion import Kernel
+from intensity.cost.metrics import bound as kernel_side
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,8 @@ def kernel_latency(flops: float, nbytes: float, peak_flops: float, bandwidth: fl
 def kernel_bound(kernel: Kernel, peak_flops: float, bandwidth: float) -> KernelBound:
     latency = kernel_latency(kernel.flops, kernel.bytes, peak_flops, bandwidth)
     attainable = kernel.flops / latency if latency else 0.0
-    bound = "compute" if kernel.flops / peak_flops >= kernel.bytes / bandwidth and kernel.flops else "memory"
     return KernelBound(kernel.name, kernel.op, kernel.flops, kernel.bytes, kernel.intensity,
-                       attainable, latency, bound)
+                       attainable, latency, kernel_side(kernel.flops, kernel.bytes, peak_flops / bandwidth))
 
 
 def waterline(kernels: Sequence[Kernel], peak_flops: float, bandwidth: float) -> Waterline:

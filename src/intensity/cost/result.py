@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from intensity.cost import reuse
 from intensity.cost.fusion import Kernel
+from intensity.cost.metrics import TrafficMetrics, bound
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
 @dataclass
-class Totals:
+class Totals(TrafficMetrics):
     """Sums over the reported kernels, and the whole-model figures derived from them."""
 
     kernels: int
@@ -33,21 +34,6 @@ class Totals:
     @property
     def macs(self) -> int:
         return self.flops // 2
-
-    @property
-    def bytes(self) -> int:
-        return self.input_bytes + self.weight_bytes + self.output_bytes
-
-    @property
-    def intensity(self) -> float:
-        """The mediant intensity: sum flops / sum bytes (seed 001 Eqn 29)."""
-        return self.flops / self.bytes if self.bytes else 0.0
-
-    @property
-    def intensity_limit(self) -> float | None:
-        """Batch-limited limit of the mediant as batch -> infinity (seed 000 Eqn 4, per byte)."""
-        activation_bytes = self.input_bytes + self.output_bytes
-        return self.flops / activation_bytes if activation_bytes else None
 
     def reuse_metrics(self) -> dict[str, float | None]:
         w, a = self.weight_elements, self.activation_elements
@@ -80,7 +66,7 @@ def kernel_dict(kernel: Kernel, op_byte: float | None = None) -> dict[str, Any]:
         weight_fraction=kernel.weight_bytes / kernel.bytes if kernel.bytes else 0.0,
     )
     if op_byte is not None:
-        result["bound"] = "compute" if kernel.intensity >= op_byte else "memory"
+        result["bound"] = bound(kernel.flops, kernel.bytes, op_byte)
     return result
 
 
