@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from intensity.cost.fusion import Kernel
 from intensity.cost.metrics import bound as kernel_side
+from intensity.hardware.spec import op_byte
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Waterline:
 
     @property
     def op_byte(self) -> float:
-        return self.peak_flops / self.bandwidth
+        return op_byte(self.peak_flops, self.bandwidth)
 
     @property
     def ideal_latency(self) -> float:
@@ -57,7 +58,7 @@ def kernel_bound(kernel: Kernel, peak_flops: float, bandwidth: float) -> KernelB
     latency = kernel_latency(kernel.flops, kernel.bytes, peak_flops, bandwidth)
     attainable = kernel.flops / latency if latency else 0.0
     return KernelBound(kernel.name, kernel.op, kernel.flops, kernel.bytes, kernel.intensity,
-                       attainable, latency, kernel_side(kernel.flops, kernel.bytes, peak_flops / bandwidth))
+                       attainable, latency, kernel_side(kernel.flops, kernel.bytes, op_byte(peak_flops, bandwidth)))
 
 
 def waterline(kernels: Sequence[Kernel], peak_flops: float, bandwidth: float) -> Waterline:

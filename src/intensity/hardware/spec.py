@@ -17,6 +17,11 @@ from typing import Any
 from intensity.dtypes import resolve_dtype
 from intensity.registry import Registry
 
+def op_byte(peak_flops: float, bandwidth: float) -> float:
+    """A processor's op:byte (seed 001; CMR in seeds 003-004): peak flops/s over bytes/s."""
+    return peak_flops / bandwidth
+
+
 @dataclass(frozen=True)
 class HardwareSpec:
     key: str
@@ -45,7 +50,7 @@ class HardwareSpec:
 
     def op_byte(self, dtype: str) -> float:
         """Peak flops/s over bandwidth (seed 001's op:byte; seeds 003-004 call it CMR)."""
-        return self.peak_flops(dtype) / self.bandwidth
+        return op_byte(self.peak_flops(dtype), self.bandwidth)
 
     def with_overrides(self, dtype: str, peak_tflops: float | None = None,
                        bandwidth_gbs: float | None = None) -> HardwareSpec:
