@@ -9,7 +9,7 @@ from torch import nn
 
 from intensity import analyze
 from intensity.analysis.folding import predict_folding
-from intensity.models import create_model, list_models
+from intensity.models import create_model, model_entries
 from intensity.models.resnet_cifar import ResNetCifar
 from intensity.transforms.folding import (
     FoldedModel, cascade_break_even, fold, fold_inputs, fold_with_layers, folded_width, traffic_falls,
@@ -33,7 +33,7 @@ def test_seed000_table6_from_the_folded_layer():
     assert round(middle.intensity, 2) == 286.87
 
 
-SPECIALIZED = [e.name for e in list_models("noscope-*")] + [f"game-{n}" for n in
+SPECIALIZED = [e.name for e in model_entries("noscope-*")] + [f"game-{n}" for n in
                                                             ("lol-gold1", "apex-count", "sot-coin", "sot-time")]
 
 
@@ -41,7 +41,7 @@ SPECIALIZED = [e.name for e in list_models("noscope-*")] + [f"game-{n}" for n in
 @pytest.mark.parametrize("f", [2, 3, 4])
 def test_channel_arithmetic_of_figs_6_to_8(name, f):
     model = create_model(name)
-    shape = tuple(next(e for e in list_models(name)).input_shape)
+    shape = tuple(next(e for e in model_entries(name)).input_shape)
     _, layers = fold_with_layers(model, f, shape)
     first, *middle, last = layers
     assert first.after[0] == 3 * f  # C * f input channels
