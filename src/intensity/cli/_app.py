@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, is_dataclass
@@ -76,15 +77,22 @@ def guarded(action: Callable[[], T]) -> T:
         raise typer.Exit(2) from None
 
 
-# Library messages name keyword parameters; on the command line the user typed flags.
-_PARAMETER_FLAGS = {"input_shape": "--input", "peak_tflops": "--peak-tflops",
-                    "bandwidth_gbs": "--bandwidth-gbs", "blocks": "--block"}
+# Library messages name keyword parameters in backticks (`input_shape`); on the command line the
+# user typed flags, so the CLI says --input. Only these names are mapped: other backticked text
+# (a command, a module path) is left alone.
+_PARAMETER_FLAGS = {
+    "input_shape": "--input", "blocks": "--block", "fs": "-f", "factors": "-f", "on": "--on",
+    **{name: "--" + name.replace("_", "-") for name in (
+        "batch", "batches", "dtype", "device", "fusion", "only", "alpha", "peak_tflops",
+        "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
+        "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost")},
+}
+_BACKTICKED = re.compile(r"`(\w+)`")
 
 
 def flag_names(message: str) -> str:
-    for parameter, flag in _PARAMETER_FLAGS.items():
-        message = message.replace(f"`{parameter}`", flag)
-    return message
+    """'give `device` too' -> 'give --device too' (parameter names only)."""
+    return _BACKTICKED.sub(lambda m: _PARAMETER_FLAGS.get(m.group(1), m.group(0)), message)
 
 
 def split(text: str | None) -> list[str]:
