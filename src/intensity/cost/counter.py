@@ -336,7 +336,9 @@ class _AttentionMode(TorchFunctionMode):
     """Sees F.scaled_dot_product_attention before torch splits it into backend ops.
 
     While a torch-function mode is active, nn.MultiheadAttention and nn.TransformerEncoderLayer
-    skip their fused C++ fast paths and call F.scaled_dot_product_attention, so they land here too.
+    skip their fused C++ fast paths and take F.multi_head_attention_forward. That function runs
+    with the mode switched off (torch pops a mode while it handles a call), so its inner call is
+    caught by putting a wrapper in place of torch.nn.functional.scaled_dot_product_attention.
     """
 
     def __init__(self, recorder: _Recorder, attention: str) -> None:
@@ -344,16 +346,36 @@ class _AttentionMode(TorchFunctionMode):
         self.recorder = recorder
         self.attention = attention
         self.calls = 0
+        self._original = torch.nn.functional.scaled_dot_product_attention
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 (torch API)
         kwargs = kwargs or {}
-        if func is not torch.nn.functional.scaled_dot_product_attention or self.recorder.muted:
+        if func is not self._original or self.recorder.muted:
             return func(*args, **kwargs)
+        return self.attend(args, kwargs)
+
+    def attend(self, args: tuple, kwargs: dict) -> torch.Tensor:
         self.calls += 1
         if self.attention == "flash":
-            return self.recorder.fused_attention(func, args, kwargs)
-        # math: the scores are materialised, whichever backend this device would pick
-        return _sdpa_math(args, kwargs)
+            return self.recorder.fused_attention(self._original, args, kwargs)
+        return _sdpa_math(args, kwargs)  # math: scores materialised, whatever the backend
+
+    def _wrapper(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if self.recorder.muted:
+            return self._original(*args, **kwargs)
+        return self.attend(args, kwargs)
+
+    def __enter__(self) -> _AttentionMode:
+        torch.nn.functional.scaled_dot_product_attention = self._wrapper
+        try:
+            return super().__enter__()
+        except BaseException:
+            torch.nn.functional.scaled_dot_product_attention = self._original
+            raise
+
+    def __exit__(self, *exc: Any) -> None:
+        torch.nn.functional.scaled_dot_product_attention = self._original
+        super().__exit__(*exc)
 
 
 # --- the three ways to run the model ----------------------------------------------------------

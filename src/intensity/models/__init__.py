@@ -153,7 +153,7 @@ def _callable_builder(module_name: str, attribute: str) -> Callable[[], torch.nn
     if isinstance(target, torch.nn.Module):
         return lambda: target
     if not callable(target):
-        raise ValueError(f"{spec} is a {type(target).__name__}, not an nn.Module or a function "
+        raise ValueError(f"{spec} is of type {type(target).__name__}, not an nn.Module or a function "
                          f"that returns one")
     _check_no_arguments(target, spec)
     return lambda: _checked_module(_call(target, spec), spec)
