@@ -536,7 +536,10 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
         raise ValueError(f"unknown capture mode {unknown or modes}; modes are {CAPTURE_MODES}")
     image_list = takes_image_list(model) if image_list is None else image_list
     failures: list[str] = []
+    last: BaseException | None = None
     for mode in modes:
+        if mode == "real" and on_meta(model) and last is not None and _shape_error(last):
+            break  # fake tensors hit a shape error: real weights (maybe GBs) would not help
         try:
             with _quiet() as caught:
                 built = _subject(model, mode, real_model)
@@ -544,6 +547,7 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
                 with _eval_mode(subject):
                     trace = _capture_once(subject, tuple(shape), mode, attention, image_list)
         except Exception as error:  # any model error: try the next mode, report all
+            last = error
             failures.append(f"{mode} tensors: {type(error).__name__}: {_first_line(error)}")
             continue
         trace.notes.extend(_fallback_notes(failures, mode, built is not model))
@@ -551,6 +555,17 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
         return trace
     raise ModelRunError(f"the model raised on an input of shape {tuple(shape)} "
                         f"({failures[-1]}); check --input (channels x height x width) and --batch")
+
+
+_SHAPE_ERRORS = (RuntimeError, ValueError, AssertionError, TypeError, IndexError)
+_TENSOR_KIND_WORDS = ("data", "meta", "fake", "storage", "symbolic", "item", "nonzero")
+
+
+def _shape_error(error: BaseException) -> bool:
+    """An error real tensors would raise too (a shape check): its exact type is a plain one (the
+    fake-tensor data-dependence errors are subclasses) and it does not speak of tensor kinds."""
+    text = str(error).lower()
+    return type(error) in _SHAPE_ERRORS and not any(word in text for word in _TENSOR_KIND_WORDS)
 
 
 def _fallback_notes(failures: list[str], mode: str, rebuilt: bool) -> list[str]:
