@@ -88,3 +88,21 @@ def test_views_and_restrides_are_free_not_uncounted():
     assert report.uncounted == []
     # one kernel, the multiply: reads 2*3*4*5 = 120 floats, writes 120: 960 bytes
     assert [(k.op, k.bytes) for k in report.kernels] == [("mul", 960)]
+
+
+class TakesImages(nn.Module):
+    """Takes a list of CxHxW images, as torchvision's detection models do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1, bias=False)
+
+    def forward(self, images: list[torch.Tensor]) -> torch.Tensor:
+        return torch.stack([self.conv(image[None])[0] for image in images])
+
+
+def test_image_list_feeds_batch_separate_images():
+    report = analyze(TakesImages(), batch=3, input_shape=(3, 2, 2), image_list=True, fusion="none")
+    convs = [k for k in report.kernels if k.op == "conv"]
+    # three 1x1 convs on 1x3x2x2 images: 2 * 4 pixels * 4 * 3 = 96 flops each
+    assert [k.flops for k in convs] == [96, 96, 96] and report.capture == "meta"
