@@ -129,3 +129,23 @@ def test_report_serialises_the_documented_keys():
     frame = report.to_frame()
     assert list(frame["name"]) == [k.name for k in report.kernels]
     assert frame["flops"].sum() == report.totals.flops
+
+
+def test_deeplabv3_macs_match_torchvision_published_ops():
+    # torchvision's weights metadata: DeepLabV3_ResNet50 `_ops` = 178.722 (MACs, labelled GFLOPS),
+    # with the auxiliary FCN head, at 3x520x520
+    report = analyze("torchvision:deeplabv3_resnet50")
+    assert report.input_shape == [3, 520, 520] and report.capture == "meta"
+    macs = sum(k.flops for k in report.kernels if k.op in ("conv", "linear")) / 2e9
+    assert macs == pytest.approx(178.72, rel=0.01)
+    assert any(k.name.startswith("aux_classifier") for k in report.kernels)
+
+
+def test_detection_model_takes_a_list_of_images_and_lists_data_dependent_ops():
+    # nonzero/topk/nms cannot run on meta or fake tensors: the model is rebuilt with real random
+    # weights and run on `batch` real 3x800x800 images; post-processing ops are listed, not costed
+    report = analyze("torchvision:fasterrcnn_mobilenet_v3_large_fpn")
+    assert report.capture == "real"
+    assert {"nonzero", "topk", "nms", "roi_align"} <= {u.op for u in report.uncounted}
+    assert report.totals.flops > 0 and any(k.name.startswith("backbone") for k in report.kernels)
+    assert any("built the model with real (random) weights" in note for note in report.notes)

@@ -53,11 +53,18 @@ def analyze(
     peak_tflops: float | None = None,
     bandwidth_gbs: float | None = None,
     name: str | None = None,
+    attention: str = "flash",
+    image_list: bool | None = None,
 ) -> CostReport:
     """Per-kernel flops, bytes, intensity and reuse of one inference pass of `model`.
 
     `model` is an nn.Module or a name (zoo, `torchvision:NAME`, `timm:NAME`, `module:callable`).
-    `device` (a spec name, a .toml path, `cpu` or `measured`) adds op:byte and bound labels.
+    A named model is built on `meta` (no weights allocated); if it cannot run on meta or fake
+    tensors it is built again with real random weights and run on real tensors (`capture` and
+    `notes` say so). `device` (a spec name, a .toml path, `cpu` or `measured`) adds op:byte and
+    bound labels. `attention`: "flash" (one fused kernel, default) or "math" (scores through
+    DRAM). `image_list`: feed a list of `batch` CxHxW images (None: only torchvision's
+    detection models, which take that convention).
     """
     check_batch(batch)
     data_type = resolve_dtype(dtype)
@@ -66,7 +73,9 @@ def analyze(
     shape = parse_input_shape(input_shape) if input_shape is not None else default_shape
     return count_costs(module, shape, batch=batch, dtype=data_type.name, fusion=fusion,
                        blocks=blocks, only=only, alpha=alpha, label=label,
-                       device=spec.summary(data_type.name) if spec else None)
+                       device=spec.summary(data_type.name) if spec else None,
+                       attention=attention, image_list=image_list,
+                       real_model=_real_build(model))
 
 
 def _device_spec(device, dtype, peak_tflops, bandwidth_gbs):  # noqa: ANN001, ANN202
@@ -77,6 +86,13 @@ def _device_spec(device, dtype, peak_tflops, bandwidth_gbs):  # noqa: ANN001, AN
     spec = get_spec(device, dtype, peak_tflops, bandwidth_gbs)
     spec.op_byte(dtype)  # fail now, before the capture, if the device lacks this dtype
     return spec
+
+
+def _real_build(model: torch.nn.Module | str):  # noqa: ANN202
+    """For a named model: how to build it with real weights, should the meta capture fail."""
+    if isinstance(model, str):
+        return lambda: resolve_model(model, meta=False).module
+    return None
 
 
 def _resolve(model: torch.nn.Module | str, name: str | None) -> tuple[torch.nn.Module, str, tuple]:

@@ -4,11 +4,11 @@ This layer knows nothing of names or devices: `intensity.api.analyze` resolves t
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
-from intensity.cost.counter import Trace, capture
+from intensity.cost.counter import Trace, capture, check_attention
 from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.fusion import Kernel, build_kernels, check_policy, group_ops
 from intensity.cost.result import CostReport, Totals, Uncounted
@@ -19,16 +19,25 @@ from intensity.dtypes import resolve_dtype
 def count_costs(module: torch.nn.Module, input_shape: Sequence[int], *, batch: int = 1,
                 dtype: str = "fp32", fusion: str = "trivial", blocks: Sequence[str] = (),
                 only: Sequence[str] = (), alpha: float = DEFAULT_ALPHA, label: str = "",
-                device: dict | None = None) -> CostReport:
+                device: dict | None = None, attention: str = "flash",
+                real_model: Callable[[], torch.nn.Module] | None = None,
+                image_list: bool | None = None) -> CostReport:
     """Per-kernel flops, bytes, intensity and reuse of one inference pass of `module`.
 
     `device` is a spec summary (op:byte and friends) to attach for `bound` labels, or None.
+    `attention`: "flash" (default) counts scaled-dot-product attention as one kernel that reads
+    q, k, v once and writes its output once; "math" as matmul, softmax, matmul with the scores
+    going through DRAM. `real_model` builds `module` with real weights, for the real-tensor
+    fallback of a model built on meta. `image_list` feeds `batch` CxHxW images as a list (None:
+    torchvision detection models only).
     """
     data_type = resolve_dtype(dtype)
     check_policy(fusion, blocks)
     check_alpha(alpha)
+    check_attention(attention)
     shape = tuple(input_shape)
-    trace = capture(module, (batch, *shape))
+    trace = capture(module, (batch, *shape), attention=attention, real_model=real_model,
+                    image_list=image_list)
     kernels = build_kernels(trace, group_ops(trace, fusion, blocks), data_type.bytes)
     kernels = _keep_only(kernels, only)
     return CostReport(
@@ -36,7 +45,7 @@ def count_costs(module: torch.nn.Module, input_shape: Sequence[int], *, batch: i
         dtype=data_type.name, fusion=fusion, kernels=kernels,
         totals=_totals(kernels, module, alpha), uncounted=_uncounted(trace), device=device,
         only=list(only), blocks=list(blocks), capture=trace.capture,
-        notes=trace.notes + _uncounted_note(trace),
+        notes=trace.notes + _attention_note(trace, attention) + _uncounted_note(trace),
     )
 
 
@@ -65,6 +74,16 @@ def _totals(kernels: list[Kernel], module: torch.nn.Module, alpha: float) -> Tot
 
 def _uncounted(trace: Trace) -> list[Uncounted]:
     return [Uncounted(u.op, u.calls, u.modules) for u in trace.uncounted.values()]
+
+
+def _attention_note(trace: Trace, attention: str) -> list[str]:
+    calls = trace.attention_calls
+    if not calls:
+        return []
+    if attention == "flash":
+        return [f"attention counted as flash-attention: {calls} fused kernels "
+                f"(attention='math' materialises the scores)"]
+    return [f"attention counted unfused (attention='math'): {calls} calls, scores through DRAM"]
 
 
 def _uncounted_note(trace: Trace) -> list[str]:

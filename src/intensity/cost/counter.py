@@ -5,29 +5,41 @@ what batch 1 costs. Each dispatched op becomes an `OpRecord` carrying the module
 (from global forward hooks), the values it reads and writes (ids that follow tensors through
 views, so fusion can tell what stays on chip) and each value's role (activation, parameter,
 buffer). A model that cannot run on meta tensors falls back to fake tensors, then to real ones,
-and the trace says which was used.
+and the trace says which was used. Each attempt runs on its own copy of the module tree (weights
+shared, not copied) with torch's log and warnings held back, so a failed attempt leaves nothing
+behind that could break the next one.
+
+Attention (`F.scaled_dot_product_attention`, which nn.MultiheadAttention also reaches while the
+capture runs) is recorded as one op, as flash-attention runs it (`attention="flash"`), or as its
+unfused math with the scores materialised (`attention="math"`).
 """
 from __future__ import annotations
 
+import copy
 import itertools
+import logging
 import math
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves, tree_map_only
 from torch.utils.weak import WeakIdKeyDictionary
 
 from intensity.cost.formulas import (
-    ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, VIEW_OPS, OpCall, TensorInfo, formula_for,
+    ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, OpCall, TensorInfo, attention_flops, formula_for,
+    is_view,
 )
 from intensity.errors import ModelRunError
 
 CAPTURE_MODES = ("meta", "fake", "real")
+ATTENTION_MODELS = ("flash", "math")
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,8 @@ class Access:
     shape: tuple[int, ...]
     is_float: bool = True
     itemsize: int = 4  # the real item size, used for non-float tensors (indices, masks)
+    span: tuple = ()  # (storage offset, strides): tells two views of one value apart
+    base: int = 0  # elements of the storage behind the view: partial reads add up to at most this
 
     def nbytes(self, float_bytes: int) -> int:
         return self.elements * (float_bytes if self.is_float else self.itemsize)
@@ -90,6 +104,7 @@ class Trace:
     capture: str  # which of CAPTURE_MODES produced it
     opaque_reads: set[int] = field(default_factory=set)  # values read by uncounted ops
     notes: list[str] = field(default_factory=list)
+    attention_calls: int = 0  # F.scaled_dot_product_attention calls seen, whichever model
 
 
 # Ops whose meta result is fully determined by their operands' metadata. Answering these directly
@@ -193,6 +208,7 @@ class _Recorder(TorchDispatchMode):
         self.ops: list[OpRecord] = []
         self.uncounted: dict[str, UncountedOp] = {}
         self.opaque_reads: set[int] = set()
+        self.muted = 0  # > 0 while an op recorded as one kernel (attention) runs its parts
         self._ids = itertools.count()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 (torch API)
@@ -201,7 +217,8 @@ class _Recorder(TorchDispatchMode):
         out = meta_fast_path(op, args, kwargs)
         if out is None:
             out = func(*args, **kwargs)
-        self.record(op, args, kwargs, out)
+        if not self.muted:
+            self.record(op, args, kwargs, out)
         return out
 
     # -- values ------------------------------------------------------------------------------
@@ -218,7 +235,8 @@ class _Recorder(TorchDispatchMode):
     def access(self, tensor: torch.Tensor) -> Access:
         value = self.value_of(tensor)
         return Access(value, self.value_roles[value], distinct_elements(tensor), tuple(tensor.shape),
-                      tensor.is_floating_point(), tensor.element_size())
+                      tensor.is_floating_point(), tensor.element_size(),
+                      (tensor.storage_offset(), tensor.stride()), _storage_elements(tensor))
 
     def info(self, tensor: torch.Tensor) -> TensorInfo:
         role = self.value_roles[self.value_of(tensor)]
@@ -229,7 +247,7 @@ class _Recorder(TorchDispatchMode):
     def record(self, op: str, args: tuple, kwargs: dict, out: Any) -> None:
         inputs = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
         outputs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
-        if op in VIEW_OPS:
+        if is_view(op):
             self._alias(inputs, outputs)
         elif op in ALLOC_OPS:
             for tensor in outputs:
@@ -266,6 +284,99 @@ class _Recorder(TorchDispatchMode):
         self.ops.append(OpRecord(len(self.ops), op, cost.kind, cost.detail, self.scopes.current(),
                                  reads, writes, cost.flops))
 
+    def fused_attention(self, func, args: tuple, kwargs: dict) -> torch.Tensor:  # noqa: ANN001
+        """One flash-attention kernel: q, k, v (and a mask) read once, the output written once;
+        flops 4 B H Lq Lk d (Q K^T and P V), half of it when causal. Its parts are not recorded."""
+        q, k, v, mask, causal = _sdpa_arguments(args, kwargs)
+        self.muted += 1
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            self.muted -= 1
+        reads = tuple(self.access(t) for t in (q, k, v, mask) if isinstance(t, torch.Tensor))
+        self.values[out] = self.new_value()
+        flops = attention_flops(q.shape, k.shape, v.shape) // (2 if causal else 1)
+        detail = f"flash {'causal ' if causal else ''}{_dims(q)} x {_dims(k)}"
+        self.ops.append(OpRecord(len(self.ops), "scaled_dot_product_attention", "attention", detail,
+                                 self.scopes.current(), reads, (self.access(out),), flops))
+        return out
+
+
+_SDPA_NAMES = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
+
+
+def _sdpa_math(args: tuple, kwargs: dict) -> torch.Tensor:
+    """Attention as matmul, softmax, matmul (inference: no dropout)."""
+    named = dict(zip(_SDPA_NAMES, args)) | kwargs
+    return torch.ops.aten._scaled_dot_product_attention_math(
+        named["query"], named["key"], named["value"], named.get("attn_mask"), 0.0,
+        bool(named.get("is_causal", False)), scale=named.get("scale"),
+        enable_gqa=bool(named.get("enable_gqa", False)))[0]
+
+
+def _sdpa_arguments(args: tuple, kwargs: dict) -> tuple:
+    """q, k, v, attn_mask and is_causal of an F.scaled_dot_product_attention call."""
+    named = dict(zip(_SDPA_NAMES, args)) | kwargs
+    return (named["query"], named["key"], named["value"], named.get("attn_mask"),
+            bool(named.get("is_causal", False)))
+
+
+def _dims(tensor: torch.Tensor) -> str:
+    return "x".join(str(d) for d in tensor.shape)
+
+
+def _storage_elements(tensor: torch.Tensor) -> int:
+    try:
+        return tensor.untyped_storage().nbytes() // max(tensor.element_size(), 1)
+    except (RuntimeError, NotImplementedError):  # tensor subclasses without a storage
+        return 0
+
+
+class _AttentionMode(TorchFunctionMode):
+    """Sees F.scaled_dot_product_attention before torch splits it into backend ops.
+
+    While a torch-function mode is active, nn.MultiheadAttention and nn.TransformerEncoderLayer
+    skip their fused C++ fast paths and take F.multi_head_attention_forward. That function runs
+    with the mode switched off (torch pops a mode while it handles a call), so its inner call is
+    caught by putting a wrapper in place of torch.nn.functional.scaled_dot_product_attention.
+    """
+
+    def __init__(self, recorder: _Recorder, attention: str) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.attention = attention
+        self.calls = 0
+        self._original = torch.nn.functional.scaled_dot_product_attention
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 (torch API)
+        kwargs = kwargs or {}
+        if func is not self._original or self.recorder.muted:
+            return func(*args, **kwargs)
+        return self.attend(args, kwargs)
+
+    def attend(self, args: tuple, kwargs: dict) -> torch.Tensor:
+        self.calls += 1
+        if self.attention == "flash":
+            return self.recorder.fused_attention(self._original, args, kwargs)
+        return _sdpa_math(args, kwargs)  # math: scores materialised, whatever the backend
+
+    def _wrapper(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if self.recorder.muted:
+            return self._original(*args, **kwargs)
+        return self.attend(args, kwargs)
+
+    def __enter__(self) -> _AttentionMode:
+        torch.nn.functional.scaled_dot_product_attention = self._wrapper
+        try:
+            return super().__enter__()
+        except BaseException:
+            torch.nn.functional.scaled_dot_product_attention = self._original
+            raise
+
+    def __exit__(self, *exc: Any) -> None:
+        torch.nn.functional.scaled_dot_product_attention = self._original
+        super().__exit__(*exc)
+
 
 # --- the three ways to run the model ----------------------------------------------------------
 
@@ -281,7 +392,21 @@ def _meta_like(tensor: torch.Tensor) -> torch.Tensor:
     return torch.empty(tensor.shape, dtype=dtype, device="meta")
 
 
-def _run_meta(model, shape, roles):  # noqa: ANN001
+def takes_image_list(model: torch.nn.Module) -> bool:
+    """torchvision's detection models take a list of CxHxW images (they batch them themselves)."""
+    return type(getattr(model, "transform", None)).__name__ == "GeneralizedRCNNTransform"
+
+
+def _model_input(shape: tuple[int, ...], image_list: bool, make) -> tuple[list, Any]:  # noqa: ANN001
+    """The tensors to feed and the forward argument: one batch tensor, or a list of `batch` images."""
+    if image_list:
+        images = [make(shape[1:]) for _ in range(shape[0])]
+        return images, images
+    x = make(shape)
+    return [x], x
+
+
+def _run_meta(model, shape, roles, image_list):  # noqa: ANN001
     """Forward with meta copies of the parameters swapped in (the model itself is untouched)."""
     params = {name: _meta_like(p) for name, p in model.named_parameters()}
     buffers = {name: _meta_like(b) for name, b in model.named_buffers()}
@@ -289,8 +414,8 @@ def _run_meta(model, shape, roles):  # noqa: ANN001
         roles[tensor] = PARAMETER
     for tensor in buffers.values():
         roles[tensor] = BUFFER
-    x = torch.empty(shape, device="meta")
-    return x, lambda: torch.func.functional_call(model, (params, buffers), (x,), strict=False)
+    fed, x = _model_input(shape, image_list, lambda s: torch.empty(s, device="meta"))
+    return fed, lambda: torch.func.functional_call(model, (params, buffers), (x,), strict=False)
 
 
 def _mark_real_roles(model: torch.nn.Module, roles: WeakIdKeyDictionary) -> None:
@@ -300,38 +425,69 @@ def _mark_real_roles(model: torch.nn.Module, roles: WeakIdKeyDictionary) -> None
         roles[tensor] = BUFFER
 
 
-def _run_real(model, shape, roles):  # noqa: ANN001
+def _run_real(model, shape, roles, image_list):  # noqa: ANN001
     _mark_real_roles(model, roles)
     device = next(itertools.chain(model.parameters(), model.buffers()), torch.empty(0)).device
     generator = torch.Generator().manual_seed(0)
-    x = torch.randn(shape, generator=generator, dtype=_float_dtype(model)).to(device)
-    return x, lambda: model(x)
+    dtype = _float_dtype(model)
+    fed, x = _model_input(shape, image_list,
+                          lambda s: torch.randn(s, generator=generator, dtype=dtype).to(device))
+    return fed, lambda: model(x)
 
 
-def _capture_once(model: torch.nn.Module, shape: tuple[int, ...], mode: str) -> Trace:
+def _capture_once(model: torch.nn.Module, shape: tuple[int, ...], mode: str, attention: str,
+                  image_list: bool) -> Trace:
     roles: WeakIdKeyDictionary = WeakIdKeyDictionary()
     scopes = _ModuleScopes(model)
     fake = None
     if mode == "meta":
-        x, forward = _run_meta(model, shape, roles)
+        fed, forward = _run_meta(model, shape, roles, image_list)
     else:
         if mode == "fake":
             from torch._subclasses.fake_tensor import FakeTensorMode
 
             fake = FakeTensorMode(allow_non_fake_inputs=True)
             fake.__enter__()
-        x, forward = _run_real(model, shape, roles)
+        fed, forward = _run_real(model, shape, roles, image_list)
     try:
         recorder = _Recorder(roles, scopes)
-        input_value = recorder.value_of(x)
-        with torch.no_grad(), scopes.active(), recorder:
+        inputs = tuple(recorder.value_of(t) for t in fed)
+        attention_mode = _AttentionMode(recorder, attention)
+        with torch.no_grad(), scopes.active(), recorder, attention_mode:
             output = forward()
         outputs = tuple(recorder.value_of(t) for t in tree_leaves(output) if isinstance(t, torch.Tensor))
     finally:
         if fake is not None:
             fake.__exit__(None, None, None)
-    return Trace(recorder.ops, (input_value,), outputs, recorder.uncounted, mode,
-                 recorder.opaque_reads)
+    return Trace(recorder.ops, inputs, outputs, recorder.uncounted, mode, recorder.opaque_reads,
+                 attention_calls=attention_mode.calls)
+
+
+# --- isolation of attempts --------------------------------------------------------------------
+
+def _isolated_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """A new module tree sharing the original's parameters and buffers (no weight is copied), in
+    eval mode: whatever an attempt caches on its modules (anchors, masks, fake or meta tensors)
+    dies with the copy, and the user's model keeps its own mode and attributes."""
+    shared = {id(t): t for t in itertools.chain(model.parameters(), model.buffers())}
+    try:
+        twin = copy.deepcopy(model, shared)
+    except Exception:  # a module that refuses deepcopy (locks, handles): run the original
+        return model
+    return twin.eval()
+
+
+@contextmanager
+def _quiet() -> Iterator[list[warnings.WarningMessage]]:
+    """Hold back torch's log records and warnings: a failed attempt must not print pages of log."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield caught
+    finally:
+        logging.disable(previous)
 
 
 @contextmanager
@@ -344,26 +500,86 @@ def _eval_mode(model: torch.nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
-def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str] = CAPTURE_MODES) -> Trace:
+def on_meta(model: torch.nn.Module) -> bool:
+    return any(t.is_meta for t in itertools.chain(model.parameters(), model.buffers()))
+
+
+def _subject(model: torch.nn.Module, mode: str, real_model: Callable[[], torch.nn.Module] | None):
+    """The module an attempt runs: real tensors need real weights, so a meta-built model is rebuilt."""
+    if mode != "real" or not on_meta(model):
+        return model
+    if real_model is None:
+        raise ValueError("its weights are on the meta device and no real build was given")
+    return real_model()
+
+
+def check_attention(attention: str) -> None:
+    if attention not in ATTENTION_MODELS:
+        raise ValueError(f"unknown attention model {attention!r}; choose flash (one fused kernel, "
+                         f"the default) or math (scores materialised)")
+
+
+def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str] = CAPTURE_MODES, *,
+            attention: str = "flash", real_model: Callable[[], torch.nn.Module] | None = None,
+            image_list: bool | None = None) -> Trace:
     """Trace one inference forward pass of `model` on an input of `shape` (batch first).
 
-    Tries each capture mode in turn (meta, then fake, then real tensors) and notes any fallback.
+    Tries each capture mode in turn (meta, then fake, then real tensors), each on a fresh copy of
+    the module tree, and notes any fallback. `real_model` builds the model with real weights for
+    the real-tensor attempt when `model` was built on meta. `image_list` feeds a list of `batch`
+    CxHxW images instead of one tensor (None: detect torchvision's detection models).
     Raises ModelRunError, with the last mode's error, when the model fails in all of them.
     """
+    check_attention(attention)
+    unknown = [m for m in modes if m not in CAPTURE_MODES]
+    if unknown or not modes:
+        raise ValueError(f"unknown capture mode {unknown or modes}; modes are {CAPTURE_MODES}")
+    image_list = takes_image_list(model) if image_list is None else image_list
     failures: list[str] = []
-    with _eval_mode(model):
-        for mode in modes:
-            try:
-                trace = _capture_once(model, shape, mode)
-            except Exception as error:  # any model error: try the next mode, report all
-                failures.append(f"{mode} tensors: {type(error).__name__}: {_first_line(error)}")
-                continue
-            trace.notes.extend(f"could not run on {f}; fell back to {mode} tensors" for f in failures)
-            return trace
+    last: BaseException | None = None
+    for mode in modes:
+        if mode == "real" and on_meta(model) and last is not None and _shape_error(last):
+            break  # fake tensors hit a shape error: real weights (maybe GBs) would not help
+        try:
+            with _quiet() as caught:
+                built = _subject(model, mode, real_model)
+                subject = _isolated_copy(built)
+                with _eval_mode(subject):
+                    trace = _capture_once(subject, tuple(shape), mode, attention, image_list)
+        except Exception as error:  # any model error: try the next mode, report all
+            last = error
+            failures.append(f"{mode} tensors: {type(error).__name__}: {_first_line(error)}")
+            continue
+        trace.notes.extend(_fallback_notes(failures, mode, built is not model))
+        trace.notes.extend(_warning_notes(caught))
+        return trace
     raise ModelRunError(f"the model raised on an input of shape {tuple(shape)} "
                         f"({failures[-1]}); check --input (channels x height x width) and --batch")
 
 
-def _first_line(error: BaseException) -> str:
+_SHAPE_ERRORS = (RuntimeError, ValueError, AssertionError, TypeError, IndexError)
+_TENSOR_KIND_WORDS = ("data", "meta", "fake", "storage", "symbolic", "item", "nonzero")
+
+
+def _shape_error(error: BaseException) -> bool:
+    """An error real tensors would raise too (a shape check): its exact type is a plain one (the
+    fake-tensor data-dependence errors are subclasses) and it does not speak of tensor kinds."""
+    text = str(error).lower()
+    return type(error) in _SHAPE_ERRORS and not any(word in text for word in _TENSOR_KIND_WORDS)
+
+
+def _fallback_notes(failures: list[str], mode: str, rebuilt: bool) -> list[str]:
+    notes = [f"could not run on {failure}; fell back to {mode} tensors" for failure in failures]
+    if rebuilt:
+        notes.append("built the model with real (random) weights for the real-tensor run")
+    return notes
+
+
+def _warning_notes(caught: Sequence[warnings.WarningMessage], limit: int = 3) -> list[str]:
+    messages = dict.fromkeys(f"{w.category.__name__}: {_first_line(w.message)}" for w in caught)
+    return [f"the model warned: {m}" for m in list(messages)[:limit]]
+
+
+def _first_line(error: BaseException | Warning | str) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else "(no message)"

@@ -63,15 +63,28 @@ class OpCost:
 Formula = Callable[[OpCall], OpCost]
 OP_FORMULAS: Registry[Formula] = Registry("op formula")
 
-# Ops that alias their input (views): no kernel, no bytes. The counter propagates provenance.
+# Ops that alias their input (views and restrides): no kernel, no bytes, as they move no data.
+# The counter propagates provenance. In-place forms (as_strided_ after a permute, t_, squeeze_)
+# count the same: see `is_view`.
 VIEW_OPS = frozenset({
     "view", "_unsafe_view", "reshape", "_reshape_alias", "t", "transpose", "permute", "expand",
     "squeeze", "unsqueeze", "alias", "detach", "slice", "select", "split", "split_with_sizes",
     "unbind", "chunk", "narrow", "as_strided", "diagonal", "view_as", "expand_as", "unflatten",
-    "flatten", "movedim", "lift_fresh", "_local_scalar_dense", "unfold", "numpy_T", "mT",
+    "flatten", "movedim", "moveaxis", "swapaxes", "swapdims", "lift_fresh", "_local_scalar_dense",
+    "unfold", "numpy_T", "mT", "mH", "adjoint", "view_as_real", "view_as_complex", "_neg_view",
+    "_conj", "conj", "resolve_conj", "resolve_neg", "real", "imag", "positive", "tensor_split",
+    "hsplit", "vsplit", "unsafe_split", "unsafe_chunk", "_nested_view_from_buffer", "indices",
+    "values", "_indices", "_values", "set_", "sym_size", "sym_stride", "sym_numel",
+    "sym_storage_offset", "is_same_size", "is_nonzero",
 })
 # Ops that only allocate (their contents are written by the op that consumes them, if at all).
-ALLOC_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided"})
+ALLOC_OPS = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided",
+                       "resize_", "resize_as_"})
+
+
+def is_view(op: str) -> bool:
+    """An aliasing op, in-place forms included (`as_strided_`, `transpose_`)."""
+    return op in VIEW_OPS or (op.endswith("_") and op[:-1] in VIEW_OPS)
 
 
 # --- shape formulas ---------------------------------------------------------------------------
@@ -96,7 +109,8 @@ def matmul_flops(batch: int, m: int, k: int, n: int) -> int:
 
 
 def attention_flops(q_shape: Sequence[int], k_shape: Sequence[int], v_shape: Sequence[int]) -> int:
-    """Q K^T and P V of scaled-dot-product attention, shapes (..., L, E), (..., S, E), (..., S, Ev)."""
+    """Q K^T and P V of scaled-dot-product attention, shapes (..., L, E), (..., S, E), (..., S, Ev):
+    4 B H L S E when Ev = E (the flash-attention count; softmax and scaling are not MACs)."""
     batch = math.prod(q_shape[:-2])
     length, embed = q_shape[-2:]
     source, value_embed = k_shape[-2], v_shape[-1]
@@ -193,7 +207,11 @@ _MEMORY_OPS: dict[str, tuple[str, tuple[int, ...] | None, tuple[str, ...]]] = {
     "elementwise": (None, ("neg", "exp", "log", "sqrt", "rsqrt", "abs", "reciprocal", "pow",
                            "floor", "ceil", "round", "where", "maximum", "minimum", "masked_fill",
                            "logical_not", "eq", "ne", "lt", "gt", "le", "ge", "fill", "zero",
-                           "square", "addcmul", "addcdiv", "lerp", "bitwise_and", "bitwise_or")),
+                           "square", "addcmul", "addcdiv", "lerp", "bitwise_and", "bitwise_or",
+                           "bitwise_xor", "bitwise_not", "logical_and", "logical_or", "log2",
+                           "log10", "log1p", "expm1", "exp2", "sin", "cos", "tan", "atan", "atan2",
+                           "trunc", "frac", "remainder", "fmod", "floor_divide", "isnan", "isinf",
+                           "nan_to_num", "sgn")),
     "norm": ((0,), ("native_batch_norm", "_native_batch_norm_legit_no_training",
                     "_native_batch_norm_legit", "_batch_norm_with_update",
                     "_batch_norm_no_update", "native_layer_norm", "native_group_norm",
@@ -204,7 +222,7 @@ _MEMORY_OPS: dict[str, tuple[str, tuple[int, ...] | None, tuple[str, ...]]] = {
                     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d")),
     "reduce": ((0,), ("mean", "sum", "amax", "amin", "max", "min", "var", "std", "var_mean",
                       "std_mean", "norm", "linalg_vector_norm", "argmax", "argmin", "logsumexp",
-                      "prod", "cumsum")),
+                      "prod", "cumsum", "any", "all")),
     "softmax": (None, ("_softmax", "_safe_softmax", "_log_softmax", "softmax", "log_softmax")),
     "cat": (None, ("cat", "stack")),
     "upsample": (None, ("upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d",

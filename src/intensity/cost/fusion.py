@@ -178,16 +178,19 @@ def _consumer_groups(groups: Sequence[OpGroup]) -> dict[int, set[int]]:
 
 
 def _merge(accesses: Sequence[Access]) -> list[Access]:
-    """One access per value: repeated reads of a value count once, partial reads (slices) add up."""
-    by_value: dict[int, list[Access]] = defaultdict(list)
+    """One access per value: a view read twice counts once, different views of one value (q, k
+    and v sliced from one qkv result, the halves of a chunk) add up, to at most the whole value."""
+    by_value: dict[int, dict[tuple, Access]] = defaultdict(dict)
     for access in accesses:
-        by_value[access.value].append(access)
+        by_value[access.value].setdefault((access.shape, access.span), access)
     merged = []
-    for same in by_value.values():
+    for views in by_value.values():
+        same = list(views.values())
         largest = max(same, key=lambda a: a.elements)
-        total = min(sum(a.elements for a in same), max(largest.elements, _full_size(same)))
+        whole = max(max(a.base for a in same), _full_size(same))
+        total = min(sum(a.elements for a in same), max(largest.elements, whole))
         merged.append(Access(largest.value, largest.role, total, largest.shape, largest.is_float,
-                             largest.itemsize))
+                             largest.itemsize, largest.span, largest.base))
     return merged
 
 

@@ -114,11 +114,40 @@ def _torchvision_builder(name: str) -> Callable[[], torch.nn.Module]:
     known = torchvision.models.list_models()
     if name not in known:
         raise UnknownNameError(_unknown("torchvision model", name, known))
-    return lambda: torchvision.models.get_model(name, weights=None)
+    builder = torchvision.models.get_model_builder(name)
+    return lambda: builder(**_offline_kwargs(builder))
+
+
+# Every switch that would download weights, off; segmentation models keep their auxiliary head,
+# as the weights torchvision publishes (and its `_ops` figures) include it.
+_OFFLINE = {"weights": None, "weights_backbone": None, "quantize": False, "aux_loss": True}
+
+
+def _offline_kwargs(builder: Callable) -> dict[str, object]:
+    accepted = inspect.signature(builder).parameters
+    return {key: value for key, value in _OFFLINE.items() if key in accepted}
 
 
 def _torchvision_input(name: str) -> tuple[int, ...]:
-    return (3, 299, 299) if name.startswith("inception") else DEFAULT_INPUT
+    """One image's shape from the published weights' preprocessing (crop, else resize size).
+
+    Detection models resize internally (min_size 800 for most); they get 3x800x800.
+    """
+    import torchvision
+
+    builder = torchvision.models.get_model_builder(name)
+    if ".detection." in builder.__module__:
+        return (3, 800, 800)
+    try:
+        weights = next(iter(torchvision.models.get_model_weights(name)))
+        sizes = getattr(weights.transforms, "keywords", {})
+    except (ValueError, StopIteration, AttributeError):  # a builder without published weights
+        return DEFAULT_INPUT
+    size = sizes.get("crop_size", sizes.get("resize_size"))
+    if ".video." in builder.__module__ or size is None:
+        return DEFAULT_INPUT
+    size = size if isinstance(size, (tuple, list)) else (size, size)
+    return (3, *size) if len(size) == 2 else (3, size[0], size[0])
 
 
 def _timm_builder(name: str) -> Callable[[], torch.nn.Module]:
@@ -130,23 +159,54 @@ def _timm_builder(name: str) -> Callable[[], torch.nn.Module]:
 
 
 def _callable_builder(module_name: str, attribute: str) -> Callable[[], torch.nn.Module]:
+    spec = f"{module_name}:{attribute}"
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise ValueError(f"cannot import {module_name!r} for model {module_name}:{attribute} "
+        raise ValueError(f"cannot import {module_name!r} for model {spec} "
                          f"({error}); is it on PYTHONPATH?") from None
     target = getattr(module, attribute, None)
     if target is None:
         raise ValueError(f"module {module_name!r} has no attribute {attribute!r}")
     if isinstance(target, torch.nn.Module):
         return lambda: target
-    return lambda: _checked_module(target(), f"{module_name}:{attribute}")
+    if not callable(target):
+        raise ValueError(f"{spec} is of type {type(target).__name__}, not an nn.Module or a function "
+                         f"that returns one")
+    _check_no_arguments(target, spec)
+    return lambda: _checked_module(_call(target, spec), spec)
+
+
+def _check_no_arguments(target: Callable, spec: str) -> None:
+    """A `module:callable` model is built with no arguments: say so before calling it."""
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: just try calling them
+        return
+    required = [p.name for p in parameters if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if required:
+        raise ValueError(f"{spec} needs arguments ({', '.join(required)}) but is called with "
+                         f"none; give defaults or name a wrapper function that takes no arguments")
+
+
+def _call(target: Callable, spec: str) -> object:
+    try:
+        return target()
+    except Exception as error:  # the user's code: report it in one line, naming it
+        raise ValueError(f"{spec}() raised {type(error).__name__}: {_first_line(error)}; fix "
+                         f"the callable so that it builds the model with no arguments") from None
 
 
 def _checked_module(obj: object, spec: str) -> torch.nn.Module:
     if not isinstance(obj, torch.nn.Module):
         raise ValueError(f"{spec} returned {type(obj).__name__}, not a torch.nn.Module")
     return obj
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"
 
 
 def _unknown(kind: str, name: str, known: list[str]) -> str:
