@@ -93,9 +93,9 @@ def test_fusion_preserves_flops_and_lowers_traffic():
 
 
 def test_block_policy_errors():
-    with pytest.raises(ValueError, match="needs --block"):
+    with pytest.raises(ValueError, match="needs `blocks`"):
         analyze(Net(), input_shape=(3, 8, 8), fusion="block")
-    with pytest.raises(ValueError, match="no module matches --block Nope; module classes in this "
+    with pytest.raises(ValueError, match="no module matches `blocks` Nope; module classes in this "
                                          "model: BatchNorm2d, Block, Conv2d, Sequential"):
         analyze(Net(), input_shape=(3, 8, 8), fusion="block", blocks=["Nope"])
     with pytest.raises(ValueError, match="unknown fusion policy"):

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from intensity.cli._app import (
-    BatchOpt, BlockOpt, DeviceOpt, DtypeOpt, FormatOpt, FusionOpt, InputOpt, ModelArg, OutOpt,
+    AttentionOpt, BatchOpt, BlockOpt, DeviceOpt, DtypeOpt, FormatOpt, FusionOpt, InputOpt, ModelArg, OutOpt,
     app, check_out_dir, check_out_file, emit, fail, guarded, note, numbers, split, warn,
 )
 from intensity.cost.reuse import DEFAULT_ALPHA
@@ -24,6 +24,7 @@ def analyze(
         help="accelerator spec (intensity devices), a .toml file, cpu or measured: adds op:byte and bound")] = None,
     fusion: FusionOpt = "trivial",
     block: BlockOpt = None,
+    attention: AttentionOpt = "flash",
     only: Annotated[Optional[str], typer.Option(help="keep only these kernel kinds, e.g. conv,linear")] = None,
     alpha: Annotated[float, typer.Option(help="DI's activation-reuse weight in [0, 1] (seed 004)")] = DEFAULT_ALPHA,
     peak_tflops: Annotated[Optional[float], typer.Option(help="override the device's peak for --dtype")] = None,
@@ -38,7 +39,7 @@ def analyze(
     guarded(lambda: check_out_file(out))
     report = guarded(lambda: run_analysis(
         model, batch=batch, input_shape=input, dtype=dtype, device=device, fusion=fusion,
-        blocks=split(block), only=split(only), alpha=alpha, peak_tflops=peak_tflops,
+        blocks=split(block), attention=attention, only=split(only), alpha=alpha, peak_tflops=peak_tflops,
         bandwidth_gbs=bandwidth_gbs))
 
     def tables() -> list:
@@ -60,6 +61,7 @@ def roofline(
     dtype: DtypeOpt = "fp16",
     fusion: FusionOpt = "trivial",
     block: BlockOpt = None,
+    attention: AttentionOpt = "flash",
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
@@ -68,7 +70,7 @@ def roofline(
 
     guarded(lambda: check_out_file(out))
     prediction = guarded(lambda: predict(model, device=device, dtype=dtype, batch=batch, input_shape=input,
-                                         fusion=fusion, blocks=split(block)))
+                                         fusion=fusion, blocks=split(block), attention=attention))
     report, line = prediction.report, prediction.line
 
     def tables() -> list:
@@ -97,6 +99,7 @@ def waterline_command(
     dtype: DtypeOpt = "fp16",
     fusion: FusionOpt = "trivial",
     block: BlockOpt = None,
+    attention: AttentionOpt = "flash",
     op_bytes: Annotated[str, typer.Option(help="other processor op:byte ratios to compare")] = "25,50,100,139,200,300,400,600",
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
@@ -108,7 +111,7 @@ def waterline_command(
     def run() -> tuple[list[dict], float]:
         ratios = numbers(op_bytes, float, "--op-bytes", "25,139,600")
         prediction = predict(model, device=device, dtype=dtype, batch=batch, input_shape=input,
-                             fusion=fusion, blocks=split(block))
+                             fusion=fusion, blocks=split(block), attention=attention)
         own = prediction.spec.op_byte(dtype)
         rows = efficiency_vs_op_byte(prediction.report.kernels, sorted({*ratios, own}))
         return [{"op_byte": r, "waterline": w, "mediant": m, "device": prediction.spec.key if r == own else None}
@@ -142,6 +145,7 @@ def sweep_batch_command(
     dtype: DtypeOpt = "fp16",
     fusion: FusionOpt = "trivial",
     block: BlockOpt = None,
+    attention: AttentionOpt = "flash",
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
@@ -151,7 +155,7 @@ def sweep_batch_command(
     def run() -> list:
         sizes = numbers(batches, int, "--batches", "1,16,256")
         return sweep_batch(model, sizes, device=device, dtype=dtype, input_shape=input,
-                           fusion=fusion, blocks=split(block))
+                           fusion=fusion, blocks=split(block), attention=attention)
 
     guarded(lambda: check_out_file(out))
     points = guarded(run)
@@ -202,6 +206,7 @@ def report(
     dtype: DtypeOpt = "fp16",
     fusion: FusionOpt = "trivial",
     block: BlockOpt = None,
+    attention: AttentionOpt = "flash",
     measure: Annotated[bool, typer.Option("--measure", help="also measure on this machine (--on)")] = False,
     on: Annotated[str, typer.Option("--on", help="where --measure runs: cpu or cuda")] = "cpu",
     measure_batch: Annotated[int, typer.Option(help="batch for the measurement", min=1)] = 64,

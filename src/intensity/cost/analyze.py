@@ -46,6 +46,7 @@ def count_costs(module: torch.nn.Module, input_shape: Sequence[int], *, batch: i
         totals=_totals(kernels, module, alpha), uncounted=_uncounted(trace), device=device,
         only=list(only), blocks=list(blocks), capture=trace.capture,
         notes=trace.notes + _attention_note(trace, attention) + _uncounted_note(trace),
+        attention=attention,
     )
 
 

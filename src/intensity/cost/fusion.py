@@ -88,8 +88,11 @@ def check_policy(policy: str, blocks: Sequence[str]) -> None:
     if policy not in POLICIES:
         raise ValueError(f"unknown fusion policy {policy!r}; choose one of {', '.join(POLICIES)}")
     if policy == "block" and not blocks:
-        raise ValueError("--fusion block needs --block NAME: a module class (e.g. Bottleneck) "
+        raise ValueError("`fusion` block needs `blocks`: a module class (e.g. Bottleneck) "
                          "or a module path pattern (e.g. 'layer*.*')")
+    if blocks and policy != "block":
+        raise ValueError(f"`blocks` {', '.join(blocks)} only mean something with `fusion` block "
+                         f"(now {policy}); set `fusion` to block or drop `blocks`")
 
 
 def block_scope(scopes: Sequence[Scope], patterns: Sequence[str]) -> Scope | None:
@@ -107,7 +110,7 @@ def group_ops(trace: Trace, policy: str = "trivial", blocks: Sequence[str] = ())
     patterns = tuple(blocks) if policy == "block" else ()
     if patterns and not any(block_scope(op.scopes, patterns) for op in trace.ops):
         classes = sorted({s.type_name for op in trace.ops for s in op.scopes})
-        raise ValueError(f"no module matches --block {', '.join(patterns)}; module classes in this "
+        raise ValueError(f"no module matches `blocks` {', '.join(patterns)}; module classes in this "
                          f"model: {', '.join(classes) or '(none)'}")
     return _fuse(trace.ops, lambda op: block_scope(op.scopes, patterns))
 

@@ -85,6 +85,7 @@ class CostReport:
     blocks: list[str] = field(default_factory=list)
     capture: str = "meta"
     notes: list[str] = field(default_factory=list)
+    attention: str = "flash"  # how scaled-dot-product attention was costed: flash or math
 
     @property
     def op_byte(self) -> float | None:
@@ -94,7 +95,8 @@ class CostReport:
         return {
             "model": self.model, "batch": self.batch, "input_shape": self.input_shape,
             "dtype": self.dtype, "device": self.device, "fusion": self.fusion, "only": self.only,
-            "blocks": self.blocks, "capture": self.capture, "notes": self.notes,
+            "blocks": self.blocks, "attention": self.attention, "capture": self.capture,
+            "notes": self.notes,
             "totals": self.totals.to_dict(),
             "kernels": [kernel_dict(k, self.op_byte) for k in self.kernels],
             "uncounted": [asdict(u) for u in self.uncounted],
