@@ -12,9 +12,12 @@ import base64
 import html
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from intensity.analysis.advice import advice
 from intensity.analysis.predict import Prediction, predict
@@ -23,7 +26,7 @@ from intensity.analysis.sweep import SweepPoint, sweep_batch
 from intensity.report import plots
 from intensity.report.page import PAGE, READING
 from intensity.report.tables import (Grid, bottleneck_grid, kernel_grid, measurement_grid, milliseconds,
-                                     number, percent, sweep_grid, totals_grid, uncounted_grid, waterline_grid)
+                                     number, percent, si, sweep_grid, totals_grid, uncounted_grid, waterline_grid)
 
 __all__ = ["advice", "prepare_directory", "measurement_record", "write_report"]
 
@@ -45,9 +48,9 @@ class _Context:
     target: str  # "NVIDIA V100 SXM2, fp16, batch 1024": what every predicted figure is for
 
 
-def write_report(model: str, out: str | Path, *, device: str = "h100", dtype: str = "fp16", batch: int = 256,
-                 fusion: str = "trivial", blocks: tuple[str, ...] = (),
-                 measure: Any = None) -> dict[str, Any]:
+def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str = "h100", dtype: str = "fp16",
+                 batch: int = 256, fusion: str = "trivial", blocks: tuple[str, ...] = (),
+                 input_shape: str | Sequence[int] | None = None, measure: Any = None) -> dict[str, Any]:
     """Analyse, predict and report on `model`; return the summary written to report.json.
 
     `measure` is a `Measurement` (intensity.measure.measurement) or its `to_dict()` record. `out` is
@@ -55,8 +58,9 @@ def write_report(model: str, out: str | Path, *, device: str = "h100", dtype: st
     """
     directory = prepare_directory(out)
     measured = measurement_record(measure)
-    prediction = predict(model, device=device, dtype=dtype, batch=batch, fusion=fusion, blocks=blocks)
-    sweep = sweep_batch(model, SWEEP_BATCHES, device=prediction.spec, dtype=dtype, fusion=fusion, blocks=blocks)
+    options = {"fusion": fusion, "blocks": blocks, "input_shape": input_shape}
+    prediction = predict(model, device=device, dtype=dtype, batch=batch, **options)
+    sweep = sweep_batch(model, SWEEP_BATCHES, device=prediction.spec, dtype=dtype, **options)
     context = _Context(prediction, sweep, measured, _target(prediction))
     _make_directory(directory)
     images = _figures(context, directory)
@@ -221,7 +225,7 @@ def _cards(context: _Context) -> str:
     report, line = context.prediction.report, context.prediction.line
     totals = report.totals
     cards = [("predicted latency per batch", f"{milliseconds(line.latency)} ms", "waterline, Eqn 12"),
-             ("predicted throughput", f"{number(context.prediction.images_per_s, 0)} images/s", context.target),
+             ("predicted throughput", f"{si(context.prediction.images_per_s)} images/s", context.target),
              ("max. computational efficiency", f"{percent(line.efficiency, 0)} %", "waterline, Eqn 13"),
              ("mediant intensity", f"{number(totals.intensity, 1)} flop/B",
               f"op:byte {number(line.op_byte, 1)}; limit {number(totals.intensity_limit, 1)}"),

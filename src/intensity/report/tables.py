@@ -29,7 +29,8 @@ def si(value: float | None, unit: str = "") -> str:
 
 
 def number(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
+    """Fixed decimals with thousands separators; None and NaN read as '-'."""
+    return "-" if value is None or value != value else f"{value:,.{digits}f}"
 
 
 def _shape(shape: Sequence[int]) -> str:
@@ -69,15 +70,19 @@ def kernel_label(name: str, op: str) -> str:
     return f"{name} {op}" if name.replace(".", "").isdigit() else name
 
 
-def milliseconds(seconds: float | None) -> str:
-    """Three significant digits without exponents: 0.0123, 1.23, 123."""
-    if seconds is None:
+def significant(value: float | None, digits: int = 3) -> str:
+    """`digits` significant digits without exponents: 0.0123, 1.23, 123, 12,345."""
+    if value is None or value != value:  # None or NaN
         return "-"
-    value = seconds * 1e3
     if value == 0:
         return "0"
-    decimals = max(0, min(6, 2 - math.floor(math.log10(abs(value)))))
+    decimals = max(0, min(9, digits - 1 - math.floor(math.log10(abs(value)))))
     return f"{value:,.{decimals}f}"
+
+
+def milliseconds(seconds: float | None) -> str:
+    """Seconds shown in ms, three significant digits: 0.000123 s -> '0.123'."""
+    return "-" if seconds is None else significant(seconds * 1e3)
 
 
 def percent(fraction: float | None, digits: int = 1) -> str:
@@ -106,7 +111,7 @@ def kernel_grid(report: CostReport, line: Waterline | None = None, top: int | No
 def _kernel_row(report: CostReport, index: int, kernel: object, line: Waterline | None) -> tuple[str, ...]:
     row = kernel_dict(kernel, report.op_byte)
     cells = [str(index), kernel.name or "(model)", describe_op(kernel), _shape(kernel.output_shape),
-             number(kernel.flops / 1e9, 3), number(kernel.bytes / 1e6), number(kernel.intensity),
+             significant(kernel.flops / 1e9), significant(kernel.bytes / 1e6), number(kernel.intensity),
              number(row["intensity_limit"]), number(row["weight_reuse"], 1), number(row["activation_reuse"], 1)]
     if line is not None:
         bound = line.kernels[index]
