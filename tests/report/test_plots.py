@@ -14,12 +14,20 @@ def _texts(figure) -> list[str]:
     return [t.get_text() for t in figure.axes[0].texts]
 
 
+def _key(figure) -> list[str]:
+    return [t.get_text() for t in figure.texts]
+
+
 def test_roofline_labels_the_slowest_kernels(tiny_line):
     figure = plots.roofline_figure(tiny_line, "tiny on v100 fp32")
-    assert sorted(_texts(figure)) == ["features.0", "features.1"]
+    slowest, other = sorted(tiny_line.kernels, key=lambda k: k.latency, reverse=True)
+    total = slowest.latency + other.latency
+    # Points carry ranks (1 = slowest); the key at the right names them by module path.
+    assert sorted(_texts(figure)) == ["1", "2"]
+    assert _key(figure)[1:] == [f"1  {slowest.name}  ({slowest.latency / total:.0%})",
+                                f"2  {other.name}  ({other.latency / total:.0%})"]
     only_one = plots.roofline_figure(tiny_line, "t", labels=1)
-    slowest = max(tiny_line.kernels, key=lambda k: k.latency).name
-    assert _texts(only_one) == [slowest]
+    assert _texts(only_one) == ["1"] and len(_key(only_one)) == 2 and slowest.name in _key(only_one)[1]
     plt.close("all")
 
 

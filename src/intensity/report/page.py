@@ -72,7 +72,8 @@ figcaption {{ font-size:13px; color:var(--muted); margin-top:6px; }}
 .table-wrap {{ overflow-x:auto; margin:8px 0 20px; }}
 table {{ border-collapse:collapse; font-size:13px; font-variant-numeric:tabular-nums; }}
 caption {{ caption-side:top; text-align:left; color:var(--muted); padding:0 0 6px; font-size:13px; }}
-th, td {{ padding:5px 10px; border-bottom:1px solid var(--line); white-space:nowrap; }}
+th, td {{ padding:5px 9px; border-bottom:1px solid var(--line); white-space:nowrap; }}
+thead th {{ white-space:normal; vertical-align:bottom; min-width:48px; max-width:120px; }}
 thead th {{ background:var(--soft); position:sticky; top:0; font-weight:600; border-bottom:2px solid var(--line); }}
 tbody tr:nth-child(even) {{ background:#fafbfc; }}
 tbody tr:hover {{ background:#eef4ff; }}

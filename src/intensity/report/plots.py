@@ -40,13 +40,35 @@ def _slowest(kernels: Sequence[KernelBound], count: int) -> set[int]:
     return set(order[:max(count, 0)])
 
 
+def _label_points(figure: Figure, axes, kernels: Sequence[KernelBound], places: list[tuple[float, float]],
+                  count: int) -> None:
+    """Number the `count` slowest kernels on the plot (1 = slowest) and name them in a key at the right.
+
+    Numbers instead of names on the points: kernels of one stage sit almost on top of each other.
+    """
+    total = sum(k.latency for k in kernels) or 1.0
+    order = sorted(_slowest(kernels, count), key=lambda i: kernels[i].latency, reverse=True)
+    if order:
+        figure.text(0.75, 0.88, "slowest kernels (share of time)", fontsize=8, weight="bold", va="top")
+    spots: dict[tuple[float, float], list[int]] = {}  # kernels drawn on one spot share one label
+    for rank, index in enumerate(order, start=1):
+        k = kernels[index]
+        spots.setdefault(places[index], []).append(rank)
+        figure.text(0.75, 0.88 - 0.045 * rank, f"{rank}  {kernel_label(k.name, k.op)}  ({k.latency / total:.0%})",
+                    fontsize=7.5, va="top", family="monospace")
+    for row, (place, ranks) in enumerate(sorted(spots.items())):
+        axes.annotate(",".join(map(str, ranks)), place, xytext=(0, 6 + 9 * (row % 2)), textcoords="offset points",
+                      ha="center", fontsize=7, weight="bold", color="#333333")
+
+
 def roofline_figure(line: Waterline, title: str, labels: int = 8) -> Figure:
     """Kernels as points (area ~ flops) under the roof min(peak, bandwidth x intensity).
 
     The `labels` slowest kernels are named by module path. Kernels without flops (pools, copies)
     have intensity 0, which a log axis cannot show: they are drawn hollow at the left edge.
     """
-    figure, axes = plt.subplots(figsize=(8, 5))
+    figure, axes = plt.subplots(figsize=(10, 5))
+    figure.subplots_adjust(right=0.72)
     positive = [k.intensity for k in line.kernels if k.flops > 0 and k.intensity > 0]
     lowest = min(positive + [line.op_byte]) / 8
     highest = max(positive + [line.op_byte]) * 4
@@ -54,8 +76,8 @@ def roofline_figure(line: Waterline, title: str, labels: int = 8) -> Figure:
     xs = [lowest, line.op_byte, highest]
     axes.plot(xs, [roof(x) for x in xs], color="black", linewidth=1.2, label="roof")
     biggest = max((k.flops for k in line.kernels), default=1) or 1
-    named = _slowest(line.kernels, labels)
-    for index, k in enumerate(line.kernels):
+    places = []
+    for k in line.kernels:
         color = MEMORY if k.bound == "memory" else COMPUTE
         if k.flops > 0 and k.intensity > 0:
             x, y = k.intensity, k.attainable_flops / 1e12
@@ -63,9 +85,8 @@ def roofline_figure(line: Waterline, title: str, labels: int = 8) -> Figure:
         else:
             x, y = lowest, roof(lowest)
             axes.scatter(x, y, s=60, facecolors="none", edgecolors=color, linewidths=1.5, marker="o")
-        if index in named:
-            axes.annotate(kernel_label(k.name, k.op), (x, y), xytext=(5, 4), textcoords="offset points",
-                          fontsize=7, color="#333333")
+        places.append((x, y))
+    _label_points(figure, axes, line.kernels, places, labels)
     axes.axvline(line.op_byte, linestyle=":", color="gray", label=f"op:byte {line.op_byte:.0f}")
     axes.scatter([], [], color=MEMORY, alpha=0.6, label="memory bound")
     axes.scatter([], [], color=COMPUTE, alpha=0.6, label="compute bound")
@@ -73,6 +94,7 @@ def roofline_figure(line: Waterline, title: str, labels: int = 8) -> Figure:
         axes.scatter([], [], facecolors="none", edgecolors="gray", label="no flops (drawn at left edge)")
     axes.set(xscale="log", yscale="log", xlabel="intensity (flop/B)", ylabel="attainable TFLOP/s",
              title=title)
+    axes.set_ylim(min(y for _, y in places) / 3 if places else None, line.peak_flops / 1e12 * 3)
     axes.legend(loc="lower right", fontsize=8)
     axes.grid(True, which="major", alpha=0.3)
     return figure
