@@ -52,7 +52,7 @@ PAGE = """<!doctype html>
 * {{ box-sizing:border-box; }}
 body {{ font:15px/1.55 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif; color:var(--ink);
        margin:0; background:#fff; }}
-main {{ max-width:1180px; margin:0 auto; padding:32px 28px 64px; }}
+main {{ max-width:1280px; margin:0 auto; padding:32px 28px 64px; }}
 header h1 {{ font-size:28px; margin:0 0 4px; }}
 .setting {{ color:var(--muted); margin:0 0 20px; }}
 h2 {{ font-size:20px; margin:40px 0 12px; padding-bottom:6px; border-bottom:1px solid var(--line); }}
@@ -81,6 +81,8 @@ tbody tr:hover {{ background:#eef4ff; }}
 table.pairs th {{ text-align:left; font-weight:normal; color:var(--muted); background:none; position:static;
                  border-bottom:1px solid var(--line); }}
 table.pairs td {{ font-weight:600; }}
+table.kernels {{ font-size:12.5px; }}
+table.kernels td:nth-child(3) {{ white-space:normal; min-width:160px; }}
 code {{ font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }}
 .badge {{ display:inline-block; padding:0 8px; border-radius:10px; font-size:12px; color:#fff; }}
 .badge.memory {{ background:var(--memory); }} .badge.compute {{ background:var(--compute); }}

@@ -80,6 +80,13 @@ def significant(value: float | None, digits: int = 3) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def compact(value: float | None) -> str:
+    """Large values with an SI prefix (2.08 M), small ones with three significant digits."""
+    if value is None or value != value:
+        return "-"
+    return si(value) if abs(value) >= 1e4 else significant(value)
+
+
 def milliseconds(seconds: float | None) -> str:
     """Seconds shown in ms, three significant digits: 0.000123 s -> '0.123'."""
     return "-" if seconds is None else significant(seconds * 1e3)
@@ -112,7 +119,7 @@ def _kernel_row(report: CostReport, index: int, kernel: object, line: Waterline 
     row = kernel_dict(kernel, report.op_byte)
     cells = [str(index), kernel.name or "(model)", describe_op(kernel), _shape(kernel.output_shape),
              significant(kernel.flops / 1e9), significant(kernel.bytes / 1e6), number(kernel.intensity),
-             number(row["intensity_limit"]), number(row["weight_reuse"], 1), number(row["activation_reuse"], 1)]
+             number(row["intensity_limit"]), compact(row["weight_reuse"]), compact(row["activation_reuse"])]
     if line is not None:
         bound = line.kernels[index]
         share = bound.latency / line.latency if line.latency else 0.0
