@@ -217,7 +217,7 @@ def roofline_grid(line: Waterline, title: str) -> Grid:
     """Per kernel: roofline attainable flops/s (Eqn 10) and minimum latency (Eqn 11)."""
     columns = ("#", "kernel", "op", "GFLOP", "MB", "intensity (flop/B)", "attainable TFLOP/s",
                "min latency (us)", "bound")
-    rows = [(str(i), k.name, k.op, number(k.flops / 1e9, 3), number(k.bytes / 1e6), number(k.intensity),
+    rows = [(str(i), k.name, k.op, significant(k.flops / 1e9), significant(k.bytes / 1e6), number(k.intensity),
              number(k.attainable_flops / 1e12), number(k.latency * 1e6, 1), k.bound)
             for i, k in enumerate(line.kernels)]
     return Grid(title, columns, rows, ("kernel", "op", "bound"))
