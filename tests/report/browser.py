@@ -12,6 +12,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -94,22 +95,36 @@ def load_page(browser: str, page: Path, timeout: float = 30.0) -> PageLoad:
         os.dup2(read, 3)
         os.dup2(write, 4)
 
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [browser, "--headless", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu",
              "--no-first-run", "--disable-extensions", "--mute-audio", f"--user-data-dir={profile}",
              "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            close_fds=False, preexec_fn=wire)
+            close_fds=False, preexec_fn=wire, start_new_session=True)
         os.close(to_browser[0])
         os.close(from_browser[1])
+        pipe = _Pipe(to_browser[1], from_browser[0], timeout)
         try:
-            return _drive(_Pipe(to_browser[1], from_browser[0], timeout), page)
+            return _drive(pipe, page)
         finally:
+            _close(pipe, process)
             os.close(to_browser[1])
             os.close(from_browser[0])
-            process.kill()
-            process.wait()
+
+
+def _close(pipe: _Pipe, process: subprocess.Popen) -> None:
+    """Ask the browser to quit; kill its whole process group (renderers too) if it does not."""
+    try:
+        os.write(pipe.write_fd, json.dumps({"id": 10**6, "method": "Browser.close"}).encode() + b"\0")
+        process.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # the group this test started (start_new_session)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 def _drive(pipe: _Pipe, page: Path) -> PageLoad:
