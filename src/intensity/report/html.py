@@ -1,125 +1,342 @@
-"""The self-contained HTML report: kernel table, totals, bottlenecks, advice and figures.
+"""The self-contained HTML report: findings, figures with how-to-read notes, and labelled tables.
 
 `write_report` analyses a model, predicts it on a device (roofline, waterline, batch sweep),
-optionally measures it on this machine, and writes DIR/report.html (figures embedded, no network),
-DIR/report.json and the figures as PNG and SVG.
+optionally shows a measurement taken on this machine, and writes DIR/report.html (figures
+embedded, no network), DIR/report.json and the figures as PNG and SVG under DIR/figures/.
+Every figure and table says which device, dtype and batch it is for, because a report may put a
+CPU fp32 measurement next to an accelerator fp16 prediction.
 """
 from __future__ import annotations
 
 import base64
 import html
 import json
-import math
-from dataclasses import asdict
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from intensity.analysis.roofline import Waterline, amdahl_speedups, efficiency_vs_op_byte, waterline
-from intensity.analysis.sweep import sweep_batch
-from intensity.analysis.predict import predict
-from intensity.cost.result import CostReport
-from intensity.hardware import get_spec
+import torch
+
+from intensity.analysis.advice import advice
+from intensity.analysis.predict import Prediction, predict
+from intensity.analysis.roofline import amdahl_speedups, efficiency_vs_op_byte
+from intensity.analysis.sweep import SweepPoint, sweep_batch
 from intensity.report import plots
+from intensity.report.page import PAGE, READING
+from intensity.report.tables import (Grid, bottleneck_grid, kernel_grid, measurement_grid, milliseconds,
+                                     number, percent, si, sweep_grid, totals_grid, uncounted_grid, waterline_grid)
+
+__all__ = ["advice", "prepare_directory", "measurement_record", "write_report"]
 
 SWEEP_BATCHES = (1, 4, 16, 64, 256, 1024, 4096)
 OP_BYTES = tuple(range(5, 601, 5))  # seed 001 Fig. 4's range of processor op:byte ratios
+# Fields a measurement record must have to be shown (Measurement.to_dict()).
+MEASURED_KEYS = ("model", "device", "dtype", "batch", "images_per_s", "images_per_s_min", "images_per_s_max",
+                 "spec", "peak_tflops", "flops_per_image", "utilization", "ideal_latency", "actual_latency",
+                 "efficiency", "log_gap")
 
 
-def advice(report: CostReport, line: Waterline) -> list[str]:
-    """Plain-language findings: where the time goes and what would raise intensity."""
-    totals = report.totals
-    notes = [f"Predicted maximum computational efficiency on {report.device['name']}: "
-             f"{line.efficiency:.0%} (waterline, seed 001 Eqn 13)."]
-    memory = [k for k in line.kernels if k.bound == "memory"]
-    share = sum(k.latency for k in memory) / line.latency if line.latency else 0.0
-    notes.append(f"{len(memory)} of {len(line.kernels)} kernels are memory bound and take {share:.0%} "
-                 f"of the minimum latency.")
-    limit = totals.intensity_limit
-    if limit and totals.intensity >= 0.95 * limit:
-        notes.append(f"Batch-limited: at batch {report.batch} the mediant intensity ({totals.intensity:.1f}) "
-                     f"is within 5% of its limit ({limit:.1f}); larger batches will not raise it "
-                     f"(seed 000 Eqn 4). Folding with f=4 raises the batch-limited intensity of inner "
-                     f"conv/FC layers by up to sqrt(4) = 2x (seed 000 3).")
-    elif limit:
-        notes.append(f"Not yet batch-limited: the mediant intensity {totals.intensity:.1f} can grow "
-                     f"toward {limit:.1f} with larger batches.")
-    if limit and limit < line.op_byte:
-        notes.append(f"Even the batch-limited intensity ({limit:.1f}) is below op:byte "
-                     f"({line.op_byte:.0f}): the model cannot be compute bound on this device as built.")
-    return notes
+@dataclass(frozen=True)
+class _Context:
+    """What every section needs: the prediction, its target label and the measurement (if any)."""
+
+    prediction: Prediction
+    sweep: list[SweepPoint]
+    measured: dict | None
+    target: str  # "NVIDIA V100 SXM2, fp16, batch 1024": what every predicted figure is for
 
 
-def _image(path: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode()
-    return f'<img src="data:image/png;base64,{data}" style="max-width:100%">'
+def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str = "h100", dtype: str = "fp16",
+                 batch: int = 256, fusion: str = "trivial", blocks: tuple[str, ...] = (),
+                 input_shape: str | Sequence[int] | None = None, measure: Any = None) -> dict[str, Any]:
+    """Analyse, predict and report on `model`; return the summary written to report.json.
 
-
-def _figures(report: CostReport, line: Waterline, sweep: list, measured: dict | None,
-             directory: Path) -> dict[str, dict[str, str]]:
-    name = report.model
-    figures = {
-        "roofline": plots.roofline_figure(line, f"{name} roofline on {report.device['name']}"),
-        "waterline": plots.waterline_figure(line, name),
-        "batch_sweep": plots.sweep_figure(sweep, f"{name} vs batch on {report.device['name']}"),
-        "traffic": plots.traffic_figure(report),
-        "efficiency_vs_op_byte": plots.op_byte_figure(
-            efficiency_vs_op_byte(report.kernels, OP_BYTES), f"{name}: waterline vs mediant", line.op_byte),
-    }
-    if measured:
-        figures["efficiency_gap"] = plots.gap_figure([measured], f"{name}: measured on {measured['device']}")
-    return {key: plots.save(figure, directory / "figures", key) for key, figure in figures.items()}
-
-
-def _kernel_rows(report: CostReport, line: Waterline) -> str:
-    frame = report.to_frame()[["name", "op", "detail", "output_shape", "flops", "bytes", "intensity",
-                               "intensity_limit", "weight_reuse", "activation_reuse"]]
-    frame["min latency (us)"] = [k.latency * 1e6 for k in line.kernels]
-    frame["bound"] = [k.bound for k in line.kernels]
-    return frame.to_html(index=True, float_format=lambda v: f"{v:,.2f}", classes="kernels", border=0)
-
-
-def _html(report: CostReport, line: Waterline, notes: list[str], images: dict, measured: dict | None) -> str:
-    fixes = "".join(f"<tr><td>{html.escape(b.name)}</td><td>{b.op}</td><td>{s:.3f}x</td></tr>"
-                    for b, s in amdahl_speedups(line)[:5])
-    totals = "".join(f"<tr><td>{k}</td><td>{_fmt(v)}</td></tr>" for k, v in report.totals.to_dict().items())
-    measured_rows = "".join(f"<tr><td>{k}</td><td>{_fmt(v)}</td></tr>" for k, v in (measured or {}).items())
-    figures = "".join(f"<h3>{key.replace('_', ' ')}</h3>{_image(paths['png'])}" for key, paths in images.items())
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>intensity: {html.escape(report.model)}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse;font-size:13px}}
-td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}}td:first-child{{text-align:left}}</style>
-</head><body><h1>{html.escape(report.model)}</h1>
-<p>batch {report.batch}, input {'x'.join(map(str, report.input_shape))}, {report.dtype},
-device {html.escape(report.device['description'])} (op:byte {line.op_byte:.1f}), fusion {report.fusion},
-capture {report.capture}</p>
-<h2>Findings</h2><ul>{''.join(f'<li>{html.escape(n)}</li>' for n in notes)}</ul>
-<h2>Bottlenecks (Amdahl's roofline: whole-model speedup if the kernel reached peak)</h2>
-<table><tr><th>kernel</th><th>op</th><th>speedup</th></tr>{fixes}</table>
-<h2>Totals</h2><table>{totals}</table>
-{'<h2>Measured on this machine</h2><table>' + measured_rows + '</table>' if measured else ''}
-<h2>Figures</h2>{figures}
-<h2>Kernels</h2>{_kernel_rows(report, line)}
-</body></html>"""
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "-" if math.isnan(value) else f"{value:,.4g}"
-    return html.escape(str(value))
-
-
-def write_report(model: str, out: str | Path, *, device: str = "h100", dtype: str = "fp16", batch: int = 256,
-                 fusion: str = "trivial", blocks: tuple[str, ...] = (), measure: dict | None = None) -> dict[str, Any]:
-    """Analyse, predict and (given `measure`, a record from `intensity measure`) report on `model`."""
-    prediction = predict(model, device=device, dtype=dtype, batch=batch, fusion=fusion, blocks=blocks)
-    spec, report, line = prediction.spec, prediction.report, prediction.line
-    sweep = sweep_batch(model, SWEEP_BATCHES, device=spec, dtype=dtype, fusion=fusion, blocks=blocks)
-    directory = Path(out)
-    images = _figures(report, line, sweep, measure, directory)
-    notes = advice(report, line)
-    summary = {**report.to_dict(), "waterline": {k: v for k, v in asdict(line).items() if k != "kernels"},
-               "bottlenecks": [{"name": b.name, "op": b.op, "speedup": s} for b, s in amdahl_speedups(line)[:5]],
-               "batch_sweep": [asdict(p) for p in sweep], "advice": notes, "measured": measure,
-               "figures": images}
-    (directory / "report.html").write_text(_html(report, line, notes, images, measure))
-    (directory / "report.json").write_text(json.dumps(summary, indent=2, default=str))
+    `measure` is a `Measurement` (intensity.measure.measurement) or its `to_dict()` record. `out` is
+    a directory, created when missing; files already in it other than the report's own are kept.
+    """
+    directory = prepare_directory(out)
+    measured = measurement_record(measure)
+    options = {"fusion": fusion, "blocks": blocks, "input_shape": input_shape}
+    prediction = predict(model, device=device, dtype=dtype, batch=batch, **options)
+    sweep = sweep_batch(model, SWEEP_BATCHES, device=prediction.spec, dtype=dtype, **options)
+    context = _Context(prediction, sweep, measured, _target(prediction))
+    _make_directory(directory)
+    images = _figures(context, directory)
+    summary = _summary(context, images)
+    _write_atomically(directory / "report.html", _page(context, summary["advice"], images, directory))
+    _write_atomically(directory / "report.json", json.dumps(summary, indent=2, default=str))
     return summary
+
+
+# --- the output directory: checked before any work, so a bad --out costs nothing ---------------------
+
+def prepare_directory(out: str | Path) -> Path:
+    """Check that `out` can be the report directory; raise ValueError naming the path and the fix."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"report output {path} is an existing file, not a directory: give a directory "
+                         f"path instead (it is created when missing), e.g. --out {path.parent / 'report'}")
+    ancestor = next((p for p in path.absolute().parents if p.exists()), None)
+    if path.exists():
+        ancestor = path
+    if ancestor is not None and not ancestor.is_dir():
+        raise ValueError(f"cannot create report directory {path}: {ancestor} is a file; choose an --out "
+                         f"whose parent is a directory")
+    if ancestor is not None and not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write the report into {path}: {ancestor} is not writable; choose a "
+                         f"writable --out directory")
+    return path
+
+
+def _make_directory(path: Path) -> None:
+    try:
+        (path / "figures").mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create report directory {path} ({error.strerror or error}); choose a "
+                         f"writable --out directory") from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file, so a failure leaves any earlier report intact."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ValueError(f"cannot write {path} ({error.strerror or error}); choose a writable --out "
+                         f"directory") from None
+
+
+# --- the measurement record ---------------------------------------------------------------------------
+
+def measurement_record(measure: Any) -> dict | None:
+    """A Measurement or its `to_dict()` record, as a flat dict; ValueError naming missing fields."""
+    if measure is None:
+        return None
+    record = measure.to_dict() if hasattr(measure, "to_dict") else measure
+    if not isinstance(record, dict):
+        raise ValueError(f"measure must be a Measurement or its to_dict() record, got {type(measure).__name__}; "
+                         f"build one with intensity.measure.measurement.measure_model")
+    missing = [key for key in MEASURED_KEYS if key not in record]
+    if missing:
+        raise ValueError(f"the measurement record lacks {', '.join(missing)}: pass Measurement.to_dict() "
+                         f"from intensity.measure.measurement.measure_model")
+    return dict(record)
+
+
+def _measured_label(record: dict) -> str:
+    return f"{record['device']}, {record['dtype']}, batch {record['batch']}"
+
+
+def _mismatches(context: _Context, record: dict) -> list[str]:
+    """How the measurement differs from the prediction (device, dtype, batch)."""
+    report, spec = context.prediction.report, context.prediction.spec
+    found = []
+    if record["spec"] != spec.key:
+        found.append(f"device ({record['device']} here vs {report.device['description']} predicted)")
+    if record["dtype"] != report.dtype:
+        found.append(f"dtype ({record['dtype']} vs {report.dtype})")
+    if record["batch"] != report.batch:
+        found.append(f"batch ({record['batch']} vs {report.batch})")
+    return found
+
+
+# --- figures ------------------------------------------------------------------------------------------
+
+def _target(prediction: Prediction) -> str:
+    report = prediction.report
+    return f"{report.device['description']}, {report.dtype}, batch {report.batch}"
+
+
+def _figures(context: _Context, directory: Path) -> dict[str, dict[str, str]]:
+    """Draw and save every figure; return paths relative to the report directory."""
+    report, line = context.prediction.report, context.prediction.line
+    name, target = report.model, context.target
+    figures = {
+        "roofline": plots.roofline_figure(line, f"{name}: roofline ({target})"),
+        "waterline": plots.waterline_figure(line, f"{name} ({target})"),
+        "efficiency_vs_op_byte": plots.op_byte_figure(
+            efficiency_vs_op_byte(report.kernels, OP_BYTES),
+            f"{name}: waterline vs mediant ({report.dtype}, batch {report.batch})", line.op_byte),
+        "batch_sweep": plots.sweep_figure(context.sweep, f"{name} vs batch ({report.device['description']}, "
+                                                         f"{report.dtype})"),
+        "traffic": plots.traffic_figure(report, f"{name}: DRAM traffic per kernel ({report.dtype}, "
+                                                f"batch {report.batch})"),
+    }
+    measured = context.measured
+    if measured and measured.get("accuracy") is not None:  # the gap figure's y axis is accuracy
+        figures["efficiency_gap"] = plots.gap_figure(
+            [measured], f"{name}: measured efficiency gap ({_measured_label(measured)})")
+    saved = {key: plots.save(figure, directory / "figures", key) for key, figure in figures.items()}
+    return {key: {kind: Path(path).relative_to(directory).as_posix() for kind, path in paths.items()}
+            for key, paths in saved.items()}
+
+
+def _image(directory: Path, relative: str, alt: str) -> str:
+    data = base64.b64encode((directory / relative).read_bytes()).decode()
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+def _figure(directory: Path, images: dict, key: str, caption: str) -> str:
+    if key not in images:
+        return ""
+    return (f'<figure>{_image(directory, images[key]["png"], caption)}'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+# --- tables -------------------------------------------------------------------------------------------
+
+def _table(grid: Grid, caption: str = "", classes: str = "") -> str:
+    """A Grid as an HTML table: text columns left, numbers right, 'memory' bound as a red badge."""
+    head = "".join(f'<th class="{_align(grid, c)}">{html.escape(c)}</th>' for c in grid.columns)
+    body = "".join("<tr>" + "".join(_cell(grid, c, v) for c, v in zip(grid.columns, row)) + "</tr>"
+                   for row in grid.rows)
+    note = caption or grid.caption
+    caption_html = f"<caption>{html.escape(note)}</caption>" if note else ""
+    return (f'<div class="table-wrap"><table class="{classes}">{caption_html}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def _align(grid: Grid, column: str) -> str:
+    return "text" if column in grid.left else "num"
+
+
+def _cell(grid: Grid, column: str, value: str) -> str:
+    text = html.escape(value)
+    if column == "bound":
+        text = f'<span class="badge {value}">{text}</span>'
+    elif column.startswith("kernel"):
+        text = f"<code>{text}</code>"
+    return f'<td class="{_align(grid, column)}">{text}</td>'
+
+
+def _pairs(grid: Grid) -> str:
+    """A two-column metric/value grid as a definition table (no header row)."""
+    rows = "".join(f'<tr><th scope="row">{html.escape(k)}</th><td class="num">{html.escape(v)}</td></tr>'
+                   for k, v in grid.rows)
+    return f'<div class="table-wrap"><table class="pairs"><tbody>{rows}</tbody></table></div>'
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+def _cards(context: _Context) -> str:
+    report, line = context.prediction.report, context.prediction.line
+    totals = report.totals
+    cards = [("predicted latency per batch", f"{milliseconds(line.latency)} ms", "waterline, Eqn 12"),
+             ("predicted throughput", f"{si(context.prediction.images_per_s)} images/s", context.target),
+             ("max. computational efficiency", f"{percent(line.efficiency, 0)} %", "waterline, Eqn 13"),
+             ("mediant intensity", f"{number(totals.intensity, 1)} flop/B",
+              f"op:byte {number(line.op_byte, 1)}; limit {number(totals.intensity_limit, 1)}"),
+             ("work per image", f"{number(totals.flops / report.batch / 1e9, 3)} GFLOP",
+              f"{number(totals.params / 1e6, 2)} M parameters")]
+    return '<div class="cards">' + "".join(
+        f'<div class="card"><div class="label">{html.escape(a)}</div><div class="value">{html.escape(b)}</div>'
+        f'<div class="sub">{html.escape(c)}</div></div>' for a, b, c in cards) + "</div>"
+
+
+def _how(key: str, **values: str) -> str:
+    """The section's 'how to read this' note."""
+    return f'<aside class="how"><strong>How to read this.</strong> {READING[key].format(**values)}</aside>'
+
+
+def _section(anchor: str, title: str, body: str) -> str:
+    return f'<section id="{anchor}"><h2>{html.escape(title)}</h2>{body}</section>'
+
+
+def _sections(context: _Context, images: dict, directory: Path) -> list[str]:
+    report, line = context.prediction.report, context.prediction.line
+    target = html.escape(context.target)
+    op_byte = number(line.op_byte, 1)
+    limit = number(report.totals.intensity_limit, 1)
+    sections = [
+        _section("roofline", f"Roofline ({context.target})",
+                 _how("roofline", op_byte=op_byte)
+                 + _figure(directory, images, "roofline", f"Roofline: predicted for {context.target}")
+                 + _table(bottleneck_grid(line), f"Memory-bound kernels worth fixing first "
+                                                 f"(seed 001 App. B), predicted for {context.target}")),
+        _section("waterline", "Waterline vs mediant",
+                 _how("waterline", efficiency=percent(line.efficiency, 0),
+                      mediant=percent(line.mediant_efficiency, 0))
+                 + _figure(directory, images, "waterline", f"Waterline: predicted for {context.target}")
+                 + _pairs(waterline_grid(line))
+                 + _figure(directory, images, "efficiency_vs_op_byte",
+                           f"Maximum efficiency vs processor op:byte ({report.dtype}, batch {report.batch}); "
+                           f"dotted line: {report.device['description']} (op:byte {op_byte})")),
+        _section("batch", "Batch size and the batch-limited limit",
+                 _how("batch", limit=limit)
+                 + _figure(directory, images, "batch_sweep",
+                           f"Batch sweep: predicted for {report.device['description']}, {report.dtype}")
+                 + _table(sweep_grid(context.sweep, ""), f"Predicted for {report.device['description']}, "
+                                                         f"{report.dtype}")),
+        _section("traffic", "Memory traffic per kernel",
+                 _how("traffic", dtype=report.dtype)
+                 + _figure(directory, images, "traffic", f"DRAM traffic: {report.dtype}, batch {report.batch} "
+                                                         f"(device-independent)")),
+    ]
+    if context.measured:
+        sections.append(_measured_section(context, images, directory))
+    sections += [
+        _section("totals", "Totals", f'<p class="for">For {target}.</p>' + _pairs(totals_grid(report))),
+        _section("kernels", "Kernels", _how("kernels", fusion=report.fusion, target=target)
+                 + _table(kernel_grid(report, line), classes="kernels")),
+        _section("uncounted", "Uncounted ops", _uncounted(report)),
+    ]
+    return sections
+
+
+def _measured_section(context: _Context, images: dict, directory: Path) -> str:
+    record = context.measured
+    label = _measured_label(record)
+    differences = _mismatches(context, record)
+    warning = ""
+    if differences:
+        warning = (f'<p class="warn"><strong>Not the same setting as the predictions.</strong> This was measured '
+                   f"on {html.escape(label)}; the predictions above are for {html.escape(context.target)}. "
+                   f"Different {html.escape(', '.join(differences))}: compare which kernels dominate, "
+                   f"not the absolute numbers.</p>")
+    gap = _figure(directory, images, "efficiency_gap", f"Efficiency gap: measured on {label}")
+    if not gap:
+        gap = '<p class="muted">No efficiency-gap figure: it plots accuracy, and none was given.</p>'
+    return _section("measured", f"Measured on this machine ({label})",
+                    warning + _how("measured", spec=html.escape(str(record["spec"])))
+                    + _pairs(measurement_grid(record)) + gap)
+
+
+def _uncounted(report: Any) -> str:
+    if not report.uncounted:
+        return '<p class="muted">None: every op was counted.</p>'
+    return (_how("uncounted") + _table(uncounted_grid(report)))
+
+
+def _notes(report: Any) -> str:
+    if not report.notes:
+        return ""
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
+    return _section("notes", "Notes from the analysis", f"<ul>{items}</ul>")
+
+
+def _page(context: _Context, notes: list[str], images: dict, directory: Path) -> str:
+    report = context.prediction.report
+    setting = (f"Predicted for <strong>{html.escape(report.device['description'])}</strong> "
+               f"({html.escape(report.device['name'])}) in <strong>{html.escape(report.dtype)}</strong>, "
+               f"batch {report.batch}, input {'x'.join(map(str, report.input_shape))}, fusion "
+               f"{html.escape(report.fusion)}, capture {html.escape(report.capture)}.")
+    if context.measured:
+        setting += f" Measured on <strong>{html.escape(_measured_label(context.measured))}</strong>."
+    findings = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    body = (f"<header><h1>{html.escape(report.model)}</h1><p class=\"setting\">{setting}</p></header>"
+            f"{_cards(context)}"
+            f'<section id="findings"><h2>Findings</h2><ul class="findings">{findings}</ul></section>'
+            + "".join(_sections(context, images, directory)) + _notes(report))
+    return PAGE.format(title=html.escape(f"intensity report: {report.model}"), body=body)
+
+
+def _summary(context: _Context, images: dict) -> dict[str, Any]:
+    report, line = context.prediction.report, context.prediction.line
+    return {**report.to_dict(),
+            "waterline": {k: v for k, v in asdict(line).items() if k != "kernels"},
+            "bottlenecks": [{"name": b.name, "op": b.op, "speedup": s} for b, s in amdahl_speedups(line)[:5]],
+            "batch_sweep": [asdict(p) for p in context.sweep], "advice": advice(report, line),
+            "measured": context.measured, "figures": images}

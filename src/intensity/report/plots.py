@@ -14,9 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from intensity.analysis.roofline import Waterline  # noqa: E402
+from intensity.analysis.roofline import KernelBound, Waterline  # noqa: E402
 from intensity.analysis.sweep import SweepPoint  # noqa: E402
 from intensity.cost.result import CostReport  # noqa: E402
+from intensity.report.tables import kernel_label  # noqa: E402
 
 MEMORY, COMPUTE = "#d62728", "#1f77b4"
 
@@ -33,37 +34,94 @@ def save(figure: Figure, directory: Path, name: str) -> dict[str, str]:
     return paths
 
 
-def roofline_figure(line: Waterline, title: str) -> Figure:
-    """Kernels as points (area ~ flops) under the roof min(peak, bandwidth x intensity)."""
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    kernels = [k for k in line.kernels if k.flops > 0]
-    lowest = min([k.intensity for k in kernels] + [line.op_byte]) / 4
-    highest = max([k.intensity for k in kernels] + [line.op_byte]) * 4
+def _slowest(kernels: Sequence[KernelBound], count: int) -> set[int]:
+    """Indices of the `count` kernels with the longest minimum latency: the ones worth a label."""
+    order = sorted(range(len(kernels)), key=lambda i: kernels[i].latency, reverse=True)
+    return set(order[:max(count, 0)])
+
+
+def _label_points(figure: Figure, axes, kernels: Sequence[KernelBound], places: list[tuple[float, float]],
+                  count: int) -> None:
+    """Number the `count` slowest kernels on the plot (1 = slowest) and name them in a key at the right.
+
+    Numbers instead of names on the points: kernels of one stage sit almost on top of each other.
+    """
+    total = sum(k.latency for k in kernels) or 1.0
+    order = sorted(_slowest(kernels, count), key=lambda i: kernels[i].latency, reverse=True)
+    if order:
+        figure.text(0.75, 0.88, "slowest kernels (share of time)", fontsize=8, weight="bold", va="top")
+    spots: dict[tuple[float, float], list[int]] = {}  # kernels drawn on one spot share one label
+    for rank, index in enumerate(order, start=1):
+        k = kernels[index]
+        spots.setdefault(places[index], []).append(rank)
+        figure.text(0.75, 0.88 - 0.045 * rank, f"{rank}  {kernel_label(k.name, k.op)}  ({k.latency / total:.0%})",
+                    fontsize=7.5, va="top", family="monospace")
+    for row, (place, ranks) in enumerate(sorted(spots.items())):
+        axes.annotate(",".join(map(str, ranks)), place, xytext=(0, 6 + 9 * (row % 2)), textcoords="offset points",
+                      ha="center", fontsize=7, weight="bold", color="#333333")
+
+
+def roofline_figure(line: Waterline, title: str, labels: int = 8) -> Figure:
+    """Kernels as points (area ~ flops) under the roof min(peak, bandwidth x intensity).
+
+    The `labels` slowest kernels are named by module path. Kernels without flops (pools, copies)
+    have intensity 0, which a log axis cannot show: they are drawn hollow at the left edge.
+    """
+    figure, axes = plt.subplots(figsize=(10, 5))
+    figure.subplots_adjust(right=0.72)
+    positive = [k.intensity for k in line.kernels if k.flops > 0 and k.intensity > 0]
+    lowest = min(positive + [line.op_byte]) / 8
+    highest = max(positive + [line.op_byte]) * 4
+    roof = lambda x: min(line.peak_flops, line.bandwidth * x) / 1e12  # noqa: E731
     xs = [lowest, line.op_byte, highest]
-    axes.plot(xs, [min(line.peak_flops, line.bandwidth * x) / 1e12 for x in xs], color="black")
-    biggest = max((k.flops for k in kernels), default=1)
-    for k in kernels:
-        axes.scatter(k.intensity, k.attainable_flops / 1e12, s=20 + 300 * k.flops / biggest, alpha=0.6,
-                     color=MEMORY if k.bound == "memory" else COMPUTE)
-    axes.axvline(line.op_byte, linestyle=":", color="gray")
-    axes.set(xscale="log", yscale="log", xlabel="intensity (flop/byte)",
-             ylabel="attainable TFLOP/s", title=title)
+    axes.plot(xs, [roof(x) for x in xs], color="black", linewidth=1.2, label="roof")
+    biggest = max((k.flops for k in line.kernels), default=1) or 1
+    places = []
+    for k in line.kernels:
+        color = MEMORY if k.bound == "memory" else COMPUTE
+        if k.flops > 0 and k.intensity > 0:
+            x, y = k.intensity, k.attainable_flops / 1e12
+            axes.scatter(x, y, s=20 + 300 * k.flops / biggest, alpha=0.6, color=color)
+        else:
+            x, y = lowest, roof(lowest)
+            axes.scatter(x, y, s=60, facecolors="none", edgecolors=color, linewidths=1.5, marker="o")
+        places.append((x, y))
+    _label_points(figure, axes, line.kernels, places, labels)
+    axes.axvline(line.op_byte, linestyle=":", color="gray", label=f"op:byte {line.op_byte:.0f}")
+    axes.scatter([], [], color=MEMORY, alpha=0.6, label="memory bound")
+    axes.scatter([], [], color=COMPUTE, alpha=0.6, label="compute bound")
+    if any(k.flops == 0 or k.intensity == 0 for k in line.kernels):
+        axes.scatter([], [], facecolors="none", edgecolors="gray", label="no flops (drawn at left edge)")
+    axes.set(xscale="log", yscale="log", xlabel="intensity (flop/B)", ylabel="attainable TFLOP/s",
+             title=title)
+    axes.set_ylim(min(y for _, y in places) / 3 if places else None, line.peak_flops / 1e12 * 3)
+    axes.legend(loc="lower right", fontsize=8)
+    axes.grid(True, which="major", alpha=0.3)
     return figure
 
 
-def waterline_figure(line: Waterline, title: str) -> Figure:
-    """Seed 001 Fig. 3: kernels side by side, width = minimum latency, height = intensity."""
-    figure, axes = plt.subplots(figsize=(8, 4))
-    start = 0.0
-    for k in line.kernels:
+def waterline_figure(line: Waterline, title: str, labels: int = 6) -> Figure:
+    """Seed 001 Fig. 3: kernels side by side, width = minimum latency, height = intensity.
+
+    The `labels` widest (slowest) kernels are named inside their bars.
+    """
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    start, named = 0.0, _slowest(line.kernels, labels)
+    top = max([k.intensity for k in line.kernels] + [line.op_byte])
+    for index, k in enumerate(line.kernels):
         width = k.latency * 1e3
         axes.bar(start, k.intensity, width=width, align="edge", edgecolor="white", linewidth=0.3,
                  color=MEMORY if k.bound == "memory" else COMPUTE)
+        if index in named:
+            axes.text(start + width / 2, min(k.intensity, top) + top * 0.02, kernel_label(k.name, k.op),
+                      rotation=90, ha="center", va="bottom", fontsize=7, color="#333333")
         start += width
     axes.axhline(line.op_byte, color="black", linestyle="--", label=f"op:byte {line.op_byte:.0f}")
-    axes.set(xlabel="minimum latency (ms)", ylabel="intensity (flop/byte)",
-             title=f"{title}: max efficiency {line.efficiency:.0%}")
-    axes.legend(loc="upper right")
+    axes.bar([], [], color=MEMORY, label="memory bound")
+    axes.bar([], [], color=COMPUTE, label="compute bound")
+    axes.set(xlabel="minimum latency (ms), kernels in model order", ylabel="intensity (flop/B)",
+             ylim=(0, top * 1.45), title=f"{title}: max efficiency {line.efficiency:.0%}")
+    axes.legend(loc="upper right", fontsize=8)
     return figure
 
 
@@ -84,24 +142,35 @@ def sweep_figure(points: Sequence[SweepPoint], title: str) -> Figure:
     return figure
 
 
-def traffic_figure(report: CostReport) -> Figure:
+def traffic_figure(report: CostReport, title: str | None = None) -> Figure:
     """Seed 000 Fig. 4-5: each kernel's DRAM traffic split into activations and weights."""
-    figure, axes = plt.subplots(figsize=(8, 4))
-    positions = range(len(report.kernels))
+    count = len(report.kernels)
+    figure, axes = plt.subplots(figsize=(min(max(8.0, 0.22 * count), 20.0), 4.8))
+    positions = list(range(count))
     activations = [(k.input_bytes + k.output_bytes) / 1e6 for k in report.kernels]
     weights = [k.weight_bytes / 1e6 for k in report.kernels]
     axes.bar(positions, activations, label="activations (in + out)", color=COMPUTE)
     axes.bar(positions, weights, bottom=activations, label="weights", color="#ff7f0e")
-    axes.set(xlabel="kernel", ylabel="MB", title=f"memory traffic, batch {report.batch}, {report.dtype}")
-    axes.legend()
+    axes.set_xticks(positions, [kernel_label(k.name, k.op) for k in report.kernels], rotation=90,
+                    fontsize=7 if count <= 40 else 5)
+    axes.set(xlabel="kernel (module)", ylabel="DRAM traffic (MB)", xlim=(-0.6, count - 0.4),
+             title=title or f"memory traffic, batch {report.batch}, {report.dtype}")
+    axes.legend(fontsize=8)
     return figure
 
 
 def gap_figure(records: Sequence[dict], title: str) -> Figure:
-    """Seed 001 Fig. 1 c/d: accuracy vs ideal and actual latency (log axis); the gap is -log C."""
+    """Seed 001 Fig. 1 c/d: accuracy vs ideal and actual latency (log axis); the gap is -log C.
+
+    The figure's y axis is accuracy, so every record must have one (a ValueError otherwise).
+    """
+    missing = [r.get("model", "?") for r in records if r.get("accuracy") is None]
+    if not records or missing:
+        raise ValueError(f"the efficiency-gap figure plots accuracy, and {', '.join(missing) or 'no model'} "
+                         f"has none: give accuracies (e.g. --accuracy 71.2,75.4) or leave the figure out")
     figure, axes = plt.subplots(figsize=(7, 4))
     for r in records:
-        y = r["accuracy"] if r.get("accuracy") is not None else 0.0
+        y = r["accuracy"]
         axes.plot([r["ideal_latency"] * 1e3, r["actual_latency"] * 1e3], [y, y], color="gray", linewidth=1)
         axes.scatter(r["ideal_latency"] * 1e3, y, color=COMPUTE, label="ideal" if r is records[0] else None)
         axes.scatter(r["actual_latency"] * 1e3, y, color=MEMORY, label="actual" if r is records[0] else None)

@@ -1,7 +1,9 @@
 """Rich tables of cost reports, hardware specs and the model zoo."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.table import Table
 
@@ -27,32 +29,109 @@ def si(value: float | None, unit: str = "") -> str:
 
 
 def number(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
+    """Fixed decimals with thousands separators; None and NaN read as '-'."""
+    return "-" if value is None or value != value else f"{value:,.{digits}f}"
 
 
 def _shape(shape: Sequence[int]) -> str:
     return "x".join(str(d) for d in shape) or "-"
 
 
-def kernel_table(report: CostReport, top: int | None = None) -> Table:
-    """One row per kernel; `top` keeps the kernels that move the most bytes, in model order."""
-    op_byte = report.op_byte
-    table = Table(title=_title(report), title_justify="left", header_style="bold")
-    for column in ("#", "kernel", "op", "output", "GFLOP", "MB", "intensity", "limit", "W reuse",
-                   "A reuse"):
-        table.add_column(column, justify="left" if column in ("kernel", "op", "output") else "right")
-    if op_byte is not None:
-        table.add_column("bound")
-    for index, kernel in _selected(report, top):
-        row = kernel_dict(kernel, op_byte)
-        cells = [str(index), kernel.name, describe_op(kernel), _shape(kernel.output_shape),
-                 number(kernel.flops / 1e9, 3), number(kernel.bytes / 1e6), number(kernel.intensity),
-                 number(row["intensity_limit"]), number(row["weight_reuse"], 1),
-                 number(row["activation_reuse"], 1)]
-        if op_byte is not None:
-            cells.append(f"[red]{row['bound']}[/]" if row["bound"] == "memory" else row["bound"])
+@dataclass(frozen=True)
+class Grid:
+    """A table as labelled, formatted strings: rendered by `rich_table` (terminal) and report/html.py."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    left: tuple[str, ...] = ()  # text columns, aligned left; the rest are numbers, aligned right
+    caption: str = ""
+
+
+def rich_table(grid: Grid, show_header: bool = True) -> Table:
+    """The terminal form of a grid; 'memory' in a `bound` column is drawn red."""
+    table = Table(title=grid.title, title_justify="left", header_style="bold", show_header=show_header,
+                  caption=grid.caption or None, caption_justify="left")
+    for column in grid.columns:
+        table.add_column(column, justify="left" if column in grid.left else "right")
+    bound = grid.columns.index("bound") if "bound" in grid.columns else None
+    for row in grid.rows:
+        cells = list(row)
+        if bound is not None and cells[bound] == "memory":
+            cells[bound] = "[red]memory[/]"
         table.add_row(*cells)
     return table
+
+
+def kernel_label(name: str, op: str) -> str:
+    """The kernel's module path; a bare Sequential index ('0') gets its op so it reads on an axis."""
+    if not name:
+        return f"(model) {op}"
+    return f"{name} {op}" if name.replace(".", "").isdigit() else name
+
+
+def significant(value: float | None, digits: int = 3) -> str:
+    """`digits` significant digits without exponents: 0.0123, 1.23, 123, 12,345."""
+    if value is None or value != value:  # None or NaN
+        return "-"
+    if value == 0:
+        return "0"
+    decimals = max(0, min(9, digits - 1 - math.floor(math.log10(abs(value)))))
+    return f"{value:,.{decimals}f}"
+
+
+def compact(value: float | None) -> str:
+    """Large values with an SI prefix (2.08 M), small ones with three significant digits."""
+    if value is None or value != value:
+        return "-"
+    return si(value) if abs(value) >= 1e4 else significant(value)
+
+
+def milliseconds(seconds: float | None) -> str:
+    """Seconds shown in ms, three significant digits: 0.000123 s -> '0.123'."""
+    return "-" if seconds is None else significant(seconds * 1e3)
+
+
+def percent(fraction: float | None, digits: int = 1) -> str:
+    return "-" if fraction is None else f"{100 * fraction:.{digits}f}"
+
+
+KERNEL_TEXT = ("kernel (module)", "op", "output shape", "bound")
+
+
+def kernel_grid(report: CostReport, line: Waterline | None = None, top: int | None = None) -> Grid:
+    """One row per kernel (`top`: the kernels moving the most bytes, in model order).
+
+    With `line` (the waterline on the report's device) each row also gets its minimum latency,
+    its share of the total and its bound.
+    """
+    columns = ["#", "kernel (module)", "op", "output shape", "GFLOP", "MB", "intensity (flop/B)",
+               "batch-limited limit (flop/B)", "weight reuse", "activation reuse"]
+    if line is not None:
+        columns += ["min latency (ms)", "time (%)"]
+    if report.op_byte is not None or line is not None:
+        columns.append("bound")
+    rows = [_kernel_row(report, index, kernel, line) for index, kernel in _selected(report, top)]
+    return Grid(_title(report), tuple(columns), rows, KERNEL_TEXT)
+
+
+def _kernel_row(report: CostReport, index: int, kernel: object, line: Waterline | None) -> tuple[str, ...]:
+    row = kernel_dict(kernel, report.op_byte)
+    cells = [str(index), kernel.name or "(model)", describe_op(kernel), _shape(kernel.output_shape),
+             significant(kernel.flops / 1e9), significant(kernel.bytes / 1e6), number(kernel.intensity),
+             number(row["intensity_limit"]), compact(row["weight_reuse"]), compact(row["activation_reuse"])]
+    if line is not None:
+        bound = line.kernels[index]
+        share = bound.latency / line.latency if line.latency else 0.0
+        cells += [milliseconds(bound.latency), percent(share), bound.bound]
+    elif report.op_byte is not None:
+        cells.append(row["bound"])
+    return tuple(cells)
+
+
+def kernel_table(report: CostReport, top: int | None = None) -> Table:
+    """One row per kernel; `top` keeps the kernels that move the most bytes, in model order."""
+    return rich_table(kernel_grid(report, top=top))
 
 
 def describe_op(kernel: object) -> str:
@@ -76,30 +155,36 @@ def _title(report: CostReport) -> str:
             f"{report.dtype}{device}, fusion {report.fusion}")
 
 
-def totals_table(report: CostReport) -> Table:
+def totals_grid(report: CostReport) -> Grid:
+    """Whole-model figures, one labelled row each (values carry their units)."""
     totals = report.totals.to_dict()
-    table = Table(title="totals", title_justify="left", show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
     rows = [
         ("kernels", str(totals["kernels"])), ("flops", si(totals["flops"], "FLOP")),
-        ("MACs", si(totals["macs"], "MAC")), ("params", si(totals["params"])),
-        ("bytes (in / weights / out)", f"{si(totals['bytes'], 'B')} ({si(totals['input_bytes'], 'B')}"
+        ("MACs", si(totals["macs"], "MAC")), ("parameters", si(totals["params"])),
+        ("DRAM traffic (in / weights / out)", f"{si(totals['bytes'], 'B')} ({si(totals['input_bytes'], 'B')}"
          f" / {si(totals['weight_bytes'], 'B')} / {si(totals['output_bytes'], 'B')})"),
         ("mediant intensity (flop/B)", number(totals["intensity"])),
         ("batch-limited limit (flop/B)", number(totals["intensity_limit"])),
-        ("weight reuse / activation reuse", f"{number(totals['weight_reuse'], 1)} / "
-                                            f"{number(totals['activation_reuse'], 1)}"),
+        ("weight reuse / activation reuse (flop/element)", f"{number(totals['weight_reuse'], 1)} / "
+                                                           f"{number(totals['activation_reuse'], 1)}"),
         (f"AI_c / DI (alpha {totals['alpha']})", f"{number(totals['ai_c'])} / {number(totals['di'])}"),
         ("disparity d_f (%) / A/W", f"{number(totals['disparity'], 1)} / {number(totals['a_over_w'])}"),
     ]
     if report.device:
-        rows.append((f"{report.device['name']} op:byte ({report.dtype})", number(report.device["op_byte"])))
+        rows.append((f"{report.device['name']} op:byte ({report.dtype}, flop/B)", number(report.device["op_byte"])))
         if "op_byte_macs" in report.device:
             rows.append(("  in MACs/byte, as its source counts", number(report.device["op_byte_macs"])))
-    for row in rows:
-        table.add_row(*row)
-    return table
+    return Grid("totals", ("metric", "value"), rows, ("metric",))
+
+
+def totals_table(report: CostReport) -> Table:
+    return rich_table(totals_grid(report), show_header=False)
+
+
+def uncounted_grid(report: CostReport) -> Grid:
+    """Ops the counter could not cost: left out of flops and bytes, never silently zero."""
+    rows = [(u.op, str(u.calls), ", ".join(u.modules) or "(model)") for u in report.uncounted]
+    return Grid("uncounted ops", ("op", "calls", "modules"), rows, ("op", "modules"))
 
 
 def devices_table(specs: Sequence[HardwareSpec]) -> Table:
@@ -128,44 +213,78 @@ def models_table(rows: Sequence[tuple[ModelEntry, int, int]]) -> Table:
     return table
 
 
+def roofline_grid(line: Waterline, title: str) -> Grid:
+    """Per kernel: roofline attainable flops/s (Eqn 10) and minimum latency (Eqn 11)."""
+    columns = ("#", "kernel", "op", "GFLOP", "MB", "intensity (flop/B)", "attainable TFLOP/s",
+               "min latency (us)", "bound")
+    rows = [(str(i), k.name, k.op, significant(k.flops / 1e9), significant(k.bytes / 1e6), number(k.intensity),
+             number(k.attainable_flops / 1e12), number(k.latency * 1e6, 1), k.bound)
+            for i, k in enumerate(line.kernels)]
+    return Grid(title, columns, rows, ("kernel", "op", "bound"))
+
+
+def waterline_grid(line: Waterline) -> Grid:
+    """The waterline totals (Eqn 12-13) next to the roofline of the mediant (4.3)."""
+    rows = [("op:byte (flop/B)", number(line.op_byte)),
+            ("ideal latency (flops / peak)", f"{milliseconds(line.ideal_latency)} ms"),
+            ("waterline minimum latency (Eqn 12)", f"{milliseconds(line.latency)} ms"),
+            ("maximum computational efficiency (Eqn 13)", f"{line.efficiency:.1%}"),
+            ("roofline of the mediant: latency", f"{milliseconds(line.mediant_latency)} ms"),
+            ("roofline of the mediant: efficiency", f"{line.mediant_efficiency:.1%}")]
+    return Grid("waterline", ("metric", "value"), rows, ("metric",))
+
+
+def bottleneck_grid(line: Waterline, top: int = 5) -> Grid:
+    """App. B: the memory-bound kernels whose fix would speed the whole model up the most."""
+    rows = [(kernel_label(b.name, b.op), b.op, percent(b.latency / line.latency if line.latency else 0.0),
+             f"{speedup:.3f}x") for b, speedup in amdahl_speedups(line)[:top]]
+    return Grid("Amdahl's roofline: speedup if one memory-bound kernel reached peak",
+                ("kernel (module)", "op", "share of latency (%)", "whole-model speedup"), rows,
+                ("kernel (module)", "op"))
+
+
 def roofline_table(line: Waterline, title: str, amdahl: int = 5) -> list[Table]:
     """Per-kernel roofline (Eqn 10-11), the waterline totals (Eqn 12-13) and App. B's fixes."""
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in ("#", "kernel", "op", "GFLOP", "MB", "intensity", "attainable TFLOP/s",
-                   "min latency (us)", "bound"):
-        table.add_column(column, justify="left" if column in ("kernel", "op") else "right")
-    for index, k in enumerate(line.kernels):
-        bound = f"[red]{k.bound}[/]" if k.bound == "memory" else k.bound
-        table.add_row(str(index), k.name, k.op, number(k.flops / 1e9, 3), number(k.bytes / 1e6),
-                      number(k.intensity), number(k.attainable_flops / 1e12), number(k.latency * 1e6, 1),
-                      bound)
-    summary = Table(title="waterline", title_justify="left", show_header=False)
-    summary.add_column("metric")
-    summary.add_column("value", justify="right")
-    for row in (("op:byte", number(line.op_byte)),
-                ("ideal latency (flops / peak)", f"{number(line.ideal_latency * 1e3, 3)} ms"),
-                ("waterline minimum latency (Eqn 12)", f"{number(line.latency * 1e3, 3)} ms"),
-                ("maximum computational efficiency (Eqn 13)", f"{line.efficiency:.1%}"),
-                ("roofline of the mediant: latency", f"{number(line.mediant_latency * 1e3, 3)} ms"),
-                ("roofline of the mediant: efficiency", f"{line.mediant_efficiency:.1%}")):
-        summary.add_row(*row)
-    fixes = Table(title="Amdahl's roofline: speedup if one memory-bound kernel reached peak",
-                  title_justify="left", header_style="bold")
-    for column in ("kernel", "op", "share of latency", "whole-model speedup"):
-        fixes.add_column(column, justify="left" if column in ("kernel", "op") else "right")
-    for bound, speedup in amdahl_speedups(line)[:amdahl]:
-        fixes.add_row(bound.name, bound.op, f"{bound.latency / line.latency:.1%}", f"{speedup:.3f}x")
-    return [table, summary, fixes]
+    return [rich_table(roofline_grid(line, title)), rich_table(waterline_grid(line), show_header=False),
+            rich_table(bottleneck_grid(line, amdahl))]
+
+
+def sweep_grid(points: Sequence[SweepPoint], title: str) -> Grid:
+    columns = ("batch", "mediant intensity (flop/B)", "batch-limited limit (flop/B)",
+               "attainable utilization (%)", "latency per batch (ms)", "images/s")
+    rows = [(str(p.batch), number(p.intensity), number(p.intensity_limit), percent(p.utilization),
+             milliseconds(p.latency), number(p.throughput, 0)) for p in points]
+    return Grid(title, columns, rows)
 
 
 def sweep_table(points: Sequence[SweepPoint], title: str) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in ("batch", "intensity", "limit", "attainable utilization", "latency (ms)", "images/s"):
-        table.add_column(column, justify="right")
-    for p in points:
-        table.add_row(str(p.batch), number(p.intensity), number(p.intensity_limit), f"{p.utilization:.1%}",
-                      number(p.latency * 1e3, 3), number(p.throughput, 0))
-    return table
+    return rich_table(sweep_grid(points, title))
+
+
+# Measurement record fields shown by `measurement_grid`, in order, with their labels.
+_MEASURED = (("device", "measured on"), ("dtype", "dtype"), ("batch", "batch"))
+
+
+def measurement_grid(record: dict) -> Grid:
+    """One measurement record (`Measurement.to_dict()`), one labelled row per figure."""
+    spread = f"{number(record['images_per_s'], 1)} ({number(record['images_per_s_min'], 1)} - " \
+             f"{number(record['images_per_s_max'], 1)})"
+    rows = [(label, str(record[key])) for key, label in _MEASURED if key in record]
+    rows += [
+        ("images/s, median of trials (min - max)", spread),
+        ("trials x batches per trial", f"{record.get('trials', '-')} x {record.get('iters', '-')}"),
+        ("latency per batch (ms)", milliseconds(record["actual_latency"])),
+        ("GFLOP per image", number(record["flops_per_image"] / 1e9, 3)),
+        (f"peak used for utilization (spec {record['spec']}, TFLOP/s)", number(record["peak_tflops"], 3)),
+        ("utilization (%)", percent(record["utilization"])),
+        ("ideal latency per batch (ms, flops / peak)", milliseconds(record["ideal_latency"])),
+        ("computational efficiency C (%)", percent(record["efficiency"])),
+        ("log efficiency gap (-log C)", number(record["log_gap"], 2)),
+        ("accuracy", "-" if record.get("accuracy") is None else number(record["accuracy"], 2)),
+    ]
+    if record.get("threads") is not None:
+        rows.append(("CPU threads", str(record["threads"])))
+    return Grid("measured", ("metric", "value"), rows, ("metric",))
 
 
 def calibration_tables(result: Calibration) -> list[Table]:
