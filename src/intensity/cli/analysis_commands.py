@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from intensity.cli._app import (
-    AttentionOpt, BatchOpt, BlockOpt, DeviceOpt, DtypeOpt, FormatOpt, FusionOpt, InputOpt, ModelArg, OutOpt,
+    AttentionOpt, BatchOpt, BlockOpt, DeviceOpt, DtypeOpt, FormatOpt, FusionOpt, InputOpt, ModelArg, OnOpt, OutOpt,
     app, check_out_dir, check_out_file, emit, fail, guarded, note, numbers, split, warn,
 )
 from intensity.cost.reuse import DEFAULT_ALPHA
@@ -203,26 +203,32 @@ def report(
     out: Annotated[Path, typer.Option(help="a new or existing directory for report.html, report.json and figures/")],
     device: Annotated[str, typer.Option(help="accelerator spec for the predictions")] = "h100",
     batch: BatchOpt = 256,
+    input: InputOpt = None,  # noqa: A002
     dtype: DtypeOpt = "fp16",
     fusion: FusionOpt = "trivial",
     block: BlockOpt = None,
     attention: AttentionOpt = "flash",
     measure: Annotated[bool, typer.Option("--measure", help="also measure on this machine (--on)")] = False,
-    on: Annotated[str, typer.Option("--on", help="where --measure runs: cpu or cuda")] = "cpu",
+    on: OnOpt = "cpu",
     measure_batch: Annotated[int, typer.Option(help="batch for the measurement", min=1)] = 64,
+    accuracy: Annotated[Optional[float], typer.Option(help="with --measure: the model's accuracy, for the efficiency-gap figure")] = None,
 ) -> None:
     """Write a self-contained HTML report (figures embedded) and report.json for MODEL."""
     from intensity.cli.measure_commands import measured_record
     from intensity.report.html import write_report
 
     guarded(lambda: check_out_dir(out))
+    if accuracy is not None and not measure:
+        fail("--accuracy labels the measurement: give --measure too")
     record = None
     if measure:
         measure_dtype = "fp32" if on == "cpu" else dtype  # CPUs have no fast fp16 kernels
-        record = measured_record(model, batch=measure_batch, input=None, dtype=measure_dtype, on=on,
-                                 device="measured", iters=5, trials=3, channels_last=on == "cuda")
+        record = measured_record(model, batch=measure_batch, input=input, dtype=measure_dtype, on=on,
+                                 device="measured", iters=5, trials=3, channels_last=on == "cuda",
+                                 accuracy=accuracy)
     summary = guarded(lambda: write_report(model, out, device=device, dtype=dtype, batch=batch,
-                                           fusion=fusion, blocks=tuple(split(block)), measure=record))
+                                           fusion=fusion, blocks=tuple(split(block)), input_shape=input,
+                                           attention=attention, measure=record))
     for line in summary["advice"]:
         typer.echo(f"- {line}")
     typer.echo(f"wrote {out / 'report.html'} and {out / 'report.json'}", err=True)

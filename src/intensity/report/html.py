@@ -50,7 +50,8 @@ class _Context:
 
 def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str = "h100", dtype: str = "fp16",
                  batch: int = 256, fusion: str = "trivial", blocks: tuple[str, ...] = (),
-                 input_shape: str | Sequence[int] | None = None, measure: Any = None) -> dict[str, Any]:
+                 input_shape: str | Sequence[int] | None = None, measure: Any = None,
+                 attention: str = "flash") -> dict[str, Any]:
     """Analyse, predict and report on `model`; return the summary written to report.json.
 
     `measure` is a `Measurement` (intensity.measure.measurement) or its `to_dict()` record. `out` is
@@ -58,7 +59,7 @@ def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str =
     """
     directory = prepare_directory(out)
     measured = measurement_record(measure)
-    options = {"fusion": fusion, "blocks": blocks, "input_shape": input_shape}
+    options = {"fusion": fusion, "blocks": blocks, "input_shape": input_shape, "attention": attention}
     prediction = predict(model, device=device, dtype=dtype, batch=batch, **options)
     sweep = sweep_batch(model, SWEEP_BATCHES, device=prediction.spec, dtype=dtype, **options)
     context = _Context(prediction, sweep, measured, _target(prediction))
