@@ -41,8 +41,8 @@ class Measurement:
 
 
 def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None,
-                  dtype: str = "fp32", on: str = "cpu", device: str = "measured", iters: int = 10,
-                  trials: int = 3, channels_last: bool = False, compile: bool = False,
+                  dtype: str = "fp32", on: str = "cpu", device: str = "measured", warmup: int = 3,
+                  iters: int = 10, trials: int = 3, channels_last: bool = False, compile: bool = False,
                   accuracy: float | None = None, threads: int | None = None,
                   progress: Progress | None = None) -> Measurement:
     """Measure `model` on `on` (cpu/cuda) and relate it to the peak of spec `device`.
@@ -55,8 +55,8 @@ def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None
     notify(progress, f"counting flops of {model}", 0, 1)
     per_image = analyze(resolved.module, batch=1, input_shape=shape).totals.flops
     notify(progress, f"counting flops of {model}", 1, 1)
-    result = measure_throughput(resolved.module, batch, shape, device=on, dtype=dtype, iters=iters,
-                                trials=trials, channels_last=channels_last, compile=compile,
+    result = measure_throughput(resolved.module, batch, shape, device=on, dtype=dtype, warmup=warmup,
+                                iters=iters, trials=trials, channels_last=channels_last, compile=compile,
                                 threads=threads, progress=progress)
     peak = spec.peak_flops(dtype)
     gap = efficiency_gap(model, per_image * batch, result.batch_latency, peak, accuracy)
