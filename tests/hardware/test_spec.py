@@ -67,7 +67,7 @@ def test_unknown_device_suggests_close_names():
 @pytest.mark.parametrize(("body", "message"), [
     ('fp16 = 0', r"peak_tflops.fp16 = 0 is not a positive number"),
     ('fp16 = -5', r"peak_tflops.fp16 = -5 is not a positive number"),
-    ('fp16 = "fast"', r"peak_tflops.fp16 = 'fast' is not a positive number; write it as a number"),
+    ('fp16 = "fast"', r"peak_tflops.fp16 = 'fast' is not a positive number; write a number without quotes, e.g. fp16 = 125"),
     ('fp16 = nan', r"peak_tflops.fp16 = nan is not a positive number"),
     ('fp16 = true', r"peak_tflops.fp16 = True is not a positive number"),
     ('fp99 = 5', r"peak_tflops.fp99 names no dtype; use fp32"),

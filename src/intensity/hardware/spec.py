@@ -92,12 +92,12 @@ def _check_positive(option: str, value: float) -> None:
         raise ValueError(f"{option} must be a positive number, got {value}")
 
 
-def _positive_number(value: Any, field_name: str, origin: str, unit: str) -> float:
+def _positive_number(value: Any, field_name: str, origin: str, example: str) -> float:
     """A field that must be a positive finite number; the error names the file, field and fix."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or value <= 0:
         raise ValueError(f"hardware spec {origin}: {field_name} = {value!r} is not a positive number; "
-                         f"write it as a number of {unit} without quotes, e.g. {field_name} = 125")
+                         f"write a number without quotes, e.g. {example}")
     return float(value)
 
 
@@ -113,7 +113,8 @@ def _peaks(data: dict[str, Any], origin: str) -> dict[str, float]:
         except KeyError:
             raise ValueError(f"hardware spec {origin}: peak_tflops.{name} names no dtype; use fp32, "
                              f"tf32, fp16, bf16 or int8") from None
-        peaks[dtype] = _positive_number(value, f"peak_tflops.{name}", origin, "TFLOP/s")
+        peaks[dtype] = _positive_number(value, f"peak_tflops.{name}", origin,
+                                         f"{name} = 125 (TFLOP/s) under [peak_tflops]")
     return peaks
 
 
@@ -138,7 +139,8 @@ def spec_from_mapping(data: dict[str, Any], origin: str) -> HardwareSpec:
                          f'aliases = ["my-gpu-sxm"]')
     return HardwareSpec(key=_text(data, "key", origin, ""),
                         name=_text(data, "name", origin, str(data["key"])), peak_tflops=_peaks(data, origin),
-                        bandwidth_gbs=_positive_number(data["bandwidth_gbs"], "bandwidth_gbs", origin, "GB/s"),
+                        bandwidth_gbs=_positive_number(data["bandwidth_gbs"], "bandwidth_gbs", origin,
+                                                      "bandwidth_gbs = 900 (GB/s)"),
                         source=_text(data, "source", origin, origin), notes=_text(data, "notes", origin, ""),
                         aliases=tuple(aliases), counts_macs=bool(data.get("counts_macs", False)))
 
