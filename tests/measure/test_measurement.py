@@ -23,7 +23,7 @@ def test_record_carries_spread_threads_and_utilization_equal_to_efficiency():
     assert record["peak_tflops"] == 15.7  # v100 fp32
     json.dumps(record)  # the CLI writes it as JSON
     stages = list(dict.fromkeys(description for description, _, _ in calls))
-    assert stages == ["counting flops of noscope-coral", "timing batch 2 on cpu"]
+    assert stages == ["building noscope-coral", "counting flops of noscope-coral", "timing batch 2 on cpu"]
     assert calls[-1] == ("timing batch 2 on cpu", 5, 5)  # 3 warm-up + 2 trials x 1 batch
 
 

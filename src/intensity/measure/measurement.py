@@ -49,8 +49,10 @@ def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None
 
     `threads` fixes torch's thread count for the timing and any micro-benchmark (default: the
     current setting); `progress(description, completed, total)` hears of each stage's steps."""
+    notify(progress, f"building {model}", 0, 1)
     resolved = resolve_model(model)
     shape = parse_input_shape(input_shape) if input_shape else resolved.input_shape
+    notify(progress, f"building {model}", 1, 1)
     spec = get_spec(device, dtype, threads=threads, progress=progress)
     notify(progress, f"counting flops of {model}", 0, 1)
     per_image = analyze(resolved.module, batch=1, input_shape=shape).totals.flops
