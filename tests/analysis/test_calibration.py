@@ -70,16 +70,18 @@ def test_bad_rows_are_named(change, message):
     rows[1] = dataclasses.replace(rows[1], **change)
     with pytest.raises(ValueError, match=message):
         calibrate_alpha(rows)
+    with pytest.raises(ValueError, match=message):  # named before the too-few-models error
+        calibrate_alpha(rows[:3])
 
 
 def test_constant_columns_are_clear_errors():
     rows = _synthetic(0.5)
     same_energy = [ReuseRow(r.model, r.flops, r.weights, r.activations, 5e9) for r in rows]
-    with pytest.raises(ValueError, match="energy_efficiency is the same for every model"):
+    with pytest.raises(ValueError, match="energy_efficiency is constant"):
         calibrate_alpha(same_energy)
     # every model 1e9 flops, 1e6 weights, 1e6 activations: DI and AI_c equal everywhere
     same_counts = [ReuseRow(f"m{i}", 1e9, 1e6, 1e6, 1e9 * (i + 1)) for i in range(5)]
-    with pytest.raises(ValueError, match="same AI_c"):
+    with pytest.raises(ValueError, match="AI_c .* is constant"):
         calibrate_alpha(same_counts)
 
 
@@ -89,7 +91,7 @@ def test_alphas_where_di_is_flat_are_left_out_with_a_warning():
             for i, k in enumerate((1, 2, 3, 5, 7))]
     result = calibrate_alpha(rows)
     assert 0.0 not in result.correlations and len(result.correlations) == 20
-    assert any("at alpha 0.00" in w for w in result.warnings)
+    assert any("constant (the same for every model) at alpha 0.00" in w for w in result.warnings)
 
 
 def test_table_input_and_its_errors(tmp_path):

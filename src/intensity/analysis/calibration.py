@@ -90,15 +90,18 @@ def _pearson(x: Sequence[float], y: Sequence[float]) -> float:
 
 def _check_rows(rows: Sequence[ReuseRow]) -> None:
     """Every count and the energy efficiency must be a positive finite number."""
-    if len(rows) < 4:
-        raise ValueError(f"calibration needs at least 4 models with measured energy, got {len(rows)}; "
-                         f"seed 004 recommends at least {minimum_samples()}")
     for index, row in enumerate(rows, start=1):
         for name in ("flops", "weights", "activations", "energy_efficiency"):
             value = getattr(row, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"calibration row {index} ({row.model}): {name} = {value} must be a "
                                  f"positive number; fix or drop that row")
+
+
+def _check_count(n: int) -> None:
+    if n < 4:
+        raise ValueError(f"calibration needs at least 4 models with measured energy, got {n}; "
+                         f"seed 004 recommends at least {minimum_samples()}")
 
 
 def _constant(values: Sequence[float]) -> bool:
@@ -124,11 +127,11 @@ def _correlations(rows: Sequence[ReuseRow], energy: list[float], alphas: Sequenc
         else:
             correlations[alpha] = _pearson(di, energy)
     if not correlations:
-        raise ValueError("every model has the same DI at every alpha (flops, weights and activations "
-                         "are proportional across rows): nothing to correlate; add models that differ")
+        raise ValueError("DI is constant (the same for every model at every alpha: flops, weights and "
+                         "activations are proportional across rows); add models that differ")
     if flat:
-        warnings.append(f"DI is the same for every model at alpha {', '.join(flat)}; those alphas are "
-                        f"left out of the sweep")
+        warnings.append(f"DI is constant (the same for every model) at alpha {', '.join(flat)}; those "
+                        f"alphas are left out of the sweep")
     return correlations
 
 
@@ -137,13 +140,14 @@ def calibrate_alpha(rows: Sequence[ReuseRow], alphas: Sequence[float] = ALPHAS,
     """Sweep alpha, correlate DI (and AI_c) with energy efficiency; warnings for small samples."""
     _check_rows(rows)
     energy = [row.energy_efficiency for row in rows]
-    if _constant(energy):
-        raise ValueError("energy_efficiency is the same for every model, so no correlation is defined; "
-                         "the table needs models whose measured MACs/J differ")
+    if len(rows) > 1 and _constant(energy):
+        raise ValueError("energy_efficiency is constant (the same for every model), so no correlation "
+                         "is defined; the table needs models whose measured MACs/J differ")
     ai_c = [reuse.cumulative_intensity(r.flops, r.weights, r.activations) for r in rows]
-    if _constant(ai_c):
-        raise ValueError("every model has the same AI_c (flops / (weights + activations)), so no "
-                         "correlation is defined; add models whose intensities differ")
+    if len(rows) > 1 and _constant(ai_c):
+        raise ValueError("AI_c (flops / (weights + activations)) is constant (the same for every "
+                         "model), so no correlation is defined; add models whose intensities differ")
+    _check_count(len(rows))
     warnings = _sample_size_warnings(len(rows))
     correlations = _correlations(rows, energy, alphas, warnings)
     best = max(correlations, key=correlations.get)
