@@ -19,8 +19,6 @@ from intensity.dtypes import resolve_dtype
 from intensity.hardware.timing import Benchmark
 from intensity.registry import Registry
 
-FORMAT_HINT = "see any file in intensity/hardware/specs/ (e.g. v100.toml) for the format"
-
 @dataclass(frozen=True)
 class HardwareSpec:
     key: str
@@ -90,6 +88,9 @@ class HardwareSpec:
 def _check_positive(option: str, value: float) -> None:
     if not value > 0:
         raise ValueError(f"{option} must be a positive number, got {value}")
+
+
+FORMAT_HINT = "see any file in intensity/hardware/specs/ (e.g. v100.toml) for the format"
 
 
 def _positive_number(value: Any, field_name: str, origin: str, example: str) -> float:
