@@ -42,7 +42,7 @@ def test_bandwidth_benchmark_counts_read_and_write():
     (lambda: benchmark_peak("int8", "cpu"), "cannot measure a int8 peak"),
     (lambda: benchmark_peak("fp32", "cpu", size=16, trials=0), "trials must be positive"),
     (lambda: benchmark_bandwidth("cpu", megabytes=-1), "buffer size in MB must be positive"),
-    (lambda: benchmark_peak("fp32", "cpu", size=16, threads=0), "threads must be a positive number"),
+    (lambda: benchmark_peak("fp32", "cpu", size=16, threads=0), "`threads` must be a positive number"),
 ])
 def test_bad_benchmark_arguments(call, message):
     with pytest.raises(ValueError, match=message):

@@ -58,7 +58,7 @@ def test_largest_batch_when_nothing_fits_or_the_limit_is_bad():
     calls = []
     assert largest_batch(lambda b: False, limit=8, progress=lambda *a: calls.append(a)) == 0
     assert calls[-1][1:] == (1, 1)
-    with pytest.raises(ValueError, match="limit must be at least 1"):
+    with pytest.raises(ValueError, match="`limit` must be at least 1"):
         largest_batch(lambda b: True, limit=0)
 
 

@@ -37,3 +37,14 @@ def test_busy_timing_and_busy_peak_benchmark_both_become_warnings(monkeypatch):
     assert result.throughput.spread == pytest.approx(10 / 15)
     assert result.warnings[0] == "cpu fp32 matmul peak: busy" and "spread 67%" in result.warnings[1]
     assert result.to_dict()["warnings"] == list(result.warnings)
+
+
+def test_bad_arguments_fail_before_any_benchmark(monkeypatch):
+    def no_benchmark(*a, **k):
+        raise AssertionError("the micro-benchmark ran before the arguments were checked")
+
+    monkeypatch.setattr(resolve, "measured_spec", no_benchmark)
+    with pytest.raises(ValueError, match="int8 is for analysis only"):
+        measure_model("noscope-coral", dtype="int8", device="measured")
+    with pytest.raises(ValueError, match="must be positive"):
+        measure_model("noscope-coral", trials=0, device="measured")

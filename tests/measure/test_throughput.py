@@ -87,7 +87,7 @@ def test_utilization_and_computational_efficiency_are_one_formula():
     ({"device": "tpu"}, "unknown measurement device"),
     ({"dtype": "int8"}, "int8 is for analysis only"),
     ({"iters": 0}, "must be positive"),
-    ({"threads": 0}, "threads must be a positive number"),
+    ({"threads": 0}, "`threads` must be a positive number"),
 ])
 def test_bad_measurement_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

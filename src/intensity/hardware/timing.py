@@ -24,7 +24,7 @@ def fixed_threads(threads: int | None) -> Iterator[int]:
     """Run the block with `threads` torch threads (None: the current setting); yields the count."""
     previous = torch.get_num_threads()
     if threads is not None and threads <= 0:
-        raise ValueError(f"threads must be a positive number, got {threads}; omit it to keep "
+        raise ValueError(f"`threads` must be a positive number, got {threads}; omit it to keep "
                          f"torch's current setting ({previous})")
     torch.set_num_threads(threads or previous)
     try:

@@ -26,7 +26,7 @@ def largest_batch(fits: Callable[[int], bool], limit: int = 1 << 16,
     `progress(SEARCH, tries, total)` after every try: total is None while doubling (the count is
     unknown), then the tries so far plus the bisection steps left; it ends with tries == total."""
     if limit < 1:
-        raise ValueError(f"the batch limit must be at least 1, got {limit}")
+        raise ValueError(f"the batch `limit` must be at least 1, got {limit}")
     notify(progress, SEARCH, 0, None)
     good, bad, tries = _doubling(fits, limit, progress)
     while bad - good > 1:  # bisect between the last fit and the first failure
@@ -78,7 +78,7 @@ def estimated_fits(model: torch.nn.Module | str, input_shape: tuple[int, ...], d
                    budget_bytes: float) -> Callable[[int], bool]:
     """Fits when weights + the largest kernel's input and output stay within `budget_bytes`."""
     if budget_bytes <= 0:
-        raise ValueError("the memory budget must be positive")
+        raise ValueError(f"the memory budget must be positive (`memory_gb`), got {budget_bytes / 1e9} GB")
 
     def fits(batch: int) -> bool:
         report = analyze(model, batch=batch, input_shape=input_shape, dtype=dtype, fusion="none")

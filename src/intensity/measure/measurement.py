@@ -13,7 +13,7 @@ from typing import Any
 from intensity.analysis.gap import efficiency_gap
 from intensity.api import analyze, parse_input_shape
 from intensity.hardware import get_spec
-from intensity.measure.throughput import Throughput, measure_throughput
+from intensity.measure.throughput import Throughput, check_arguments, measure_throughput
 from intensity.models import resolve_model
 from intensity.progress import Progress, notify
 
@@ -49,6 +49,7 @@ def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None
 
     `threads` fixes torch's thread count for the timing and any micro-benchmark (default: the
     current setting); `progress(description, completed, total)` hears of each stage's steps."""
+    check_arguments(batch, warmup, iters, trials, on, dtype)
     notify(progress, f"building {model}", 0, 1)
     resolved = resolve_model(model)
     shape = parse_input_shape(input_shape) if input_shape else resolved.input_shape

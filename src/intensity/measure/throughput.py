@@ -42,11 +42,13 @@ class Throughput:
     warning: str  # '' when the trials agreed
 
 
-def _check(batch: int, warmup: int, iters: int, trials: int, device: str, dtype: str) -> None:
+def check_arguments(batch: int, warmup: int, iters: int, trials: int, device: str, dtype: str) -> None:
+    """Fail fast, before any model is built or benchmark run, on arguments no timing can use."""
     if batch <= 0 or iters <= 0 or trials <= 0 or warmup < 0:
-        raise ValueError("batch, iters and trials must be positive and warmup non-negative")
+        raise ValueError(f"`batch`, `iters` and `trials` must be positive and `warmup` non-negative, got "
+                         f"{batch}, {iters}, {trials} and {warmup}")
     if device not in ("cpu", "cuda"):
-        raise ValueError(f"unknown measurement device {device!r}; use cpu or cuda")
+        raise ValueError(f"unknown measurement device {device!r} for `on`; use cpu or cuda")
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("no CUDA device here; measure with --on cpu")
     resolve_dtype(dtype).torch_dtype  # noqa: B018 (raises for a dtype that cannot run here)
@@ -102,7 +104,7 @@ def measure_throughput(model: torch.nn.Module, batch: int, input_shape: tuple[in
                        threads: int | None = None, progress: Progress | None = None) -> Throughput:
     """Images/s of `model` at `batch`; `progress(description, done, total)` hears of every batch
     (warm-up included), so a caller never waits more than one batch for news."""
-    _check(batch, warmup, iters, trials, device, dtype)
+    check_arguments(batch, warmup, iters, trials, device, dtype)
     torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
     torch.backends.cudnn.allow_tf32 = dtype == "tf32"
     tick = _counter(f"timing batch {batch} on {device}", warmup + trials * iters, progress)
