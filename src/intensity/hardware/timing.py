@@ -3,9 +3,10 @@
 - a fixed torch thread count for the duration of a measurement (set, then restored);
 - the spread of repeated trials, (max - min) / median, and the `busy` verdict.
 
-Why 10%: repeated trials of the same work on an idle machine agree to a few percent (timer
-resolution, cache and clock-frequency jitter); a spread above 10% means something else took the
-cores or memory bus during the run, so the figure should be taken again on a quieter machine.
+Why 10% (a rule of thumb): timer resolution, cache and clock-frequency jitter alone move repeated
+trials of the same work by a few percent; a spread above 10% says something else took the cores
+or the memory bus during the run, so the figure should be taken again on a quieter machine. On
+this project's shared 2-core machine, under a load average of 5-7, trials spread 11-100%.
 """
 from __future__ import annotations
 
