@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from intensity.hardware import get_spec, list_specs
-from intensity.hardware.microbench import measure_bandwidth_gbs, measure_peak_tflops
 
 
 def test_seed000_op_byte_figures():
@@ -65,6 +64,38 @@ def test_unknown_device_suggests_close_names():
         get_spec("v1000")
 
 
-def test_micro_benchmarks_measure_positive_figures():
-    assert measure_peak_tflops("fp32", "cpu", size=256, repeats=2) > 0
-    assert measure_bandwidth_gbs("cpu", megabytes=16, repeats=2) > 0
+@pytest.mark.parametrize(("body", "message"), [
+    ('fp16 = 0', r"peak_tflops.fp16 = 0 is not a positive number"),
+    ('fp16 = -5', r"peak_tflops.fp16 = -5 is not a positive number"),
+    ('fp16 = "fast"', r"peak_tflops.fp16 = 'fast' is not a positive number; write a number without quotes, e.g. fp16 = 125"),
+    ('fp16 = nan', r"peak_tflops.fp16 = nan is not a positive number"),
+    ('fp16 = true', r"peak_tflops.fp16 = True is not a positive number"),
+    ('fp99 = 5', r"peak_tflops.fp99 names no dtype; use fp32"),
+])
+def test_spec_file_with_a_bad_peak_names_the_file_and_field(tmp_path, body, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(f'key = "bad"\nbandwidth_gbs = 100\n[peak_tflops]\n{body}\n')
+    with pytest.raises(ValueError, match=message) as error:
+        get_spec(str(path))
+    assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('key = "b"\nbandwidth_gbs = "x"\n[peak_tflops]\nfp16 = 5\n', r"bandwidth_gbs = 'x' is not a positive number"),
+    ('key = "b"\nbandwidth_gbs = 0\n[peak_tflops]\nfp16 = 5\n', r"bandwidth_gbs = 0 is not a positive number"),
+    ('key = "b"\nbandwidth_gbs = 9\npeak_tflops = 5\n', r"peak_tflops must be a table"),
+    ('key = "b"\nbandwidth_gbs = 9\n[peak_tflops]\n', r"peak_tflops must be a table"),
+    ('key = 3\nbandwidth_gbs = 9\n[peak_tflops]\nfp16 = 5\n', r"key = 3 must be a non-empty quoted string"),
+    ('key = "b"\naliases = "c"\nbandwidth_gbs = 9\n[peak_tflops]\nfp16 = 5\n', r"aliases must be a list"),
+    ('bandwidth_gbs = 9\n', r"lacks key, peak_tflops; add key and peak_tflops"),
+])
+def test_spec_file_with_bad_or_missing_fields(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        get_spec(str(path))
+    assert str(path) in str(error.value)
+
+
+def test_every_bundled_spec_still_validates():
+    assert all(min(s.peak_tflops.values()) > 0 for s in list_specs())

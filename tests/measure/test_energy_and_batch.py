@@ -43,3 +43,27 @@ def test_estimated_fits_respects_the_budget():
     assert batch == (64e6 - 1_283_874 * 4) // per_image
     with pytest.raises(ValueError, match="budget must be positive"):
         estimated_fits("noscope-coral", (3, 50, 50), "fp32", 0)
+
+
+def test_largest_batch_reports_every_try_and_ends_complete():
+    calls = []
+    # capacity 5, limit 64: doubling tries 1, 2, 4, 8 (fails) -> bisect (4, 8): 6 fails, 5 fits
+    assert largest_batch(lambda b: b <= 5, limit=64, progress=lambda *a: calls.append(a)) == 5
+    assert [c[1] for c in calls] == [0, 1, 2, 3, 4, 5, 6, 6]
+    assert [c[2] for c in calls] == [None, None, None, None, None, 6, 6, 6]  # (4, 6): 1 step left
+    assert {c[0] for c in calls} == {"searching the largest batch"}
+
+
+def test_largest_batch_when_nothing_fits_or_the_limit_is_bad():
+    calls = []
+    assert largest_batch(lambda b: False, limit=8, progress=lambda *a: calls.append(a)) == 0
+    assert calls[-1][1:] == (1, 1)
+    with pytest.raises(ValueError, match="`limit` must be at least 1"):
+        largest_batch(lambda b: True, limit=0)
+
+
+def test_measure_energy_takes_threads_and_progress():
+    import inspect
+
+    parameters = inspect.signature(measure_energy).parameters
+    assert parameters["threads"].default is None and parameters["progress"].default is None

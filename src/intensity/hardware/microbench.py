@@ -1,21 +1,29 @@
 """Micro-benchmarks of the present device: achievable matmul peak and copy bandwidth.
 
-`cpu` and `measured` specs come from here: a large matmul per dtype (best of a few runs, as seed
-003 measures the V100's achievable 100 TFLOP/s) and a large device-to-device copy counting the
-bytes read and written. Results are cached for the process.
+`cpu` and `measured` specs come from here. Each benchmark runs with a fixed thread count, warms
+up, then times several trials, each repeating the work until it lasts about `min_seconds`
+(so a trial is never one short, noisy call), and reports the best trial, as seed 003 measures
+the V100's achievable peak, with the spread of all trials (a wide spread: the machine was busy).
+Results are cached for the process per (dtype, device, size, trials, threads).
 """
 from __future__ import annotations
 
+import math
 import os
 import platform
 import time
-from functools import cache
+from collections.abc import Callable
 
 import torch
 
 from intensity.dtypes import resolve_dtype
 from intensity.hardware.spec import HardwareSpec
+from intensity.hardware.timing import Benchmark, fixed_threads
+from intensity.progress import Progress, notify
 
+TRIALS = 7
+MIN_SECONDS = 0.15  # per trial: long enough that timer and scheduler jitter stay small
+_CACHE: dict[tuple, Benchmark] = {}
 
 
 def present_device(kind: str = "measured") -> str:
@@ -28,62 +36,123 @@ def _synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _best_seconds(work, device: str, repeats: int) -> float:  # noqa: ANN001 (a callable)
-    work()  # warm-up: allocation, kernel selection, thread pool start
+def _seconds(work: Callable[[], object], device: str, repeats: int) -> float:
+    """Wall seconds of `repeats` calls of `work`, device work included."""
     _synchronize(device)
-    best = float("inf")
+    start = time.perf_counter()
     for _ in range(repeats):
-        start = time.perf_counter()
         work()
-        _synchronize(device)
-        best = min(best, time.perf_counter() - start)
-    return best
+    _synchronize(device)
+    return time.perf_counter() - start
 
 
-@cache
-def measure_peak_tflops(dtype: str = "fp32", device: str = "cpu", size: int | None = None,
-                        repeats: int = 5) -> float:
-    """Achievable dense matmul TFLOP/s for `dtype` on `device` (n x n x n, 2 n^3 flops)."""
+def _trial_seconds(work: Callable[[], object], device: str, trials: int, min_seconds: float,
+                   description: str, progress: Progress | None) -> tuple[list[float], int]:
+    """Seconds per call in each trial, and the calls per trial (sized to last `min_seconds`)."""
+    if trials <= 0 or min_seconds < 0:
+        raise ValueError(f"trials must be positive and min_seconds non-negative, got {trials}, {min_seconds}")
+    notify(progress, description, 0, trials)
+    work()  # warm-up: allocation, kernel selection, thread pool start
+    once = _seconds(work, device, 1)  # a second warm-up that also sizes the trials
+    repeats = max(1, math.ceil(min_seconds / max(once, 1e-9)))
+    per_call = []
+    for trial in range(trials):
+        per_call.append(_seconds(work, device, repeats) / repeats)
+        notify(progress, description, trial + 1, trials)
+    return per_call, repeats
+
+
+def _check_size(name: str, value: int) -> None:
+    if value <= 0:
+        raise ValueError(f"the micro-benchmark {name} must be positive, got {value}")
+
+
+def benchmark_peak(dtype: str = "fp32", device: str = "cpu", size: int | None = None, *,
+                   trials: int = TRIALS, threads: int | None = None, min_seconds: float = MIN_SECONDS,
+                   progress: Progress | None = None) -> Benchmark:
+    """Achievable dense matmul TFLOP/s for `dtype` on `device` (n x n x n, 2 n^3 flops per call).
+
+    n defaults to 8192 on CUDA and 1024 on the CPU (fp32 operands of 4 MB: BLAS-efficient, and
+    a call takes tens of ms on a small CPU, so trials stay short)."""
     data_type = resolve_dtype(dtype)
-    name = data_type.name
     if data_type.torch_name is None:
-        raise ValueError(f"cannot measure a {name} peak with a matmul here; give --peak-tflops")
-    n = size or (8192 if device == "cuda" else 1024)
+        raise ValueError(f"cannot measure a {data_type.name} peak with a matmul here; give --peak-tflops")
+    n = size if size is not None else (8192 if device == "cuda" else 1024)
+    _check_size("matrix size", n)
+    key = ("peak", data_type.name, device, n, trials, threads, min_seconds)
+    if key not in _CACHE:
+        _CACHE[key] = _run_peak(data_type, device, n, trials, threads, min_seconds, progress)
+    return _CACHE[key]
+
+
+def _run_peak(data_type, device: str, n: int, trials: int, threads: int | None,  # noqa: ANN001
+              min_seconds: float, progress: Progress | None) -> Benchmark:
     a = torch.randn(n, n, device=device).to(data_type.torch_dtype)
     b = torch.randn(n, n, device=device).to(data_type.torch_dtype)
+    what = f"{device} {data_type.name} matmul peak"
     previous = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = name == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = data_type.name == "tf32"
     try:
-        seconds = _best_seconds(lambda: torch.mm(a, b), device, repeats)
+        with fixed_threads(threads) as used:
+            seconds, repeats = _trial_seconds(lambda: torch.mm(a, b), device, trials, min_seconds, what, progress)
     finally:
         torch.backends.cuda.matmul.allow_tf32 = previous
-    return 2 * n**3 / seconds / 1e12
+    rates = tuple(2 * n**3 / s / 1e12 for s in seconds)
+    return Benchmark(what, "TFLOP/s", max(rates), rates, used, repeats * min(seconds))
 
 
-@cache
-def measure_bandwidth_gbs(device: str = "cpu", megabytes: int = 256, repeats: int = 5) -> float:
-    """Achievable DRAM bandwidth in GB/s: a copy reads and writes every byte once."""
-    elements = megabytes * 2**20 // 4
-    source = torch.empty(elements, device=device).fill_(1.0)
-    target = torch.empty_like(source)
-    seconds = _best_seconds(lambda: target.copy_(source), device, repeats)
-    return 2 * source.numel() * 4 / seconds / 1e9
+def benchmark_bandwidth(device: str = "cpu", megabytes: int = 256, *, trials: int = TRIALS,
+                        threads: int | None = None, min_seconds: float = MIN_SECONDS,
+                        progress: Progress | None = None) -> Benchmark:
+    """Achievable DRAM bandwidth in GB/s: a copy of `megabytes` reads and writes every byte once
+    (256 MB by default: far larger than any CPU cache)."""
+    _check_size("buffer size in MB", megabytes)
+    key = ("bandwidth", device, megabytes, trials, threads, min_seconds)
+    if key not in _CACHE:
+        elements = megabytes * 2**20 // 4
+        source = torch.empty(elements, device=device).fill_(1.0)
+        target = torch.empty_like(source)
+        what = f"{device} copy bandwidth"
+        with fixed_threads(threads) as used:
+            seconds, repeats = _trial_seconds(lambda: target.copy_(source), device, trials, min_seconds,
+                                              what, progress)
+        rates = tuple(2 * elements * 4 / s / 1e9 for s in seconds)
+        _CACHE[key] = Benchmark(what, "GB/s", max(rates), rates, used, repeats * min(seconds))
+    return _CACHE[key]
 
 
-def _device_name(device: str) -> str:
+def measure_peak_tflops(dtype: str = "fp32", device: str = "cpu", size: int | None = None, *,
+                        trials: int = TRIALS, threads: int | None = None,
+                        progress: Progress | None = None) -> float:
+    """The best trial of `benchmark_peak`, TFLOP/s."""
+    return benchmark_peak(dtype, device, size, trials=trials, threads=threads, progress=progress).best
+
+
+def measure_bandwidth_gbs(device: str = "cpu", megabytes: int = 256, *, trials: int = TRIALS,
+                          threads: int | None = None, progress: Progress | None = None) -> float:
+    """The best trial of `benchmark_bandwidth`, GB/s."""
+    return benchmark_bandwidth(device, megabytes, trials=trials, threads=threads, progress=progress).best
+
+
+def _device_name(device: str, threads: int) -> str:
     if device == "cuda":
         return torch.cuda.get_device_name()
-    return f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, " \
-           f"{torch.get_num_threads()} torch threads"
+    return f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, {threads} torch threads"
 
 
-def measured_spec(kind: str, dtype: str, need_peak: bool = True) -> HardwareSpec:
-    """A spec of this machine measured now: matmul peak for `dtype` and copy bandwidth."""
+def measured_spec(kind: str, dtype: str, need_peak: bool = True, *, threads: int | None = None,
+                  progress: Progress | None = None) -> HardwareSpec:
+    """A spec of this machine measured now: matmul peak for `dtype` and copy bandwidth, with each
+    benchmark's spread in `benchmarks` and a warning per busy one in `warnings`."""
     device = present_device(kind)
     name = resolve_dtype(dtype).name
-    peaks = {name: measure_peak_tflops(name, device)} if need_peak else {}
+    runs = [benchmark_peak(name, device, threads=threads, progress=progress)] if need_peak else []
+    runs.append(benchmark_bandwidth(device, threads=threads, progress=progress))
     return HardwareSpec(
-        key=kind, name=_device_name(device), peak_tflops=peaks,
-        bandwidth_gbs=measure_bandwidth_gbs(device),
-        source=f"measured on this machine ({device}): best-of-5 matmul and copy micro-benchmarks",
+        key=kind, name=_device_name(device, runs[-1].threads),
+        peak_tflops={name: runs[0].best} if need_peak else {}, bandwidth_gbs=runs[-1].best,
+        source=f"measured on this machine ({device}): best of {TRIALS} trials of matmul and copy "
+               f"micro-benchmarks",
+        notes="; ".join(run.describe() for run in runs),
+        benchmarks=tuple(runs), warnings=tuple(run.warning for run in runs if run.warning),
     )

@@ -7,19 +7,25 @@ from pathlib import Path
 
 from intensity.hardware.microbench import measured_spec
 from intensity.hardware.spec import HardwareSpec, load_spec_file, published_specs
+from intensity.progress import Progress
 
 DETECTED = ("cpu", "measured")
 
 
 def get_spec(device: str | HardwareSpec, dtype: str = "fp32", peak_tflops: float | None = None,
-             bandwidth_gbs: float | None = None) -> HardwareSpec:
-    """Resolve a device name, alias, spec file, `cpu` or `measured`, then apply user overrides."""
+             bandwidth_gbs: float | None = None, *, threads: int | None = None,
+             progress: Progress | None = None) -> HardwareSpec:
+    """Resolve a device name, alias, spec file, `cpu` or `measured`, then apply user overrides.
+
+    `threads` and `progress` apply to `cpu`/`measured`, whose figures are micro-benchmarked now
+    (a few seconds; `progress(description, completed, total)` hears of every trial)."""
     if isinstance(device, HardwareSpec):
         spec = device
     elif device.endswith(".toml") or Path(device).is_file():
         spec = load_spec_file(device)
     elif device.lower() in DETECTED:
-        spec = measured_spec(device.lower(), dtype, need_peak=peak_tflops is None)
+        spec = measured_spec(device.lower(), dtype, need_peak=peak_tflops is None, threads=threads,
+                             progress=progress)
     else:
         spec = published_specs()[device.lower()]
     return spec.with_overrides(dtype, peak_tflops, bandwidth_gbs)

@@ -7,6 +7,7 @@ module and the micro-benchmarks.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from intensity.dtypes import resolve_dtype
+from intensity.hardware.timing import Benchmark
 from intensity.registry import Registry
 
 def op_byte(peak_flops: float, bandwidth: float) -> float:
@@ -33,6 +35,8 @@ class HardwareSpec:
     aliases: tuple[str, ...] = ()
     counts_macs: bool = False  # the source quotes MACs/s; we store flops (2 per MAC)
     overrides: tuple[str, ...] = field(default=())
+    benchmarks: tuple[Benchmark, ...] = ()  # measured specs: the micro-benchmarks behind the figures
+    warnings: tuple[str, ...] = ()  # measured specs: e.g. a busy machine during the benchmarks
 
     def peak_flops(self, dtype: str) -> float:
         """Peak flops/s for `dtype`; tf32 on a device without TF32 units is an error, not fp32."""
@@ -77,6 +81,12 @@ class HardwareSpec:
             result["op_byte_macs"] = op_byte / 2
         if self.overrides:
             result["overrides"] = list(self.overrides)
+        for run in self.benchmarks:  # measured specs: how far the trials agreed, and the threads
+            kind = "peak" if run.unit == "TFLOP/s" else "bandwidth"
+            result[f"{kind}_spread"] = run.spread
+            result["threads"] = run.threads
+        if self.warnings:
+            result["warnings"] = list(self.warnings)
         return result
 
 
@@ -85,20 +95,60 @@ def _check_positive(option: str, value: float) -> None:
         raise ValueError(f"{option} must be a positive number, got {value}")
 
 
+FORMAT_HINT = "see any file in intensity/hardware/specs/ (e.g. v100.toml) for the format"
+
+
+def _positive_number(value: Any, field_name: str, origin: str, example: str) -> float:
+    """A field that must be a positive finite number; the error names the file, field and fix."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value <= 0:
+        raise ValueError(f"hardware spec {origin}: {field_name} = {value!r} is not a positive number; "
+                         f"write a number without quotes, e.g. {example}")
+    return float(value)
+
+
+def _peaks(data: dict[str, Any], origin: str) -> dict[str, float]:
+    table = data["peak_tflops"]
+    if not isinstance(table, dict) or not table:
+        raise ValueError(f"hardware spec {origin}: peak_tflops must be a table with one entry per dtype, "
+                         f"e.g. [peak_tflops] then fp16 = 125; {FORMAT_HINT}")
+    peaks = {}
+    for name, value in table.items():
+        try:
+            dtype = resolve_dtype(name).name
+        except KeyError:
+            raise ValueError(f"hardware spec {origin}: peak_tflops.{name} names no dtype; use fp32, "
+                             f"tf32, fp16, bf16 or int8") from None
+        peaks[dtype] = _positive_number(value, f"peak_tflops.{name}", origin,
+                                         f"{name} = 125 (TFLOP/s) under [peak_tflops]")
+    return peaks
+
+
+def _text(data: dict[str, Any], name: str, origin: str, default: str) -> str:
+    value = data.get(name, default)
+    if not isinstance(value, str) or (name == "key" and not value.strip()):
+        raise ValueError(f'hardware spec {origin}: {name} = {value!r} must be a non-empty quoted string, '
+                         f'e.g. {name} = "my-gpu"')
+    return value
+
+
 def spec_from_mapping(data: dict[str, Any], origin: str) -> HardwareSpec:
-    """Build a spec from parsed TOML, with errors that name the file and the missing key."""
+    """Build a spec from parsed TOML; bad or missing fields raise ValueError naming the file,
+    the field and the fix."""
     missing = [k for k in ("key", "bandwidth_gbs", "peak_tflops") if k not in data]
     if missing:
-        raise ValueError(f"hardware spec {origin} lacks {', '.join(missing)}; see any file in "
-                         f"intensity/hardware/specs/ for the format")
-    peaks = {resolve_dtype(k).name: float(v) for k, v in data["peak_tflops"].items()}
-    spec = HardwareSpec(key=data["key"], name=data.get("name", data["key"]), peak_tflops=peaks,
-                        bandwidth_gbs=float(data["bandwidth_gbs"]),
-                        source=data.get("source", origin), notes=data.get("notes", ""),
-                        aliases=tuple(data.get("aliases", ())),
-                        counts_macs=bool(data.get("counts_macs", False)))
-    _check_positive(f"bandwidth_gbs in {origin}", spec.bandwidth_gbs)
-    return spec
+        raise ValueError(f"hardware spec {origin} lacks {', '.join(missing)}; add "
+                         f"{' and '.join(missing)} ({FORMAT_HINT})")
+    aliases = data.get("aliases", ())
+    if not isinstance(aliases, (list, tuple)) or not all(isinstance(a, str) for a in aliases):
+        raise ValueError(f'hardware spec {origin}: aliases must be a list of quoted names, e.g. '
+                         f'aliases = ["my-gpu-sxm"]')
+    return HardwareSpec(key=_text(data, "key", origin, ""),
+                        name=_text(data, "name", origin, str(data["key"])), peak_tflops=_peaks(data, origin),
+                        bandwidth_gbs=_positive_number(data["bandwidth_gbs"], "bandwidth_gbs", origin,
+                                                      "bandwidth_gbs = 900 (GB/s)"),
+                        source=_text(data, "source", origin, origin), notes=_text(data, "notes", origin, ""),
+                        aliases=tuple(aliases), counts_macs=bool(data.get("counts_macs", False)))
 
 
 def load_spec_file(path: str | Path) -> HardwareSpec:

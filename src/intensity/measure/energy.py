@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from intensity.measure.throughput import measure_throughput
+from intensity.progress import Progress
 
 
 def energy_per_pixel(power_w: float, seconds: float, images: int, pixels_per_image: int) -> float:
@@ -73,13 +74,15 @@ class _PowerSampler:
 
 
 def measure_energy(model: torch.nn.Module, batch: int, input_shape: tuple[int, ...], macs_per_image: float,
-                   *, dtype: str = "fp16", iters: int = 50, interval: float = 0.01) -> Energy:
+                   *, dtype: str = "fp16", iters: int = 50, interval: float = 0.01,
+                   threads: int | None = None, progress: Progress | None = None) -> Energy:
+    """Mean NVML power over `iters` timed batches; `progress` hears of every batch."""
     reason = energy_unavailable()
     if reason:
         raise ValueError(reason)
     with _PowerSampler(interval) as sampler:
         result = measure_throughput(model, batch, input_shape, device="cuda", dtype=dtype, iters=iters,
-                                    trials=1, warmup=5)
+                                    trials=1, warmup=5, threads=threads, progress=progress)
     images = batch * iters
     seconds = images / result.images_per_s
     power = sum(sampler.samples) / max(len(sampler.samples), 1)

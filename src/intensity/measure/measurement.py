@@ -1,7 +1,9 @@
 """One measured model: throughput on this machine, utilization and the efficiency gap, as a record.
 
 `measure_model` is what `intensity measure`, `gap` and `report --measure` run; `Measurement` is
-the record they print, plot and store.
+the record they print, plot and store. Utilization (seed 003) and computational efficiency
+(seed 001 Eqn 7) are one quantity (analysis.gap.computational_efficiency); the record keeps both
+names so either seed's tables read naturally.
 """
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from typing import Any
 from intensity.analysis.gap import efficiency_gap
 from intensity.api import analyze, parse_input_shape
 from intensity.hardware import get_spec
-from intensity.measure.throughput import Throughput, measure_throughput, utilization
+from intensity.measure.throughput import Throughput, check_arguments, measure_throughput
 from intensity.models import resolve_model
+from intensity.progress import Progress, notify
 
 
 @dataclass(frozen=True)
@@ -25,29 +28,41 @@ class Measurement:
     utilization: float  # seed 003 3.1
     ideal_latency: float  # seed 001 Eqn 1, seconds per batch
     actual_latency: float
-    efficiency: float  # seed 001 Eqn 7 (equals utilization)
+    efficiency: float  # seed 001 Eqn 7: the same quantity as utilization
     log_gap: float  # seed 001 Eqn 9
     accuracy: float | None = None
+    warnings: tuple[str, ...] = ()  # busy machine during the timing or the peak micro-benchmark
 
     def to_dict(self) -> dict[str, Any]:
-        """A flat record: the throughput's fields next to the derived ones."""
+        """A flat record: the throughput's fields next to the derived ones (tuples as lists)."""
         record = asdict(self)
-        return {**{k: v for k, v in record.items() if k != "throughput"}, **record["throughput"]}
+        flat = {**{k: v for k, v in record.items() if k != "throughput"}, **record["throughput"]}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in flat.items()}
 
 
 def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None,
-                  dtype: str = "fp32", on: str = "cpu", device: str = "measured", iters: int = 10,
-                  trials: int = 3, channels_last: bool = False, compile: bool = False,
-                  accuracy: float | None = None) -> Measurement:
-    """Measure `model` on `on` (cpu/cuda) and relate it to the peak of spec `device`."""
+                  dtype: str = "fp32", on: str = "cpu", device: str = "measured", warmup: int = 3,
+                  iters: int = 10, trials: int = 3, channels_last: bool = False, compile: bool = False,
+                  accuracy: float | None = None, threads: int | None = None,
+                  progress: Progress | None = None) -> Measurement:
+    """Measure `model` on `on` (cpu/cuda) and relate it to the peak of spec `device`.
+
+    `threads` fixes torch's thread count for the timing and any micro-benchmark (default: the
+    current setting); `progress(description, completed, total)` hears of each stage's steps."""
+    check_arguments(batch, warmup, iters, trials, on, dtype)
+    notify(progress, f"building {model}", 0, 1)
     resolved = resolve_model(model)
     shape = parse_input_shape(input_shape) if input_shape else resolved.input_shape
-    spec = get_spec(device, dtype)
+    notify(progress, f"building {model}", 1, 1)
+    spec = get_spec(device, dtype, threads=threads, progress=progress)
+    notify(progress, f"counting flops of {model}", 0, 1)
     per_image = analyze(resolved.module, batch=1, input_shape=shape).totals.flops
-    result = measure_throughput(resolved.module, batch, shape, device=on, dtype=dtype, iters=iters,
-                                trials=trials, channels_last=channels_last, compile=compile)
+    notify(progress, f"counting flops of {model}", 1, 1)
+    result = measure_throughput(resolved.module, batch, shape, device=on, dtype=dtype, warmup=warmup,
+                                iters=iters, trials=trials, channels_last=channels_last, compile=compile,
+                                threads=threads, progress=progress)
     peak = spec.peak_flops(dtype)
     gap = efficiency_gap(model, per_image * batch, result.batch_latency, peak, accuracy)
-    return Measurement(model, spec.key, peak / 1e12, per_image, result,
-                       utilization(result.images_per_s, per_image, peak), gap.ideal_latency,
-                       gap.actual_latency, gap.efficiency, gap.log_gap, accuracy)
+    warnings = (*spec.warnings, *([result.warning] if result.warning else []))
+    return Measurement(model, spec.key, peak / 1e12, per_image, result, gap.efficiency, gap.ideal_latency,
+                       gap.actual_latency, gap.efficiency, gap.log_gap, accuracy, warnings)

@@ -1,18 +1,25 @@
 """Measured inference throughput and utilization (seed 003 3.1).
 
-Throughput is images/s over `iters` batches after `warmup` batches, repeated for `trials` trials
-(median reported, with the spread). CUDA runs are timed with CUDA events after a synchronize;
-CPU runs with perf_counter. Utilization = throughput x flops per image / peak flops/s.
+Throughput is images/s over `iters` batches after `warmup` batches, repeated for `trials` trials:
+the median is reported with every trial's rate, their spread ((max - min) / median) and the torch
+thread count, which is held fixed during the timing (`threads`, default: torch's current setting).
+A spread above 10% (hardware.timing.BUSY_SPREAD) sets `busy` and a `warning`: something else
+used the machine. CUDA runs are timed with CUDA events after a synchronize; CPU runs with
+perf_counter. Utilization = throughput x flops per image / peak (analysis.gap holds the formula).
 """
 from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
+from intensity.analysis.gap import computational_efficiency
 from intensity.dtypes import resolve_dtype
+from intensity.hardware.timing import busy_warning, fixed_threads, spread
+from intensity.progress import Progress, notify
 
 
 @dataclass(frozen=True)
@@ -28,13 +35,20 @@ class Throughput:
     iters: int
     channels_last: bool
     compiled: bool
+    threads: int  # torch intra-op threads during the timing
+    trial_images_per_s: tuple[float, ...]  # every trial's rate, in order
+    spread: float  # (max - min) / median of the trials
+    busy: bool  # spread above 10%: the machine was busy, measure again
+    warning: str  # '' when the trials agreed
 
 
-def _check(batch: int, warmup: int, iters: int, trials: int, device: str, dtype: str) -> None:
+def check_arguments(batch: int, warmup: int, iters: int, trials: int, device: str, dtype: str) -> None:
+    """Fail fast, before any model is built or benchmark run, on arguments no timing can use."""
     if batch <= 0 or iters <= 0 or trials <= 0 or warmup < 0:
-        raise ValueError("batch, iters and trials must be positive and warmup non-negative")
+        raise ValueError(f"`batch`, `iters` and `trials` must be positive and `warmup` non-negative, got "
+                         f"{batch}, {iters}, {trials} and {warmup}")
     if device not in ("cpu", "cuda"):
-        raise ValueError(f"unknown measurement device {device!r}; use cpu or cuda")
+        raise ValueError(f"unknown measurement device {device!r} for `on`; use cpu or cuda")
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("no CUDA device here; measure with --on cpu")
     resolve_dtype(dtype).torch_dtype  # noqa: B018 (raises for a dtype that cannot run here)
@@ -48,42 +62,69 @@ def _prepare(model: torch.nn.Module, device: str, dtype: str, channels_last: boo
     return torch.compile(model) if compile else model
 
 
-def _timed_run(model, x, iters: int, device: str) -> float:  # noqa: ANN001
+def _timed_run(model, x, iters: int, device: str, tick: Callable[[], None]) -> float:  # noqa: ANN001
+    """Seconds for `iters` batches; `tick` after each (a progress step, cheap)."""
     if device == "cuda":
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         torch.cuda.synchronize()
         start.record()
         for _ in range(iters):
             model(x)
+            tick()
         end.record()
         torch.cuda.synchronize()
         return start.elapsed_time(end) / 1e3
     begin = time.perf_counter()
     for _ in range(iters):
         model(x)
+        tick()
     return time.perf_counter() - begin
+
+
+def _input(batch: int, input_shape: tuple[int, ...], device: str, dtype: str, channels_last: bool) -> torch.Tensor:
+    x = torch.randn(batch, *input_shape, device=device, dtype=resolve_dtype(dtype).torch_dtype)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
+def _counter(description: str, total: int, progress: Progress | None) -> Callable[[], None]:
+    """A tick that reports one more finished batch of `total`."""
+    done = [0]
+    notify(progress, description, 0, total)
+
+    def tick() -> None:
+        done[0] += 1
+        notify(progress, description, done[0], total)
+
+    return tick
 
 
 def measure_throughput(model: torch.nn.Module, batch: int, input_shape: tuple[int, ...], *,
                        device: str = "cpu", dtype: str = "fp32", warmup: int = 3, iters: int = 10,
-                       trials: int = 3, channels_last: bool = False, compile: bool = False) -> Throughput:
-    _check(batch, warmup, iters, trials, device, dtype)
+                       trials: int = 3, channels_last: bool = False, compile: bool = False,
+                       threads: int | None = None, progress: Progress | None = None) -> Throughput:
+    """Images/s of `model` at `batch`; `progress(description, done, total)` hears of every batch
+    (warm-up included), so a caller never waits more than one batch for news."""
+    check_arguments(batch, warmup, iters, trials, device, dtype)
     torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
     torch.backends.cudnn.allow_tf32 = dtype == "tf32"
-    runnable = _prepare(model, device, dtype, channels_last, compile)
-    x = torch.randn(batch, *input_shape, device=device, dtype=resolve_dtype(dtype).torch_dtype)
-    if channels_last and x.dim() == 4:
-        x = x.contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        _timed_run(runnable, x, warmup, device) if warmup else None
-        rates = [batch * iters / _timed_run(runnable, x, iters, device) for _ in range(trials)]
+    tick = _counter(f"timing batch {batch} on {device}", warmup + trials * iters, progress)
+    with fixed_threads(threads) as used, torch.inference_mode():
+        runnable = _prepare(model, device, dtype, channels_last, compile)
+        x = _input(batch, input_shape, device, dtype, channels_last)
+        _timed_run(runnable, x, warmup, device, tick) if warmup else None
+        rates = [batch * iters / _timed_run(runnable, x, iters, device, tick) for _ in range(trials)]
+    return _summary(rates, device, batch, dtype, iters, channels_last, compile, used)
+
+
+def _summary(rates: list[float], device: str, batch: int, dtype: str, iters: int, channels_last: bool,
+             compile: bool, threads: int) -> Throughput:
     median = statistics.median(rates)
-    return Throughput(device, batch, dtype, median, min(rates), max(rates), batch / median, trials,
-                      iters, channels_last, compile)
+    width = spread(rates)
+    warning = busy_warning(f"throughput of batch {batch} on {device}", rates, threads)
+    return Throughput(device, batch, dtype, median, min(rates), max(rates), batch / median, len(rates),
+                      iters, channels_last, compile, threads, tuple(rates), width, bool(warning), warning)
 
 
 def utilization(images_per_s: float, flops_per_image: float, peak_flops: float) -> float:
-    """Seed 003 3.1: achieved flops/s over peak flops/s."""
-    if peak_flops <= 0:
-        raise ValueError("peak flops/s must be positive")
-    return images_per_s * flops_per_image / peak_flops
+    """Seed 003 3.1: achieved flops/s over peak flops/s (seed 001's computational efficiency)."""
+    return computational_efficiency(images_per_s * flops_per_image, peak_flops)
