@@ -85,7 +85,8 @@ _PARAMETER_FLAGS = {
     **{name: "--" + name.replace("_", "-") for name in (
         "batch", "batches", "dtype", "device", "fusion", "only", "alpha", "peak_tflops",
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
-        "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost")},
+        "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost",
+        "warmup", "measure_batch")},
 }
 _BACKTICKED = re.compile(r"`(\w+)`")
 
@@ -286,3 +287,19 @@ def progress(description: str) -> Iterator[Callable[[str, int, int], None]]:
                        total=total or None)
 
         yield report
+
+
+def resolve_device(device: str | None, dtype: str, peak_tflops: float | None = None,
+                   bandwidth_gbs: float | None = None, threads: int | None = None) -> Any:
+    """A device for the library: `cpu`/`measured` are micro-benchmarked here, with a progress bar
+    and a warning when the machine was busy; other names pass through for the library to resolve."""
+    if device is None or device.lower() not in ("cpu", "measured"):
+        return device
+    from intensity.hardware import get_spec
+
+    with progress(f"measuring {device}") as report:
+        spec = guarded(lambda: get_spec(device, dtype, peak_tflops, bandwidth_gbs, threads=threads,
+                                        progress=report))
+    for text in getattr(spec, "warnings", ()):
+        warn(text)
+    return spec

@@ -9,7 +9,8 @@ import typer
 
 from intensity.cli._app import (
     AttentionOpt, BatchOpt, BlockOpt, DeviceOpt, DtypeOpt, FormatOpt, FusionOpt, InputOpt, ModelArg, OnOpt, OutOpt,
-    app, check_out_dir, check_out_file, emit, fail, guarded, note, numbers, split, warn,
+    ThreadsOpt, app, check_out_dir, check_out_file, emit, fail, guarded, note, numbers, resolve_device,
+    split, warn,
 )
 from intensity.cost.reuse import DEFAULT_ALPHA
 
@@ -37,10 +38,11 @@ def analyze(
     from intensity.api import analyze as run_analysis
 
     guarded(lambda: check_out_file(out))
+    spec = resolve_device(device, dtype, peak_tflops, bandwidth_gbs)
+    overrides = {} if spec is not device else {"peak_tflops": peak_tflops, "bandwidth_gbs": bandwidth_gbs}
     report = guarded(lambda: run_analysis(
-        model, batch=batch, input_shape=input, dtype=dtype, device=device, fusion=fusion,
-        blocks=split(block), attention=attention, only=split(only), alpha=alpha, peak_tflops=peak_tflops,
-        bandwidth_gbs=bandwidth_gbs))
+        model, batch=batch, input_shape=input, dtype=dtype, device=spec, fusion=fusion,
+        blocks=split(block), attention=attention, only=split(only), alpha=alpha, **overrides))
 
     def tables() -> list:
         from intensity.report.tables import kernel_table, totals_table
@@ -69,6 +71,7 @@ def roofline(
     from intensity.analysis.predict import predict
 
     guarded(lambda: check_out_file(out))
+    device = resolve_device(device, dtype)
     prediction = guarded(lambda: predict(model, device=device, dtype=dtype, batch=batch, input_shape=input,
                                          fusion=fusion, blocks=split(block), attention=attention))
     report, line = prediction.report, prediction.line
@@ -118,6 +121,7 @@ def waterline_command(
                 for r, w, m in rows], own
 
     guarded(lambda: check_out_file(out))
+    device = resolve_device(device, dtype)
     rows, own = guarded(run)
 
     def tables() -> list:
@@ -158,6 +162,7 @@ def sweep_batch_command(
                            fusion=fusion, blocks=split(block), attention=attention)
 
     guarded(lambda: check_out_file(out))
+    device = resolve_device(device, dtype)
     points = guarded(run)
 
     def tables() -> list:
@@ -212,6 +217,7 @@ def report(
     on: OnOpt = "cpu",
     measure_batch: Annotated[int, typer.Option(help="batch for the measurement", min=1)] = 64,
     accuracy: Annotated[Optional[float], typer.Option(help="with --measure: the model's accuracy, for the efficiency-gap figure")] = None,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Write a self-contained HTML report (figures embedded) and report.json for MODEL."""
     from intensity.cli.measure_commands import measured_record
@@ -225,7 +231,8 @@ def report(
         measure_dtype = "fp32" if on == "cpu" else dtype  # CPUs have no fast fp16 kernels
         record = measured_record(model, batch=measure_batch, input=input, dtype=measure_dtype, on=on,
                                  device="measured", iters=5, trials=3, channels_last=on == "cuda",
-                                 accuracy=accuracy)
+                                 accuracy=accuracy, threads=threads)
+    device = resolve_device(device, dtype)
     summary = guarded(lambda: write_report(model, out, device=device, dtype=dtype, batch=batch,
                                            fusion=fusion, blocks=tuple(split(block)), input_shape=input,
                                            attention=attention, measure=record))

@@ -8,22 +8,23 @@ import typer
 
 from intensity.cli._app import (
     BatchOpt, DtypeOpt, FormatOpt, InputOpt, ItersOpt, ModelArg, OnOpt, OutOpt, PeakDeviceOpt,
-    TrialsOpt, app, check_out_file, emit, guarded, note, warn,
+    ThreadsOpt, TrialsOpt, app, check_out_file, emit, guarded, note, warn,
 )
 
 
 def measured_record(model: str, *, batch: int, input: str | None, dtype: str, on: str,  # noqa: A002
                     device: str, iters: int, trials: int, channels_last: bool = False,
-                    compile: bool = False, accuracy: float | None = None) -> dict:
+                    compile: bool = False, accuracy: float | None = None,
+                    threads: int | None = None) -> dict:
     """Measure one model (with a progress bar) and return the flat record tables and plots take."""
     from intensity.cli._app import progress
     from intensity.measure.measurement import measure_model
 
     with progress(f"measuring {model}") as report:
-        report("starting", 0, 0)
         measurement = guarded(lambda: measure_model(
             model, batch=batch, input_shape=input, dtype=dtype, on=on, device=device, iters=iters,
-            trials=trials, channels_last=channels_last, compile=compile, accuracy=accuracy))
+            trials=trials, channels_last=channels_last, compile=compile, accuracy=accuracy,
+            threads=threads, progress=report))
     record = measurement.to_dict()
     for text in record.get("warnings", ()) or ():
         warn(f"{model}: {text}")
@@ -52,24 +53,28 @@ def measure(
     channels_last: Annotated[bool, typer.Option("--channels-last")] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model first")] = False,  # noqa: A002
     energy: Annotated[bool, typer.Option("--energy", help="also sample GPU power (NVML): J/image, EPP, MACs/J")] = False,
+    threads: ThreadsOpt = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
     """Measure images/s, utilization (seed 003) and the efficiency gap (seed 001) on this machine."""
     guarded(lambda: check_out_file(out))
     record = measured_record(model, batch=batch, input=input, dtype=dtype, on=on, device=device,
-                             iters=iters, trials=trials, channels_last=channels_last, compile=compile)
+                             iters=iters, trials=trials, channels_last=channels_last, compile=compile,
+                             threads=threads)
     if energy:
-        record.update(_energy_record(model, batch, input, dtype, record["flops_per_image"] / 2))
+        record.update(_energy_record(model, batch, input, dtype, record["flops_per_image"] / 2, threads))
     emit(format, [record], _measurement_tables([record], f"{model}: batch {batch}, {dtype} on {on}"), out)
     if energy and "energy_note" in record:
         note(record["energy_note"])
 
 
-def _energy_record(model: str, batch: int, input: str | None, dtype: str, macs: float) -> dict:  # noqa: A002
+def _energy_record(model: str, batch: int, input: str | None, dtype: str, macs: float,  # noqa: A002
+                   threads: int | None) -> dict:
     from dataclasses import asdict
 
     from intensity.api import parse_input_shape
+    from intensity.cli._app import progress
     from intensity.measure.energy import energy_unavailable, measure_energy
     from intensity.models import resolve_model
 
@@ -77,12 +82,14 @@ def _energy_record(model: str, batch: int, input: str | None, dtype: str, macs: 
     if reason:
         return {"energy_note": reason}
 
-    def run() -> dict:
+    def run(report) -> dict:  # noqa: ANN001
         resolved = resolve_model(model)
         shape = parse_input_shape(input) if input else resolved.input_shape
-        return asdict(measure_energy(resolved.module, batch, shape, macs, dtype=dtype))
+        return asdict(measure_energy(resolved.module, batch, shape, macs, dtype=dtype, threads=threads,
+                                     progress=report))
 
-    return guarded(run)
+    with progress(f"energy of {model}") as report:
+        return guarded(lambda: run(report))
 
 
 @app.command()
@@ -96,6 +103,7 @@ def gap(
     iters: ItersOpt = 5,
     trials: TrialsOpt = 3,
     plots: Annotated[Optional[Path], typer.Option(help="write the gap and Pareto figures (PNG, SVG) here; needs --accuracy")] = None,
+    threads: ThreadsOpt = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
@@ -107,7 +115,7 @@ def gap(
     if plots is not None:
         guarded(lambda: _check_plots(plots, accuracy))
     records = [measured_record(m, batch=batch, input=None, dtype=dtype, on=on, device=device, iters=iters,
-                               trials=trials, accuracy=a) for m, a in zip(models, accuracies)]
+                               trials=trials, accuracy=a, threads=threads) for m, a in zip(models, accuracies)]
     emit(format, records, _measurement_tables(records, f"efficiency gap: batch {batch}, {dtype} on {on}"), out)
     if plots is not None:
         from intensity.report import plots as figures
@@ -151,20 +159,25 @@ def largest_batch_command(
 ) -> None:
     """The largest batch that fits: real runs on CUDA (until out of memory), an estimate on CPU."""
     from intensity.api import parse_input_shape
+    from intensity.cli._app import progress
     from intensity.dtypes import resolve_dtype
     from intensity.measure.batch_search import cuda_fits, estimated_fits, largest_batch
     from intensity.models import resolve_model
 
-    def search() -> int:
+    def search(report) -> int:  # noqa: ANN001
         resolved = resolve_model(model, meta=on != "cuda")
         shape = parse_input_shape(input) if input else resolved.input_shape
         if on == "cuda":
             if not _cuda_available():
                 raise ValueError("no CUDA device here; use --on cpu for the memory estimate")
-            return largest_batch(cuda_fits(resolved.module, shape, resolve_dtype(dtype).torch_dtype), limit)
-        return largest_batch(estimated_fits(resolved.module, shape, dtype, memory_gb * 1e9), limit)
+            fits = cuda_fits(resolved.module, shape, resolve_dtype(dtype).torch_dtype)
+        else:
+            fits = estimated_fits(resolved.module, shape, dtype, memory_gb * 1e9)
+        return largest_batch(fits, limit, progress=report)
 
-    typer.echo(str(guarded(search)))
+    with progress(f"largest batch of {model}") as report:
+        found = guarded(lambda: search(report))
+    typer.echo(str(found))
 
 
 def _cuda_available() -> bool:

@@ -272,6 +272,8 @@ def measurement_grid(record: dict) -> Grid:
     rows = [(label, str(record[key])) for key, label in _MEASURED if key in record]
     rows += [
         ("images/s, median of trials (min - max)", spread),
+        ("spread of trials ((max - min) / median)", "-" if record.get("spread") is None
+         else f"{record['spread']:.0%}" + (" (machine busy)" if record.get("busy") else "")),
         ("trials x batches per trial", f"{record.get('trials', '-')} x {record.get('iters', '-')}"),
         ("latency per batch (ms)", milliseconds(record["actual_latency"])),
         ("GFLOP per image", number(record["flops_per_image"] / 1e9, 3)),
@@ -308,12 +310,14 @@ def calibration_tables(result: Calibration) -> list[Table]:
 
 def measurement_table(records: Sequence[dict], title: str) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
-    for column in ("model", "images/s (min-max)", "GFLOP/image", "utilization", "ideal ms",
-                   "actual ms", "C", "log gap", "accuracy"):
+    for column in ("model", "images/s (min-max)", "spread", "threads", "GFLOP/image", "utilization",
+                   "ideal ms", "actual ms", "C", "log gap", "accuracy"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for r in records:
+        spread = "-" if r.get("spread") is None else f"{r['spread']:.0%}" + (" busy" if r.get("busy") else "")
         table.add_row(r["model"], f"{number(r['images_per_s'], 1)} ({number(r['images_per_s_min'], 1)}-"
-                      f"{number(r['images_per_s_max'], 1)})", number(r["flops_per_image"] / 1e9, 3),
+                      f"{number(r['images_per_s_max'], 1)})", spread, str(r.get("threads", "-")),
+                      number(r["flops_per_image"] / 1e9, 3),
                       f"{r['utilization']:.1%}", number(r["ideal_latency"] * 1e3, 3),
                       number(r["actual_latency"] * 1e3, 3), f"{r['efficiency']:.1%}",
                       number(r["log_gap"], 2), "-" if r["accuracy"] is None else number(r["accuracy"], 2))
