@@ -37,7 +37,8 @@ def make_measurement(accuracy: float | None = None, **throughput: object) -> Mea
     """A CPU fp32 measurement at batch 8: 100 images/s, so 80 ms per batch."""
     fields = dict(device="cpu", batch=8, dtype="fp32", images_per_s=100.0, images_per_s_min=90.0,
                   images_per_s_max=110.0, batch_latency=0.08, trials=3, iters=5, channels_last=False,
-                  compiled=False)
+                  compiled=False, threads=2, trial_images_per_s=(90.0, 100.0, 110.0), spread=0.2,
+                  busy=True, warning="trials spread 20%")
     fields.update(throughput)
     # 1e9 flops/image at 100 images/s = 0.1 TFLOP/s of a 1 TFLOP/s peak: utilization 10%.
     return Measurement("noscope-coral", "measured", 1.0, 10**9, Throughput(**fields), 0.1, 0.008, 0.08, 0.1,
