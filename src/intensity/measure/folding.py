@@ -35,7 +35,7 @@ def bench_folding(model: torch.nn.Module, input_shape: tuple[int, ...], fs: Sequ
                "channels_last": channels_last, "compile": compile}
     results, baseline = [], None
     for f in sorted({1, *map(check_factor, fs)}):
-        folded = fold(model, f, input_shape)
+        folded = fold(model, f, input_shape).model
         folded_shape = (input_shape[0] * f, *input_shape[1:])
         groups = -(-batch // f)
         kernels = measure_throughput(folded, groups, folded_shape, **options)
