@@ -107,6 +107,11 @@ class GroupedLayerNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(width)) if affine else None
         self.bias = nn.Parameter(torch.zeros(width)) if affine else None
 
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            nn.init.ones_(self.weight)
+            nn.init.zeros_(self.bias)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dim = self.dim % x.ndim
         grouped = x.unflatten(dim, (self.groups, self.width // self.groups))

@@ -167,7 +167,7 @@ class WidthRewriter:
         self.output_layer = _output_layer(traced)
         self.values: dict[fx.Node, object] = {}
         self.layers: list[FoldedLayer] = []
-        self.widened: set[str] = set()
+        self.widened: dict[str, dict[int, int]] = {}  # parameter -> {old size: new size}
 
     def run(self, example: torch.Tensor) -> None:
         for node in self.traced.graph.nodes:
@@ -276,7 +276,7 @@ class WidthRewriter:
             for leaf in chain:
                 if leaf.op == "get_attr" and leaf.target not in self.widened and resized:
                     _tile_parameter(self.traced, leaf.target, resized)
-                    self.widened.add(leaf.target)
+                    self.widened[leaf.target] = resized
                     changed = True
             for step in chain:
                 self.values[step] = self._execute(step, None)
@@ -301,17 +301,27 @@ def _chain(node: fx.Node) -> list[fx.Node]:
     return order if visit(node) else []
 
 
-def _tile_parameter(traced: fx.GraphModule, target: str, resized: dict[int, int]) -> None:
-    """Each dim of the old size becomes the new size, its values repeated (fresh enough: retrain)."""
-    value = _fetch(traced, target)
+def _tiled(value: torch.Tensor, resized: dict[int, int]) -> torch.Tensor:
+    """Each dim of an old size gets the new size, its values repeated (fresh enough: retrain)."""
     new = value.detach()
     for dim, size in enumerate(value.shape):
         if size in resized:
-            index = torch.arange(resized[size], device=new.device) % size
-            new = new.index_select(dim, index)
+            new = new.index_select(dim, torch.arange(resized[size], device=new.device) % size)
+    return new.clone()
+
+
+def _tile_parameter(traced: fx.GraphModule, target: str, resized: dict[int, int]) -> None:
+    value = _fetch(traced, target)
+    _assign(traced, target, _tiled(value, resized), isinstance(value, nn.Parameter))
+
+
+def _assign(traced: fx.GraphModule, target: str, value: torch.Tensor, parameter: bool) -> None:
     parent, _, child = target.rpartition(".")
     owner = traced.get_submodule(parent) if parent else traced
-    setattr(owner, child, nn.Parameter(new.clone()) if isinstance(value, nn.Parameter) else new.clone())
+    if parameter:
+        setattr(owner, child, nn.Parameter(value, requires_grad=getattr(owner, child).requires_grad))
+    else:
+        setattr(owner, child, value)
 
 
 def _fetch(traced: fx.GraphModule, target: str) -> torch.Tensor:
@@ -381,20 +391,56 @@ def rewrite_widths(traced: fx.GraphModule, input_shape: tuple[int, ...], input_f
     """Rewrite `traced` in place for an input of input_factor times the channels.
 
     `inner_width(old_width, multiple)` gives an inner layer's new width, a multiple of `multiple`.
-    Runs on the device of the model's parameters (meta: no memory, shapes only).
+    The graph runs on the meta device (shapes only: fast, no memory); a model that was not on meta
+    then gets real tensors again: fresh parameters for the rebuilt layers, its own values for others.
     """
     device = next((p.device for p in traced.parameters()), torch.device("cpu"))
     refuse_attention(traced)
+    kept = {} if device.type == "meta" else _kept_tensors(traced)
+    traced.to("meta")
     try:
-        ShapeProp(traced).propagate(torch.zeros(1, *input_shape, device=device))
+        ShapeProp(traced).propagate(torch.zeros(1, *input_shape, device="meta"))
     except Exception as error:  # ShapeProp wraps the model's own error
         cause = error.__cause__ or error
         raise ValueError(f"the model does not run on one {'x'.join(map(str, input_shape))} input "
                          f"({_first_line(cause)}); pass its own input shape") from None
     rewriter = WidthRewriter(traced, input_factor, inner_width, output_factor, norm_factory, norm_groups)
-    example = torch.zeros(1, input_shape[0] * input_factor, *input_shape[1:], device=device)
+    example = torch.zeros(1, input_shape[0] * input_factor, *input_shape[1:], device="meta")
     with torch.no_grad():
         rewriter.run(example)
     traced.recompile()
+    if device.type != "meta":
+        _materialize(traced, device, kept, rewriter.widened)
     return rewriter
+
+
+_RESETTABLE = (_ConvNd, nn.Linear, _BatchNorm, nn.GroupNorm, nn.LayerNorm)
+
+
+def _resettable(module: nn.Module) -> bool:
+    return isinstance(module, _RESETTABLE) or type(module).__name__ == "GroupedLayerNorm"
+
+
+def _kept_tensors(traced: fx.GraphModule) -> dict[str, tuple[torch.Tensor, bool]]:
+    """Parameters and buffers that no rebuilt layer resets (layer scales, custom buffers)."""
+    kept = {}
+    for prefix, module in traced.named_modules():
+        if _resettable(module):
+            continue
+        tensors = [(n, t, True) for n, t in module.named_parameters(recurse=False)] + [
+            (n, t, False) for n, t in module.named_buffers(recurse=False)]
+        for name, tensor, parameter in tensors:
+            if tensor is not None:
+                kept[f"{prefix}.{name}" if prefix else name] = (tensor.detach().clone(), parameter)
+    return kept
+
+
+def _materialize(traced: fx.GraphModule, device: torch.device, kept: dict, widened: dict) -> None:
+    """Real tensors after a rewrite on meta: reset the layers, restore (and tile) the rest."""
+    traced.to_empty(device=device)
+    for module in traced.modules():
+        if _resettable(module):
+            module.reset_parameters()
+    for name, (value, parameter) in kept.items():
+        _assign(traced, name, _tiled(value, widened[name]) if name in widened else value, parameter)
 
