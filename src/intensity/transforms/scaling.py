@@ -111,7 +111,8 @@ def _check_sizes(model: nn.Module, input_shape: tuple[int, ...], width: float, r
 
 def _check_memory(model: nn.Module, depth: float, width: float, phi: float, max_bytes: int) -> None:
     """Weights grow about as width^2 (and depth for Sequential models): refuse what would not fit."""
-    estimate = 4 * sum(p.numel() for p in model.parameters()) * width**2 * max(1.0, depth)
+    deeper = max(1.0, depth) if isinstance(model, nn.Sequential) else 1.0  # only Sequential runs deepen
+    estimate = 4 * sum(p.numel() for p in model.parameters()) * width**2 * deeper
     if estimate > max_bytes:
         raise ValueError(f"phi = {phi} would allocate about {estimate / 1024**3:.1f} GiB of weights; pass meta=True "
                          f"to analyse the scaled model without allocating it, or use a smaller phi")
