@@ -47,7 +47,7 @@ def test_layers_feeding_a_grouped_conv_round_to_its_group_count():
     model = nn.Sequential(nn.Conv2d(3, 24, 1), nn.ReLU(), nn.Conv2d(24, 24, 3, groups=8), nn.Conv2d(24, 10, 1))
     result = fold(model, 2, (3, 8, 8))
     assert [layer.after for layer in result.layers] == [(6, 32), (32, 32), (32, 20)]
-    assert any("rounded so groups" in note for note in result.notes)
+    assert any("rounded for groups" in note for note in result.notes)
 
 
 class CatIntoGroups(nn.Module):
@@ -212,3 +212,39 @@ def test_vit_is_refused():
     pytest.importorskip("timm")
     with pytest.raises(ValueError, match="cannot fold a transformer"):
         fold("timm:vit_tiny_patch16_224", 2)
+
+
+class MixedConv(nn.Module):
+    """MixNet: split the channels into fixed sizes, a depthwise conv of its own kernel on each part."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem, self.head = nn.Conv2d(3, 16, 1), nn.Conv2d(16, 10, 1)
+        self.k3, self.k5 = nn.Conv2d(12, 12, 3, padding=1, groups=12), nn.Conv2d(4, 4, 5, padding=2, groups=4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = torch.split(self.stem(x), [12, 4], 1)
+        return self.head(torch.cat([self.k3(a), self.k5(b)], 1))
+
+
+def test_a_split_into_fixed_sizes_keeps_each_parts_share():
+    # f = 4: the stem's 16 -> 32 channels split [12, 4] -> [24, 8]; each depthwise conv follows
+    result = fold(MixedConv(), 4, (3, 6, 6))
+    assert (result.model.k3.groups, result.model.k5.groups) == (24, 8)
+    assert _runs(result).shape == (2, 40, 6, 6)
+
+
+class GatedBranches(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b1, self.b2 = nn.Conv2d(3, 10, 1), nn.Conv2d(3, 5, 1), nn.Conv2d(3, 5, 1)
+        self.head = nn.Conv2d(10, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.a(x) + torch.cat([self.b1(x), self.b2(x)], 1))
+
+
+def test_a_residual_over_differently_rounded_branches_is_refused_with_both_widths():
+    # f = 3: one side floor(10 sqrt 3) = 17 channels, the other floor(5 sqrt 3) twice = 8 + 8 = 16
+    with pytest.raises(ValueError, match="node 'add': it joins tensors now 16 and 17 channels wide"):
+        fold(GatedBranches(), 3, (3, 4, 4))

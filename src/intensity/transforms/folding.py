@@ -202,7 +202,7 @@ def fold(model: nn.Module | str, f: int, input_shape: tuple[int, ...] | None = N
     rounded = [layer.name for layer in rewriter.layers if layer.kind == "conv" and layer.after[1] not in
                (folded_width(layer.before[1], f, rounding), layer.before[1] * f)]
     if rounded:
-        notes.append(f"{len(rounded)} layer(s) not at floor(C sqrt f): depthwise, or rounded so groups or per-image norms divide them")
+        notes.append(f"{len(rounded)} conv(s) not at floor(C sqrt f): depthwise, or rounded for groups/norms")
     return FoldResult(traced, f, shape, rewriter.layers, notes)
 
 

@@ -34,6 +34,7 @@ _NORMS = (_BatchNorm, nn.GroupNorm, nn.LayerNorm)
 _ATTENTION = {"scaled_dot_product_attention", "multi_head_attention_forward"}
 _VIEWS = {torch.reshape, "view", "reshape"}
 _CHUNKS = {torch.chunk, "chunk"}
+_SPLITS = {torch.split, "split"}
 _JOINS = {operator.add, operator.sub, operator.mul, torch.add, torch.mul, torch.sub, "add", "mul", "sub", "add_",
           "mul_"}
 
@@ -178,6 +179,12 @@ class WidthRewriter:
             except ValueError:
                 raise
             except Exception as error:  # the node's own failure, in one line
+                if node.target in _JOINS:
+                    widths = sorted({v.shape[1] for a in _tensor_args(node)
+                                     if isinstance(v := self.values.get(a), torch.Tensor) and v.ndim > 1})
+                    raise ValueError(f"cannot rewrite the widths at node {node.name!r}: it joins tensors now "
+                                     f"{' and '.join(map(str, widths))} channels wide (their branches' widths were "
+                                     f"rounded differently)") from None
                 raise ValueError(f"cannot rewrite the widths at node {node.name!r} ({_what(self.traced, node)}): "
                                  f"{_first_line(error)}; a layer or reshape probably hard-codes a width") from None
 
@@ -186,6 +193,8 @@ class WidthRewriter:
             return example
         if node.op == "get_attr":
             return _fetch(self.traced, node.target)
+        if node.target in _SPLITS:
+            self._resize_split(node)
         args, kwargs = fx.node.map_arg((node.args, node.kwargs), lambda n: self.values[n])
         if node.op == "call_module":
             return self._module(node, args[0])(*args, **kwargs)
@@ -198,6 +207,22 @@ class WidthRewriter:
                 raise
             args, kwargs = fx.node.map_arg((node.args, node.kwargs), lambda n: self.values[n])
             return call(*(args if node.op == "call_function" else args[1:]), **kwargs)
+
+    def _resize_split(self, node: fx.Node) -> None:
+        """A split into fixed channel sizes (MixNet) keeps each part's share of the new width."""
+        source, sizes = node.args[0], node.args[1] if len(node.args) > 1 else node.kwargs.get("split_size_or_sections")
+        dim = node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)
+        value = self.values.get(source)
+        if not isinstance(sizes, (list, tuple)) or not isinstance(value, torch.Tensor) or dim % value.ndim != 1:
+            return
+        old, new = sum(sizes), value.shape[1]
+        if old == new:
+            return
+        scaled = [size * new // old for size in sizes]
+        scaled[-1] += new - sum(scaled)
+        node.args = (source, scaled, *node.args[2:]) if len(node.args) > 1 else node.args
+        if len(node.args) == 1:
+            node.kwargs = {**node.kwargs, "split_size_or_sections": scaled}
 
     # --- layers with parameters -----------------------------------------------------------------
 
