@@ -248,3 +248,62 @@ def test_a_residual_over_differently_rounded_branches_is_refused_with_both_width
     # f = 3: one side floor(10 sqrt 3) = 17 channels, the other floor(5 sqrt 3) twice = 8 + 8 = 16
     with pytest.raises(ValueError, match="node 'add': it joins tensors now 16 and 17 channels wide"):
         fold(GatedBranches(), 3, (3, 4, 4))
+
+
+class CrossStage(nn.Module):
+    """CSPNet: split the channels into two equal halves by size, one half through a conv."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem, self.conv, self.head = nn.Conv2d(3, 16, 1), nn.Conv2d(8, 8, 1), nn.Conv2d(16, 10, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        left, right = self.stem(x).split(8, dim=1)
+        return self.head(torch.cat([left, self.conv(right)], 1))
+
+
+def test_a_split_by_size_becomes_halves_of_the_new_width():
+    # f = 2: floor(16 sqrt 2) = 22, already even; halves of 11, and the conv gives floor(8 sqrt 2) = 11
+    result = fold(CrossStage(), 2, (3, 4, 4))
+    assert result.model.conv.in_channels == 11 and result.model.head.in_channels == 22
+    assert _runs(result).shape == (2, 20, 4, 4)
+
+
+class PartialResidual(nn.Module):
+    """ReXNet: the shortcut is added to the first in_channels channels only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem, self.grow, self.head = nn.Conv2d(3, 8, 1), nn.Conv2d(8, 12, 1), nn.Conv2d(12, 10, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        y = self.grow(x)
+        return self.head(torch.cat([y[:, 0:8] + x, y[:, 8:]], dim=1))
+
+
+def test_a_slice_of_the_first_channels_takes_them_folded():
+    # f = 4: y[:, 0:8] becomes y[:, 0:16], matching the stem's 8 -> 16; y[:, 8:] the other 24 - 16
+    result = fold(PartialResidual(), 4, (3, 4, 4))
+    assert result.model.head.in_channels == 24
+    assert _runs(result).shape == (2, 40, 4, 4)
+
+
+class GroupedThenGate(nn.Module):
+    """RegNetY: a grouped conv, BN and ReLU, then a squeeze-excitation gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem, self.grouped = nn.Conv2d(3, 24, 1), nn.Conv2d(24, 24, 3, padding=1, groups=3)
+        self.norm, self.gate, self.head = nn.BatchNorm2d(24), nn.Conv2d(24, 24, 1), nn.Conv2d(24, 10, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.norm(self.grouped(self.stem(x))))
+        return self.head(x * torch.sigmoid(self.gate(x.mean((2, 3), keepdim=True))))
+
+
+def test_a_gate_over_a_grouped_conv_rounds_like_it():
+    # f = 2: floor(24 sqrt 2) = 33 is a multiple of 3 already; f = 3: floor(24 sqrt 3) = 41 -> 39 on both
+    result = fold(GroupedThenGate(), 3, (3, 4, 4))
+    assert result.model.grouped.out_channels == 39 and result.model.gate.out_channels == 39
+    assert _runs(result).shape == (2, 30, 4, 4)

@@ -109,13 +109,21 @@ class _Divisors:
     def _visit(self, node: fx.Node) -> None:
         if node.op == "call_module" and _is_grouped(self.traced.get_submodule(node.target)):
             self._add(node, self.traced.get_submodule(node.target).groups)
-        if node.target in _JOINS:  # a residual's two sides must end up equally wide
+        if self._keeps_width(node):  # forward: a residual's or gate's two sides must end up equally wide
             for source in _tensor_args(node):
-                self._add(node, self.need.get(source, 1))
+                if _dim1(source) == _dim1(node):
+                    self._add(node, self.need.get(source, 1))
         ask = self._asks(node, self.need.get(node, 1))
         for source in _tensor_args(node):
             if source.op != "get_attr" and ask > 1:
                 self._add(source, ask)
+
+    def _keeps_width(self, node: fx.Node) -> bool:
+        if node.op == "call_module":
+            module = self.traced.get_submodule(node.target)
+            return not isinstance(module, _LAYERS) or _is_depthwise(module)
+        return node.op in ("call_function", "call_method") and node.target not in (
+            torch.cat, "cat", *_CHUNKS, *_SPLITS, *_VIEWS, operator.getitem)
 
     def _asks(self, node: fx.Node, need: int) -> int:
         """The multiple this node asks of its inputs' widths, given what is asked of its own."""
@@ -136,7 +144,30 @@ class _Divisors:
             return 1
         if node.target in _CHUNKS:
             return need * (node.args[1] if len(node.args) > 1 else node.kwargs.get("chunks", 1))
+        if node.target in _SPLITS:
+            parts = _split_parts(node)
+            return need * parts if parts else 1
         return math.lcm(need, _shuffle_groups(node))
+
+
+def _dim1(node: fx.Node) -> int | None:
+    shape = _shape(node)
+    return shape[1] if shape and len(shape) > 1 else None
+
+
+def _split_args(node: fx.Node) -> tuple[object, int]:
+    sizes = node.args[1] if len(node.args) > 1 else node.kwargs.get("split_size_or_sections",
+                                                                    node.kwargs.get("split_size"))
+    return sizes, node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)
+
+
+def _split_parts(node: fx.Node) -> int:
+    """How many equal channel parts `x.split(size, dim=1)` makes (0: not such a split)."""
+    sizes, dim = _split_args(node)
+    width = _dim1(node.args[0]) if isinstance(node.args[0], fx.Node) else None
+    if isinstance(sizes, int) and dim == 1 and width and width % sizes == 0:
+        return width // sizes
+    return 0
 
 
 def _shuffle_groups(node: fx.Node) -> int:
@@ -195,6 +226,8 @@ class WidthRewriter:
             return _fetch(self.traced, node.target)
         if node.target in _SPLITS:
             self._resize_split(node)
+        elif node.target in (operator.getitem, operator.setitem):
+            self._resize_slice(node)
         args, kwargs = fx.node.map_arg((node.args, node.kwargs), lambda n: self.values[n])
         if node.op == "call_module":
             return self._module(node, args[0])(*args, **kwargs)
@@ -209,20 +242,41 @@ class WidthRewriter:
             return call(*(args if node.op == "call_function" else args[1:]), **kwargs)
 
     def _resize_split(self, node: fx.Node) -> None:
-        """A split into fixed channel sizes (MixNet) keeps each part's share of the new width."""
-        source, sizes = node.args[0], node.args[1] if len(node.args) > 1 else node.kwargs.get("split_size_or_sections")
-        dim = node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)
+        """A split into fixed channel sizes (MixNet, CSP) keeps each part's share of the new width."""
+        source, (sizes, dim) = node.args[0], _split_args(node)
         value = self.values.get(source)
-        if not isinstance(sizes, (list, tuple)) or not isinstance(value, torch.Tensor) or dim % value.ndim != 1:
+        if not isinstance(value, torch.Tensor) or dim % value.ndim != 1:
             return
-        old, new = sum(sizes), value.shape[1]
-        if old == new:
+        new, parts = value.shape[1], _split_parts(node)
+        if parts and new % parts == 0:
+            scaled = new // parts
+        elif isinstance(sizes, (list, tuple)) and sum(sizes) != new:
+            scaled = [size * new // sum(sizes) for size in sizes]
+            scaled[-1] += new - sum(scaled)
+        else:
             return
-        scaled = [size * new // old for size in sizes]
-        scaled[-1] += new - sum(scaled)
-        node.args = (source, scaled, *node.args[2:]) if len(node.args) > 1 else node.args
-        if len(node.args) == 1:
+        if len(node.args) > 1:
+            node.args = (source, scaled, *node.args[2:])
+        else:
             node.kwargs = {**node.kwargs, "split_size_or_sections": scaled}
+
+    def _resize_slice(self, node: fx.Node) -> None:
+        """x[:, a:b] of fixed channels (GhostNet, ReXNet) takes the same channels folded: inner_width(b)."""
+        source, index = node.args[0], node.args[1]
+        value = self.values.get(source)
+        if not (isinstance(index, tuple) and len(index) > 1 and isinstance(index[1], slice)
+                and isinstance(value, torch.Tensor) and value.ndim > 1 and _dim1(source) != value.shape[1]):
+            return
+        old, new = _dim1(source), value.shape[1]
+
+        def bound(b: object) -> object:
+            if not isinstance(b, int) or b in (0, old):
+                return new if b == old else b
+            return min(new, self.inner_width(b, 1))
+
+        channels = index[1]
+        index = (index[0], slice(bound(channels.start), bound(channels.stop), channels.step), *index[2:])
+        node.args = (source, index, *node.args[2:])
 
     # --- layers with parameters -----------------------------------------------------------------
 
