@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from intensity.transforms.widths import FoldedLayer, rewrite_widths, trace
 
@@ -96,7 +97,9 @@ class GroupedLayerNorm(nn.Module):
     each position; over the folded width that would mix the f images' statistics. So the folded
     model normalises each image's share of channels (width / f of them) separately, at each
     position: a GroupNorm with f groups, but per position as LayerNorm is (GroupNorm would also
-    pool over H and W). `dim` is the channel axis (1 for NCHW, -1 for channels-last).
+    pool over H and W). The affine weight and bias (width / f each) are shared by the shares, as
+    the f images are interchangeable; that keeps it one layer_norm kernel. `dim` is the channel
+    axis (1 for NCHW, -1 for channels-last).
     """
 
     def __init__(self, width: int, groups: int, dim: int, eps: float = 1e-5, affine: bool = True) -> None:
@@ -104,8 +107,9 @@ class GroupedLayerNorm(nn.Module):
         if width % groups:
             raise ValueError(f"GroupedLayerNorm: {width} channels do not split into {groups} equal groups")
         self.width, self.groups, self.dim, self.eps = width, groups, dim, eps
-        self.weight = nn.Parameter(torch.ones(width)) if affine else None
-        self.bias = nn.Parameter(torch.zeros(width)) if affine else None
+        share = width // groups
+        self.weight = nn.Parameter(torch.ones(share)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(share)) if affine else None
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
@@ -114,15 +118,9 @@ class GroupedLayerNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dim = self.dim % x.ndim
-        grouped = x.unflatten(dim, (self.groups, self.width // self.groups))
-        mean = grouped.mean(dim + 1, keepdim=True)
-        var = grouped.var(dim + 1, unbiased=False, keepdim=True)
-        out = ((grouped - mean) / torch.sqrt(var + self.eps)).flatten(dim, dim + 1)
-        if self.weight is None:
-            return out
-        shape = [1] * x.ndim
-        shape[dim] = self.width
-        return out * self.weight.view(shape) + self.bias.view(shape)
+        moved = x.movedim(dim, -1).unflatten(-1, (self.groups, self.width // self.groups))
+        out = F.layer_norm(moved, (self.width // self.groups,), self.weight, self.bias, self.eps)
+        return out.flatten(-2).movedim(-1, dim)
 
 
 @dataclass
