@@ -95,7 +95,7 @@ class _Divisors:
         self.need: dict[fx.Node, int] = {}
 
     def run(self) -> dict[fx.Node, int]:
-        for _ in range(4):  # joins pass requirements sideways: iterate to a fixed point
+        for _ in range(50):  # requirements also flow forward through joins: iterate to a fixed point
             before = dict(self.need)
             for node in reversed(list(self.traced.graph.nodes)):
                 self._visit(node)
