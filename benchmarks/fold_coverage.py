@@ -21,7 +21,7 @@ from rich.table import Table
 
 from intensity import analyze
 from intensity.models import resolve_model
-from intensity.transforms.folding import fold
+from intensity.transforms.folding import fold, trace
 
 TORCHVISION = ["resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50_2", "vgg11", "alexnet", "squeezenet1_0",
                "squeezenet1_1", "densenet121", "googlenet", "inception_v3", "mobilenet_v2", "mobilenet_v3_small",
@@ -34,7 +34,8 @@ FACTORS = (2, 4)
 
 
 def _params(model) -> int:  # noqa: ANN001
-    return sum(p.numel() for p in model.parameters())
+    """Parameters of the layers the eval graph uses (GoogLeNet's and Inception's aux heads drop out)."""
+    return sum(p.numel() for p in trace(model).parameters())
 
 
 def _costs(model, batch: int, shape: tuple[int, ...]) -> tuple[float, float]:  # noqa: ANN001
@@ -49,7 +50,7 @@ def _row(name: str, f: int, module, shape: tuple[int, ...], base: tuple[float, f
     except ValueError as error:
         return [name, str(f), "no", "", "", "", _short(str(error))]
     flops, intensity = _costs(result.model, batch // f, result.folded_input_shape)
-    return [name, str(f), "yes", f"{_params(result.model) / _params(module):.2f}", f"{flops / f / base[0]:.2f}",
+    return [name, str(f), "yes", f"{sum(p.numel() for p in result.model.parameters()) / _params(module):.2f}", f"{flops / f / base[0]:.2f}",
             f"{intensity / base[1]:.2f}", "; ".join(result.notes[1:])]
 
 
