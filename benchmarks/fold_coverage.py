@@ -44,14 +44,16 @@ def _costs(model, batch: int, shape: tuple[int, ...]) -> tuple[float, float]:  #
     return totals.flops / batch, totals.intensity
 
 
-def _row(name: str, f: int, module, shape: tuple[int, ...], base: tuple[float, float], batch: int) -> list[str]:  # noqa: ANN001
+def _row(name: str, f: int, module, shape: tuple[int, ...], base: tuple[float, float],  # noqa: ANN001
+         batch: int) -> list[str]:
     try:
         result = fold(module, f, shape)
     except ValueError as error:
         return [name, str(f), "no", "", "", "", _short(str(error))]
     flops, intensity = _costs(result.model, batch // f, result.folded_input_shape)
-    return [name, str(f), "yes", f"{sum(p.numel() for p in result.model.parameters()) / _params(module):.2f}", f"{flops / f / base[0]:.2f}",
-            f"{intensity / base[1]:.2f}", "; ".join(result.notes[1:])]
+    params = sum(p.numel() for p in result.model.parameters()) / _params(module)
+    return [name, str(f), "yes", f"{params:.2f}", f"{flops / f / base[0]:.2f}", f"{intensity / base[1]:.2f}",
+            "; ".join(result.notes[1:])]
 
 
 def _short(text: str, limit: int = 110) -> str:

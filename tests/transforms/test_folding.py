@@ -131,7 +131,8 @@ class WithLayerNorm(nn.Module):
         return self.norm(self.conv(x))
 
 
-@pytest.mark.parametrize(("f", "message"), [(0, "must be >= 1"), (1.5, "must be an integer"), ("2", "must be an integer")])
+@pytest.mark.parametrize(("f", "message"), [(0, "must be >= 1"), (1.5, "must be an integer"),
+                                            ("2", "must be an integer")])
 def test_bad_factors(f, message):
     with pytest.raises(ValueError, match=message):
         fold(create_model("noscope-coral"), f, (3, 50, 50))
