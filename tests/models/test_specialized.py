@@ -17,10 +17,25 @@ def test_noscope_coral_layers():
     assert [(fc.in_features, fc.out_features) for fc in linears] == [(10_000, 128), (128, 2)]
 
 
-def test_game_v1_feature_sizes():
-    # 22x52 -> pool s2 -> 11x26 -> (B) -> pool s1 -> 11x26 -> C8 -> pool s2 -> 6x13: F11 sees 624
-    fc = [m for m in create_model("game-lol-gold1") if isinstance(m, torch.nn.Linear)]
-    assert [(f.in_features, f.out_features) for f in fc] == [(8 * 6 * 13, 11)]
+@pytest.mark.parametrize(("name", "b_convs_at", "fc_in"), [
+    # unpadded pools, (H - 3) // stride + 1: 22x52 -> s2 -> 10x25 (B) -> s1 -> 8x23 -> C8 -> s2 -> 3x11
+    ("game-lol-gold1", (10, 25), 8 * 3 * 11),
+    ("game-apex-count", (9, 12), 8 * 3 * 4),  # 19x25 -> 9x12 -> 7x10 -> 3x4
+    ("game-sot-coin", (8, 19), 8 * 2 * 8),  # 17x40 -> 8x19 -> 6x17 -> 2x8
+    ("game-sot-time", (10, 14), 8 * 2 * 4),  # 22x30 -> 10x14 -> 8x12 (B) -> 6x10 -> 2x4
+])
+def test_game_cnns_pool_without_padding(name, b_convs_at, fc_in):
+    model = create_model(name)
+    pools = [m for m in model if isinstance(m, torch.nn.MaxPool2d)]
+    assert all(p.padding == 0 and p.kernel_size == 3 for p in pools)
+    assert [p.stride for p in pools][0] == 2 and [p.stride for p in pools][-1] == 2
+    shape = next(iter(model_entries(name))).input_shape
+    b_conv = model[3]  # conv, relu, pool, then the first conv of B
+    seen = {}
+    b_conv.register_forward_hook(lambda m, i, o: seen.update(hw=tuple(o.shape[2:])))
+    model(torch.zeros(1, *shape))
+    assert seen["hw"] == b_convs_at
+    assert [m.in_features for m in model if isinstance(m, torch.nn.Linear)] == [fc_in]
 
 
 def test_unknown_names_and_arguments():

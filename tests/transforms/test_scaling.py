@@ -40,3 +40,39 @@ def test_other_models_keep_their_depth_and_say_so():
 def test_bad_coefficients():
     with pytest.raises(ValueError, match="must be positive"):
         compound_scale(create_model("noscope-coral"), (3, 50, 50), beta=0)
+
+
+@pytest.mark.parametrize(("phi", "message"), [
+    (9, "out of range: use -8 <= phi <= 8"), (-1e9, "out of range"), (float("nan"), "finite number"),
+    ("1", "finite number"), (True, "finite number")])
+def test_absurd_phi_is_refused(phi, message):
+    with pytest.raises(ValueError, match=message):
+        compound_scale(create_model("noscope-coral"), (3, 50, 50), phi=phi)
+
+
+def test_widths_or_resolution_below_one_are_refused():
+    # a 2-channel layer at phi = -4: 2 * 1.2^-4 = 0.96 < 1 channel
+    model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.Conv2d(2, 4, 1))
+    with pytest.raises(ValueError, match="narrowest layer \\(2 channels\\) below one channel"):
+        compound_scale(model, (3, 8, 8), phi=-4)
+    with pytest.raises(ValueError, match="input below one pixel"):  # 1 * 1.15^-1 < 1
+        compound_scale(nn.Sequential(nn.Conv2d(3, 4, 1)), (3, 1, 1), phi=-1)
+
+
+def test_large_models_are_refused_on_a_real_device_but_scale_on_meta():
+    # ResNet-18 CIFAR: 11.2M fp32 weights = 45 MB; phi = 8 widens 1.2^8 = 4.3x, so ~18.5x the
+    # weights = 0.78 GiB: over a 0.1 GiB budget
+    with pytest.raises(ValueError, match="about 0.8 GiB of weights; pass meta=True"):
+        compound_scale(ResNetCifar(), (3, 32, 32), phi=8, max_bytes=2**30 // 10)
+    scaled = compound_scale(ResNetCifar(), (3, 32, 32), phi=8, meta=True)
+    assert all(p.is_meta for p in scaled.model.parameters())
+    assert scaled.model.conv1.out_channels == round(64 * 1.2**8) and scaled.input_shape == (3, 98, 98)
+    assert "meta device" in scaled.notes[0]
+
+
+def test_a_model_already_on_meta_stays_there():
+    with torch.device("meta"):
+        model = create_model("game-lol-gold1")
+    scaled = compound_scale(model, (3, 22, 52), phi=1)
+    assert all(p.is_meta for p in scaled.model.parameters())
+    assert scaled.model(torch.zeros(2, *scaled.input_shape, device="meta")).shape == (2, 11)

@@ -15,7 +15,7 @@ from intensity.analysis.predict import predict
 from intensity.cost.fusion import Kernel
 from intensity.hardware import HardwareSpec, get_spec
 from intensity.models import resolve_model
-from intensity.transforms.folding import check_factor, fold_with_layers, traffic_falls
+from intensity.transforms.folding import check_factor, fold, traffic_falls
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class FoldPrediction:
     latency_after: float = 0.0
     utilization_before: float = 0.0
     utilization_after: float = 0.0
+    notes: tuple[str, ...] = ()  # e.g. which input shape was used
 
     @property
     def speedup(self) -> float:
@@ -71,11 +72,12 @@ def _kernels_by_name(kernels: Sequence[Kernel]) -> dict[str, Kernel]:
 
 
 def predict_folding(model: str, fs: Sequence[int], *, batch: int = 1024, dtype: str = "fp16",
-                    device: str | HardwareSpec = "v100", fusion: str = "trivial",
-                    rounding: str = "floor") -> list[FoldPrediction]:
+                    device: str | HardwareSpec = "v100", fusion: str = "trivial", rounding: str = "floor",
+                    input_shape: Sequence[int] | None = None) -> list[FoldPrediction]:
+    """Per-layer and total predictions for each f; `input_shape` (C, H, W) defaults to the model's own."""
     spec = get_spec(device, dtype)
     resolved = resolve_model(model)
-    shape = resolved.input_shape
+    shape = tuple(input_shape) if input_shape is not None else tuple(resolved.input_shape)
     base = predict(resolved.module, device=spec, dtype=dtype, batch=batch, input_shape=shape, fusion=fusion)
     return [_predict_one(resolved.module, check_factor(f), shape, spec, rounding, base) for f in fs]
 
@@ -83,15 +85,16 @@ def predict_folding(model: str, fs: Sequence[int], *, batch: int = 1024, dtype: 
 def _predict_one(module, f, shape, spec, rounding, base) -> FoldPrediction:  # noqa: ANN001
     original, batch = base.report, base.report.batch
     folded_batch = -(-batch // f)  # a partial last group is padded, as fold_inputs does
-    folded, layers = fold_with_layers(module, f, shape, rounding=rounding)
-    folded_shape = (shape[0] * f, *shape[1:])
+    result = fold(module, f, shape, rounding=rounding)
+    folded, layers, folded_shape = result.model, result.layers, result.folded_input_shape
     after_fold = predict(folded, device=spec, dtype=original.dtype, batch=folded_batch,
                          input_shape=folded_shape, fusion=original.fusion)
     before, after = _kernels_by_name(original.kernels), _kernels_by_name(after_fold.report.kernels)
     rows = [_layer(layer, before.get(layer.name), after.get(layer.name), batch, f) for layer in layers]
     return FoldPrediction(f, batch, [r for r in rows if r is not None], original.totals.intensity,
                           after_fold.report.totals.intensity, base.latency, after_fold.latency,
-                          base.utilization, after_fold.utilization)
+                          base.utilization, after_fold.utilization, (f"input shape {'x'.join(map(str, shape))}",
+                                                                     *result.notes[1:]))
 
 
 def _layer(layer, old: Kernel | None, new: Kernel | None, batch: int, f: int) -> LayerPrediction | None:  # noqa: ANN001

@@ -7,7 +7,7 @@ import typer
 
 from intensity.cli._app import (
     BatchOpt, DtypeOpt, FusionOpt, InputOpt, ItersOpt, ModelArg, OnOpt, OutOpt, PeakDeviceOpt,
-    TableJson, TableJsonCsv, TrialsOpt, app, check_out_file, emit, factors, guarded, note,
+    TableJson, TableJsonCsv, ThreadsOpt, TrialsOpt, app, check_out_file, emit, factors, guarded, note, resolve_device, warn,
 )
 
 FactorsOpt = Annotated[str, typer.Option("-f", "--factors", help="folding factors, comma-separated")]
@@ -30,12 +30,15 @@ def fold(
 ) -> None:
     """Predict what folding by f buys, per layer and in total, before training (seed 000)."""
     from intensity.analysis.folding import predict_folding
+    from intensity.api import parse_input_shape
 
     def run() -> list:
+        shape = parse_input_shape(input) if input else None
         return predict_folding(model, factors(f), batch=batch, dtype=dtype, device=device, fusion=fusion,
-                               rounding=rounding, input_shape=input)
+                               rounding=rounding, input_shape=shape)
 
     guarded(lambda: check_out_file(out))
+    device = resolve_device(device, dtype)
     predictions = guarded(run)
     records = [{**p.to_dict()} if hasattr(p, "to_dict") else _prediction_dict(p) for p in predictions]
 
@@ -72,6 +75,7 @@ def bench_fold(
     trials: TrialsOpt = 3,
     channels_last: Annotated[bool, typer.Option("--channels-last")] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile each model first")] = False,  # noqa: A002
+    threads: ThreadsOpt = None,
     format: FoldFormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
@@ -83,12 +87,12 @@ def bench_fold(
 
     def run(report) -> list:  # noqa: ANN001
         fs = factors(f)
-        report("building the model", 0, len(fs) + 1)
+        report("building the model", 0, None)
         resolved = resolve_model(model)
-        peak = get_spec(device, dtype).peak_flops(dtype)
+        peak = get_spec(device, dtype, threads=threads, progress=report).peak_flops(dtype)
         return bench_folding(resolved.module, resolved.input_shape, fs, batch=batch, device=on, dtype=dtype,
                              peak_flops=peak, iters=iters, trials=trials, channels_last=channels_last,
-                             compile=compile)
+                             compile=compile, threads=threads, progress=report)
 
     guarded(lambda: check_out_file(out))
     with progress(f"bench-fold {model}") as report:
@@ -98,14 +102,18 @@ def bench_fold(
         from rich.table import Table
 
         table = Table(title=f"{model}: measured, batch {batch}, {dtype} on {on}", title_justify="left")
-        for column in ("f", "images/s", "with fold/unfold", "utilization", "speedup", "speedup with reshape"):
+        for column in ("f", "images/s", "with fold/unfold", "utilization", "speedup", "speedup with reshape",
+                       "spread"):
             table.add_column(column, justify="right")
         for r in results:
             table.add_row(str(r.f), f"{r.images_per_s:,.0f}", f"{r.images_per_s_with_reshape:,.0f}",
-                          f"{r.utilization:.1%}", f"{r.speedup:.2f}x", f"{r.speedup_with_reshape:.2f}x")
+                          f"{r.utilization:.1%}", f"{r.speedup:.2f}x", f"{r.speedup_with_reshape:.2f}x",
+                          f"{r.spread:.0%}" + (" busy" if r.busy else ""))
         return [table]
 
     emit(format, results, tables, out)
+    if any(r.busy for r in results):
+        warn("trials spread more than 10%: the machine was busy; measure again before comparing speedups")
 
 
 @app.command()
@@ -125,7 +133,7 @@ def scale(
 
     def run() -> tuple[list[dict], list[str]]:
         resolved = resolve_model(model, meta=True)  # only analysed: no weights allocated
-        scaled = compound_scale(resolved.module, resolved.input_shape, phi)
+        scaled = compound_scale(resolved.module, resolved.input_shape, phi, meta=True)
         rows = []
         for label, module, shape in (("original", resolved.module, resolved.input_shape),
                                      (f"phi={phi:g}", scaled.model, scaled.input_shape)):

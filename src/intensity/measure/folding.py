@@ -13,6 +13,7 @@ import torch
 
 from intensity.api import analyze
 from intensity.measure.throughput import measure_throughput, utilization
+from intensity.progress import Progress
 from intensity.transforms.folding import FoldedModel, check_factor, fold
 
 
@@ -25,17 +26,23 @@ class FoldBenchmark:
     utilization: float
     speedup: float  # vs f = 1
     speedup_with_reshape: float
+    spread: float = 0.0  # the wider of the two timings' trial spreads
+    busy: bool = False  # that spread says the machine was busy: compare with care
 
 
 def bench_folding(model: torch.nn.Module, input_shape: tuple[int, ...], fs: Sequence[int], *, batch: int = 1024,
                   device: str = "cpu", dtype: str = "fp32", peak_flops: float, iters: int = 10, trials: int = 3,
-                  channels_last: bool = False, compile: bool = False) -> list[FoldBenchmark]:
-    """Throughput and utilization of `model` folded by each f (f = 1 is the original)."""
+                  channels_last: bool = False, compile: bool = False, threads: int | None = None,
+                  progress: Progress | None = None) -> list[FoldBenchmark]:
+    """Throughput and utilization of `model` folded by each f (f = 1 is the original).
+
+    `progress` hears every timed batch of every model (see intensity.progress)."""
     options = {"device": device, "dtype": dtype, "iters": iters, "trials": trials,
-               "channels_last": channels_last, "compile": compile}
+               "channels_last": channels_last, "compile": compile, "threads": threads,
+               "progress": progress}
     results, baseline = [], None
     for f in sorted({1, *map(check_factor, fs)}):
-        folded = fold(model, f, input_shape)
+        folded = fold(model, f, input_shape).model
         folded_shape = (input_shape[0] * f, *input_shape[1:])
         groups = -(-batch // f)
         kernels = measure_throughput(folded, groups, folded_shape, **options)
@@ -44,5 +51,6 @@ def bench_folding(model: torch.nn.Module, input_shape: tuple[int, ...], fs: Sequ
         rate = kernels.images_per_s * f  # each folded input carries f images
         baseline = baseline or (rate, wrapped.images_per_s)
         results.append(FoldBenchmark(f, batch, rate, wrapped.images_per_s, utilization(rate, per_image, peak_flops),
-                                     rate / baseline[0], wrapped.images_per_s / baseline[1]))
+                                     rate / baseline[0], wrapped.images_per_s / baseline[1],
+                                     max(kernels.spread, wrapped.spread), kernels.busy or wrapped.busy))
     return results

@@ -1,33 +1,37 @@
 """FoldedCNNs (seed 000 3, 4.1): stack f images on the channel axis and widen the CNN by sqrt(f).
 
-`fold(model, f)` traces the model with torch.fx, propagates channel widths through the graph and
-rebuilds every Conv2d / Linear / BatchNorm with folded widths:
+`fold(model, f)` traces the model with torch.fx and rebuilds every layer with parameters with
+folded widths (the width rewriting lives in transforms/widths.py, shared with compound scaling):
 - the input carries C * f channels (image j of a group in channels [jC, (j+1)C));
 - every conv or linear layer outputs floor(C_out * sqrt(f)) channels (5.1, footnote 5), or with
   `rounding="multiple-of-8"` that width rounded to a multiple of 8 (tensor cores, App. H);
-  group convs keep their group count, widening the channels per group (App. C);
+  group convs keep their group count, widening the channels per group (App. C), and the layers
+  feeding them round down to a multiple of it; depthwise convs stay depthwise;
+- batch norms (timm's BatchNormAct2d too) widen; LayerNorm over channels (ConvNeXt) becomes a
+  GroupedLayerNorm that normalises each image's share of the channels separately;
 - the output layer outputs f * C_L logits: image j's in [jK, (j+1)K).
-Flatten/reshape scale their feature dimension with the channels; concat adds them; residual
-adds need both sides folded alike. Folding is not output-preserving: the folded CNN is a new,
-wider architecture (fresh weights) that must be trained (seed 000 4.2).
+Flatten/reshape scale with the channels; concat (DenseNet) adds them; channel shuffle and
+chunk (ShuffleNet) get widths they divide; residual adds need both sides folded alike.
+Transformers are refused: attention has no channel axis to stack images on. Folding is not
+output-preserving: the folded CNN is a new, wider architecture (fresh weights) that must be
+trained (seed 000 4.2).
 """
 from __future__ import annotations
 
 import copy
 import math
-import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
-from torch import fx, nn
-from torch.fx.passes.shape_prop import ShapeProp
+from torch import nn
+from torch.nn import functional as F
+
+from intensity.transforms.widths import FoldedLayer, rewrite_widths, trace
 
 ROUNDINGS = ("floor", "multiple-of-8")
-_PASSTHROUGH = (nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Sigmoid, nn.Tanh, nn.Hardswish, nn.Hardsigmoid,
-                nn.LeakyReLU, nn.ELU, nn.Identity, nn.Dropout, nn.Dropout2d, nn.MaxPool2d, nn.AvgPool2d,
-                nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
-_RESHAPES = {torch.flatten, torch.reshape, "flatten", "view", "reshape"}
-_JOINS = {operator.add, operator.sub, operator.mul, torch.add, torch.mul, torch.sub, "add", "mul", "sub"}
+DEFAULT_INPUT = (3, 224, 224)
+__all__ = ["FoldResult", "FoldedLayer", "FoldedModel", "GroupedLayerNorm", "cascade_break_even", "check_factor",
+           "fold", "fold_inputs", "folded_width", "rewrite_widths", "trace", "traffic_falls", "unfold_outputs"]
 
 
 def check_factor(f: object) -> int:
@@ -40,13 +44,14 @@ def check_factor(f: object) -> int:
     return f
 
 
-def folded_width(channels: int, f: int, rounding: str = "floor", groups: int = 1) -> int:
-    """floor(channels per group * sqrt(f)) * groups; or the nearest multiple of lcm(8, groups)."""
+def folded_width(channels: int, f: int, rounding: str = "floor", multiple: int = 1) -> int:
+    """floor(channels * sqrt(f)) rounded down to a multiple of `multiple` (a group count a layer
+    needs; at least one multiple); or the nearest multiple of lcm(8, multiple) (App. H)."""
     if rounding not in ROUNDINGS:
         raise ValueError(f"unknown rounding {rounding!r}; choose one of {', '.join(ROUNDINGS)}")
     if rounding == "floor":
-        return groups * math.floor(channels // groups * math.sqrt(f) + 1e-9)
-    step = math.lcm(8, groups)
+        return max(multiple, math.floor(channels * math.sqrt(f) + 1e-9) // multiple * multiple)
+    step = math.lcm(8, multiple)
     return max(step, round(channels * math.sqrt(f) / step) * step)
 
 
@@ -85,179 +90,118 @@ class FoldedModel(nn.Module):
 
 # --- the transform ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class FoldedLayer:
-    name: str
-    kind: str
-    before: tuple[int, int]  # (in, out) channels or features
-    after: tuple[int, int]
+class GroupedLayerNorm(nn.Module):
+    """LayerNorm over channels, taken separately over each of `groups` equal channel shares.
 
-
-def _dim1(node: fx.Node) -> int | None:
-    meta = node.meta.get("tensor_meta")
-    return meta.shape[1] if meta is not None and hasattr(meta, "shape") and len(meta.shape) > 1 else None
-
-
-class WidthRewriter:
-    """Rebuilds Conv2d/Linear/BatchNorm2d of a traced model with new widths, following the graph.
-
-    The input's channels are multiplied by `input_factor`, every inner conv/linear output width is
-    `inner_width(old_width, groups)`, and the output layer's width is multiplied by `output_factor`.
-    Folding is (f, floor(C sqrt f), f); compound scaling is (1, round(C beta^phi), 1).
+    A folded CNN carries f images per input. ConvNeXt-style LayerNorm normalises all channels at
+    each position; over the folded width that would mix the f images' statistics. So the folded
+    model normalises each image's share of channels (width / f of them) separately, at each
+    position: a GroupNorm with f groups, but per position as LayerNorm is (GroupNorm would also
+    pool over H and W). The affine weight and bias (width / f each) are shared by the shares, as
+    the f images are interchangeable; that keeps it one layer_norm kernel. `dim` is the channel
+    axis (1 for NCHW, -1 for channels-last).
     """
 
-    def __init__(self, traced: fx.GraphModule, input_factor: int, inner_width, output_factor: int) -> None:  # noqa: ANN001
-        self.traced, self.input_factor = traced, input_factor
-        self.inner_width, self.output_factor = inner_width, output_factor
-        self.width: dict[fx.Node, int] = {}  # node -> its folded size along dim 1
-        self.layers: list[FoldedLayer] = []
-        self.output_layer = _output_layer(traced)
+    def __init__(self, width: int, groups: int, dim: int, eps: float = 1e-5, affine: bool = True) -> None:
+        super().__init__()
+        if width % groups:
+            raise ValueError(f"GroupedLayerNorm: {width} channels do not split into {groups} equal groups")
+        self.width, self.groups, self.dim, self.eps = width, groups, dim, eps
+        share = width // groups
+        self.weight = nn.Parameter(torch.ones(share)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(share)) if affine else None
 
-    def run(self) -> None:
-        for node in self.traced.graph.nodes:
-            if node.op == "placeholder":
-                self.width[node] = _dim1(node) * self.input_factor
-            elif node.op == "call_module":
-                self._module(node)
-            elif node.op in ("call_function", "call_method"):
-                self._function(node)
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            nn.init.ones_(self.weight)
+            nn.init.zeros_(self.bias)
 
-    def _input(self, node: fx.Node) -> fx.Node:
-        return next(a for a in node.args if isinstance(a, fx.Node))
-
-    def _module(self, node: fx.Node) -> None:
-        module = self.traced.get_submodule(node.target)
-        source = self._input(node)
-        new_in = self.width[source]
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            self._layer(node, module, new_in)
-        elif isinstance(module, nn.BatchNorm2d):
-            self._replace(node.target, nn.BatchNorm2d(new_in, module.eps, module.momentum, module.affine,
-                                                       module.track_running_stats))
-            self.width[node] = new_in
-        elif isinstance(module, nn.Flatten):
-            self.width[node] = self._reshaped(node, source)
-        elif isinstance(module, _PASSTHROUGH) or not any(True for _ in module.parameters()):
-            self._same(node, source, type(module).__name__)
-        else:
-            raise ValueError(f"cannot fold node {node.name!r} ({type(module).__name__}): supported layers "
-                             f"are Conv2d, Linear, BatchNorm2d and parameter-free modules")
-
-    def _layer(self, node: fx.Node, module: nn.Module, new_in: int) -> None:
-        is_conv = isinstance(module, nn.Conv2d)
-        old_in, old_out = (module.in_channels, module.out_channels) if is_conv else (module.in_features,
-                                                                                     module.out_features)
-        groups = module.groups if is_conv else 1
-        if node is self.output_layer:
-            new_out = old_out * self.output_factor
-        else:
-            new_out = self.inner_width(old_out, groups)
-        if is_conv:
-            if new_in % groups or new_out % groups:
-                raise ValueError(f"cannot fold {node.name!r}: {new_in}->{new_out} channels do not divide "
-                                 f"into its {groups} groups")
-            replacement = nn.Conv2d(new_in, new_out, module.kernel_size, module.stride, module.padding,
-                                    module.dilation, groups, module.bias is not None, module.padding_mode)
-        else:
-            replacement = nn.Linear(new_in, new_out, module.bias is not None)
-        self._replace(node.target, replacement)
-        self.width[node] = new_out
-        self.layers.append(FoldedLayer(str(node.target), "conv" if is_conv else "linear", (old_in, old_out),
-                                       (new_in, new_out)))
-
-    def _function(self, node: fx.Node) -> None:
-        tensors = [a for a in node.args if isinstance(a, fx.Node) and a in self.width]
-        if _dim1(node) is None or not tensors:
-            return  # sizes, shapes and other non-tensor values
-        if node.target in (torch.cat, "cat"):
-            self._concat(node)
-        elif node.target in _RESHAPES:
-            self.width[node] = self._reshaped(node, tensors[0])
-        elif node.target in _JOINS and len(tensors) > 1:
-            widths = {self.width[t] for t in tensors if _dim1(t) != 1}
-            if len(widths) > 1:
-                raise ValueError(f"cannot fold {node.name!r}: it combines tensors folded to "
-                                 f"{sorted(widths)} channels (a residual around a layer that changes width)")
-            self.width[node] = widths.pop() if widths else self.width[tensors[0]]
-        else:
-            self._same(node, tensors[0], str(node.target))
-
-    def _concat(self, node: fx.Node) -> None:
-        dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
-        if dim != 1:
-            raise ValueError(f"cannot fold {node.name!r}: concatenation along dim {dim}, not channels")
-        self.width[node] = sum(self.width[t] for t in node.args[0])
-
-    def _same(self, node: fx.Node, source: fx.Node, what: str) -> None:
-        if _dim1(node) != _dim1(source):
-            raise ValueError(f"cannot fold {node.name!r} ({what}): it changes dimension 1 from "
-                             f"{_dim1(source)} to {_dim1(node)} in a way folding cannot follow")
-        self.width[node] = self.width[source]
-
-    def _reshaped(self, node: fx.Node, source: fx.Node) -> int:
-        old_in, new_in, old_out = _dim1(source), self.width[source], _dim1(node)
-        if (old_out * new_in) % old_in:
-            raise ValueError(f"cannot fold {node.name!r}: its reshape does not scale with the channels")
-        return old_out * new_in // old_in
-
-    def _replace(self, target: str, module: nn.Module) -> None:
-        parent_name, _, child = target.rpartition(".")
-        setattr(self.traced.get_submodule(parent_name) if parent_name else self.traced, child, module)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dim = self.dim % x.ndim
+        moved = x.movedim(dim, -1).unflatten(-1, (self.groups, self.width // self.groups))
+        out = F.layer_norm(moved, (self.width // self.groups,), self.weight, self.bias, self.eps)
+        return out.flatten(-2).movedim(-1, dim)
 
 
-def trace(model: nn.Module) -> fx.GraphModule:
-    try:
-        return fx.symbolic_trace(copy.deepcopy(model).eval())
-    except Exception as error:  # tracing failures name the construct fx could not follow
-        raise ValueError(f"cannot transform {type(model).__name__}: torch.fx could not trace it ({error})") from None
+@dataclass
+class FoldResult:
+    """A folded CNN and how it was made. `model` takes folded input (f * C channels); `wrapped()`
+    takes ordinary batches."""
+
+    model: nn.Module
+    f: int
+    input_shape: tuple[int, ...]  # one original image, (C, H, W)
+    layers: list[FoldedLayer] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def folded_input_shape(self) -> tuple[int, ...]:
+        return (self.input_shape[0] * self.f, *self.input_shape[1:])
+
+    def wrapped(self) -> FoldedModel:
+        return FoldedModel(self.model, self.f, self.input_shape[0])
 
 
-def rewrite_widths(traced: fx.GraphModule, input_shape: tuple[int, ...], input_factor: int, inner_width,  # noqa: ANN001
-                   output_factor: int) -> WidthRewriter:
-    """Apply a WidthRewriter in place (shapes come from one example input of `input_shape`)."""
-    ShapeProp(traced).propagate(torch.zeros(1, *input_shape))
-    rewriter = WidthRewriter(traced, input_factor, inner_width, output_factor)
-    rewriter.run()
-    traced.recompile()
-    return rewriter
+def _norm_factory(f: int):  # noqa: ANN202
+    def make(old: nn.LayerNorm, width: int, dim: int) -> nn.Module:
+        norm = GroupedLayerNorm(width, f, dim, old.eps, old.weight is not None)
+        return norm.to(old.weight.device) if old.weight is not None else norm
+    return make
 
 
-def _output_layer(traced: fx.GraphModule) -> fx.Node | None:
-    """The last Conv2d/Linear node: its outputs become f * C_L."""
-    last = None
-    for node in traced.graph.nodes:
-        if node.op == "call_module" and isinstance(traced.get_submodule(node.target), (nn.Conv2d, nn.Linear)):
-            last = node
-    return last
+def _resolve(model: nn.Module | str, input_shape: tuple[int, ...] | None) -> tuple[nn.Module, tuple[int, ...],
+                                                                                 list[str]]:
+    if isinstance(model, str):
+        from intensity.models import resolve_model  # sibling layer; only names need it
+
+        resolved = resolve_model(model)
+        if input_shape is None:
+            shape = tuple(resolved.input_shape)
+            return resolved.module, shape, [f"input shape {_text(shape)}: {model}'s own"]
+        return resolved.module, tuple(input_shape), [f"input shape {_text(input_shape)}: as given"]
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"fold() takes an nn.Module or a model name, not {type(model).__name__}")
+    if input_shape is None:
+        return model, DEFAULT_INPUT, [f"input shape {_text(DEFAULT_INPUT)}: the default (pass input_shape)"]
+    return model, tuple(input_shape), [f"input shape {_text(input_shape)}: as given"]
 
 
-def fold_with_layers(model: nn.Module, f: int, input_shape: tuple[int, ...], *,
-                     rounding: str = "floor") -> tuple[nn.Module, list[FoldedLayer]]:
-    """The folded model (takes folded input) and each conv/linear layer's widths before and after."""
+def _text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def _check_shape(shape: tuple[int, ...]) -> None:
+    if len(shape) != 3 or any(not isinstance(d, int) or d < 1 for d in shape):
+        raise ValueError(f"input_shape must be one image's (C, H, W) of positive integers, e.g. (3, 224, 224); "
+                         f"got {shape!r}")
+
+
+def fold(model: nn.Module | str, f: int, input_shape: tuple[int, ...] | None = None, *,
+         rounding: str = "floor") -> FoldResult:
+    """The FoldedCNN of `model` (a module, or a zoo / 'torchvision:' / 'timm:' name) for factor f.
+
+    Every inner conv/linear outputs floor(C sqrt f) channels, rounded down to a multiple of any
+    group count a later layer needs; depthwise convs stay depthwise; batch norms (and subclasses)
+    widen; LayerNorm over channels becomes GroupedLayerNorm (each image's channel share apart);
+    concatenation and channel shuffle follow the widths. A layer folding cannot follow is refused
+    with its node name and the reason. A name uses the model's own input shape unless one is
+    given; `notes` says which.
+    """
     f = check_factor(f)
     if rounding not in ROUNDINGS:
         raise ValueError(f"unknown rounding {rounding!r}; choose one of {', '.join(ROUNDINGS)}")
+    module, shape, notes = _resolve(model, input_shape)
+    _check_shape(shape)
     if f == 1:
-        return copy.deepcopy(model), []
-    traced = trace(model)
-    folder = rewrite_widths(traced, input_shape, f, lambda c, g: folded_width(c, f, rounding, g), f)
-    _check_runs(traced, f, input_shape)
-    return traced, folder.layers
-
-
-def fold(model: nn.Module, f: int, input_shape: tuple[int, ...] = (3, 224, 224), *,
-         rounding: str = "floor") -> nn.Module:
-    """The folded CNN of `model` for factor `f` (takes folded input: see FoldedModel)."""
-    return fold_with_layers(model, f, input_shape, rounding=rounding)[0]
-
-
-def _check_runs(folded: nn.Module, f: int, input_shape: tuple[int, ...]) -> None:
-    try:
-        with torch.no_grad():
-            folded(torch.zeros(1, input_shape[0] * f, *input_shape[1:]))
-    except Exception as error:
-        raise ValueError(f"the folded model does not run ({type(error).__name__}: {error}); a layer "
-                         f"probably hard-codes a width") from None
+        return FoldResult(copy.deepcopy(module), 1, shape, [], notes)
+    traced = trace(module)
+    rewriter = rewrite_widths(traced, shape, f, lambda c, m: folded_width(c, f, rounding, m), f,
+                              norm_factory=_norm_factory(f), norm_groups=f)
+    rounded = [layer.name for layer in rewriter.layers if layer.kind == "conv" and layer.after[1] not in
+               (folded_width(layer.before[1], f, rounding), layer.before[1] * f)]
+    if rounded:
+        notes.append(f"{len(rounded)} conv(s) not at floor(C sqrt f): depthwise, or rounded for groups/norms")
+    return FoldResult(traced, f, shape, rewriter.layers, notes)
 
 
 def cascade_break_even(speedup: float, accuracy_drop: float) -> float:

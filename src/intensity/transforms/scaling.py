@@ -9,6 +9,11 @@ phi = -1 (a smaller model) by default.
   pairs; other models keep their depth, and the result says so;
 - resolution: H and W are multiplied by gamma^phi (rounded); linear layers after a flatten are
   resized to the new feature count. The scaled model is a new architecture with fresh weights.
+
+phi is bounded to [-PHI_LIMIT, PHI_LIMIT] (EfficientNet B0-B7 use 0..7) and refused when a width
+or the resolution would fall below 1, or when the scaled weights would exceed `max_bytes` on a
+real device; with `meta=True` (or a model already on the meta device) nothing is allocated and
+the result only serves analysis (flops, bytes, intensity).
 """
 from __future__ import annotations
 
@@ -19,7 +24,10 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from intensity.transforms.folding import rewrite_widths, trace
+from intensity.transforms.widths import rewrite_widths, trace
+
+PHI_LIMIT = 8.0
+MAX_BYTES = 1024**3  # fp32 weights of a scaled model on a real device: beyond, use meta=True
 
 
 @dataclass
@@ -56,30 +64,78 @@ def _scale_depth(model: nn.Sequential, multiplier: float) -> nn.Sequential:
 
 
 def _fit_linears(model: nn.Module, input_shape: tuple[int, ...]) -> None:
-    """Resize each Linear whose input feature count changed with the resolution."""
+    """Resize each Linear whose input feature count changed with the resolution.
 
-    def refit(module: nn.Linear, args: tuple) -> None:
-        features = args[0].shape[-1]
-        if features != module.in_features:
-            module.in_features = features
-            module.weight = nn.Parameter(torch.empty(module.out_features, features))
-            nn.init.kaiming_uniform_(module.weight, a=5 ** 0.5)
+    The features are found on a meta copy (shapes only, no compute), then the real layers resized.
+    """
+    shadow = copy.deepcopy(model).to("meta")
+    features: dict[str, int] = {}
 
-    handles = [m.register_forward_pre_hook(refit) for m in model.modules() if isinstance(m, nn.Linear)]
-    try:
-        with torch.no_grad():
-            model(torch.zeros(1, *input_shape))
-    finally:
-        for handle in handles:
-            handle.remove()
+    def refit(module: nn.Linear, args: tuple, name: str) -> None:
+        if args[0].shape[-1] != module.in_features:
+            features[name] = args[0].shape[-1]
+            module.in_features = args[0].shape[-1]
+            module.weight = nn.Parameter(torch.empty(module.out_features, module.in_features, device="meta"))
+
+    for name, module in shadow.named_modules():
+        if isinstance(module, nn.Linear):
+            module.register_forward_pre_hook(lambda m, a, name=name: refit(m, a, name))
+    with torch.no_grad():
+        shadow(torch.zeros(1, *input_shape, device="meta"))
+    for name, count in features.items():
+        linear = model.get_submodule(name)
+        linear.in_features = count
+        linear.weight = nn.Parameter(torch.empty(linear.out_features, count, device=linear.weight.device))
+        if linear.weight.device.type != "meta":
+            linear.reset_parameters()
+
+
+def _check_phi(phi: object) -> float:
+    if isinstance(phi, bool) or not isinstance(phi, (int, float)) or not math.isfinite(phi):
+        raise ValueError(f"phi must be a finite number, e.g. -1 (smaller) or 1 (larger); got {phi!r}")
+    if abs(phi) > PHI_LIMIT:
+        raise ValueError(f"phi = {phi} is out of range: use -{PHI_LIMIT:g} <= phi <= {PHI_LIMIT:g} "
+                         f"(EfficientNet B0-B7 use 0..7)")
+    return float(phi)
+
+
+def _check_sizes(model: nn.Module, input_shape: tuple[int, ...], width: float, resolution: float, phi: float) -> None:
+    narrowest = min((m.out_channels for m in model.modules() if isinstance(m, nn.Conv2d)), default=1)
+    if narrowest * width < 1:
+        raise ValueError(f"phi = {phi} shrinks the narrowest layer ({narrowest} channels) below one channel "
+                         f"(x {width:.3g}); use a phi closer to 0")
+    if min(input_shape[1:]) * resolution < 1:
+        raise ValueError(f"phi = {phi} shrinks the {'x'.join(map(str, input_shape[1:]))} input below one pixel; "
+                         f"use a phi closer to 0")
+
+
+def _check_memory(model: nn.Module, depth: float, width: float, phi: float, max_bytes: int) -> None:
+    """Weights grow about as width^2 (and depth for Sequential models): refuse what would not fit."""
+    deeper = max(1.0, depth) if isinstance(model, nn.Sequential) else 1.0  # only Sequential runs deepen
+    estimate = 4 * sum(p.numel() for p in model.parameters()) * width**2 * deeper
+    if estimate > max_bytes:
+        raise ValueError(f"phi = {phi} would allocate about {estimate / 1024**3:.1f} GiB of weights; pass meta=True "
+                         f"to analyse the scaled model without allocating it, or use a smaller phi")
 
 
 def compound_scale(model: nn.Module, input_shape: tuple[int, ...], phi: float = -1, alpha: float = 1.1,
-                   beta: float = 1.2, gamma: float = 1.15) -> CompoundScaled:
+                   beta: float = 1.2, gamma: float = 1.15, *, meta: bool = False,
+                   max_bytes: int = MAX_BYTES) -> CompoundScaled:
+    """Scale depth, width and resolution by alpha, beta, gamma to the power phi (see module doc).
+
+    `meta=True` scales a meta-device copy: no memory, no compute; the result serves analysis only.
+    """
+    phi = _check_phi(phi)
     if min(alpha, beta, gamma) <= 0:
         raise ValueError("alpha, beta and gamma must be positive (EfficientNet: 1.2, 1.1, 1.15)")
     depth, width, resolution = alpha**phi, beta**phi, gamma**phi
-    notes = []
+    _check_sizes(model, input_shape, width, resolution, phi)
+    on_meta = meta or next((p.is_meta for p in model.parameters()), False)
+    if not on_meta:
+        _check_memory(model, depth, width, phi, max_bytes)
+    elif meta:
+        model = copy.deepcopy(model).to("meta")
+    notes = ["built on the meta device: for analysis only (no weights)"] if on_meta else []
     if isinstance(model, nn.Sequential):
         model = _scale_depth(model, depth)
     elif depth != 1:
