@@ -85,7 +85,7 @@ def test_block_policy_by_path_pattern_matches_class_name_result():
 
 
 def test_fusion_preserves_flops_and_lowers_traffic():
-    reports = [analyze(Net(), batch=2, input_shape=(3, 8, 8), fusion=f, blocks=["Block"])
+    reports = [analyze(Net(), batch=2, input_shape=(3, 8, 8), fusion=f, blocks=["Block"] if f == "block" else [])
                for f in ("none", "trivial", "block")]
     assert len({r.totals.flops for r in reports}) == 1
     none, trivial, block = (r.totals.bytes for r in reports)
@@ -100,3 +100,5 @@ def test_block_policy_errors():
         analyze(Net(), input_shape=(3, 8, 8), fusion="block", blocks=["Nope"])
     with pytest.raises(ValueError, match="unknown fusion policy"):
         analyze(Net(), input_shape=(3, 8, 8), fusion="all")
+    with pytest.raises(ValueError, match="only mean something with `fusion` block"):
+        analyze(Net(), input_shape=(3, 8, 8), fusion="trivial", blocks=["Block"])
