@@ -116,12 +116,14 @@ def waterline_figure(line: Waterline, title: str, labels: int = 6) -> Figure:
             axes.text(start + width / 2, min(k.intensity, top) + top * 0.02, kernel_label(k.name, k.op),
                       rotation=90, ha="center", va="bottom", fontsize=7, color="#333333")
         start += width
-    axes.axhline(line.op_byte, color="black", linestyle="--", label=f"op:byte {line.op_byte:.0f}")
-    axes.bar([], [], color=MEMORY, label="memory bound")
-    axes.bar([], [], color=COMPUTE, label="compute bound")
+    from matplotlib.patches import Patch
+
+    ridge = axes.axhline(line.op_byte, color="black", linestyle="--", label=f"op:byte {line.op_byte:.0f}")
+    # an empty bar() has no colour of its own in the legend: name the colours with patches
+    handles = [ridge, Patch(color=MEMORY, label="memory bound"), Patch(color=COMPUTE, label="compute bound")]
     axes.set(xlabel="minimum latency (ms), kernels in model order", ylabel="intensity (flop/B)",
              ylim=(0, top * 1.45), title=f"{title}: max efficiency {line.efficiency:.0%}")
-    axes.legend(loc="upper right", fontsize=8)
+    axes.legend(handles=handles, loc="upper right", fontsize=8)
     return figure
 
 
