@@ -116,7 +116,7 @@ def test_bad_arguments_are_clear_errors():
         analyze("noscope-coral", only=["convv"])
     with pytest.raises(ValueError, match="alpha must be in"):
         analyze("noscope-coral", alpha=1.5)
-    with pytest.raises(ValueError, match="give --device too"):
+    with pytest.raises(ValueError, match="give `device` too"):
         analyze("noscope-coral", peak_tflops=10.0)
 
 
@@ -151,3 +151,13 @@ def test_detection_model_takes_a_list_of_images_and_lists_data_dependent_ops():
     assert {"nonzero", "topk", "nms", "roi_align"} <= {u.op for u in report.uncounted}
     assert report.totals.flops > 0 and any(k.name.startswith("backbone") for k in report.kernels)
     assert any("built the model with real (random) weights" in note for note in report.notes)
+
+
+def test_torch_dtypes_are_accepted_like_names():
+    # fp16 halves every byte count of fp32, whichever way the dtype is named
+    by_name = analyze("noscope-coral", batch=2, dtype="fp16").totals.bytes
+    assert analyze("noscope-coral", batch=2, dtype=torch.float16).totals.bytes == by_name
+    assert analyze("noscope-coral", batch=2, dtype="half").totals.bytes == by_name
+    assert analyze("noscope-coral", batch=2, dtype=torch.float32).totals.bytes == 2 * by_name
+    with pytest.raises(ValueError, match="unsupported dtype torch.complex64"):
+        analyze("noscope-coral", dtype=torch.complex64)

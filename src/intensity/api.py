@@ -81,7 +81,7 @@ def analyze(
 def _device_spec(device, dtype, peak_tflops, bandwidth_gbs):  # noqa: ANN001, ANN202
     if device is None:
         if peak_tflops is not None or bandwidth_gbs is not None:
-            raise ValueError("--peak-tflops/--bandwidth-gbs adjust a device: give --device too")
+            raise ValueError("`peak_tflops`/`bandwidth_gbs` adjust a device: give `device` too")
         return None
     spec = get_spec(device, dtype, peak_tflops, bandwidth_gbs)
     spec.op_byte(dtype)  # fail now, before the capture, if the device lacks this dtype

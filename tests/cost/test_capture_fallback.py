@@ -61,7 +61,7 @@ def test_a_wrong_input_shape_is_one_quiet_line(capfd):
     with pytest.raises(ModelRunError) as raised:  # noscope-coral's fc expects 50x50 inputs
         analyze("noscope-coral", input_shape=(3, 30, 30))
     message = str(raised.value)
-    assert "\n" not in message and "check --input" in message and "(1, 3, 30, 30)" in message
+    assert "\n" not in message and "check `input_shape`" in message and "(1, 3, 30, 30)" in message
     assert capfd.readouterr().err == ""  # torch's fake-tensor log used to print 18 lines
     assert logging.root.manager.disable == logging.NOTSET  # logging is switched back on
 

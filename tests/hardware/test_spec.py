@@ -43,7 +43,7 @@ def test_overrides_and_missing_dtype():
     assert spec.summary("fp16")["overrides"]
     with pytest.raises(ValueError, match="v100 has no published bf16 peak"):
         get_spec("v100").op_byte("bf16")
-    with pytest.raises(ValueError, match="--bandwidth-gbs must be a positive number"):
+    with pytest.raises(ValueError, match="`bandwidth_gbs` must be a positive number"):
         get_spec("v100", bandwidth_gbs=0)
 
 

@@ -19,7 +19,7 @@ def computational_efficiency(achieved_flops_per_s: float, peak_flops_per_s: floa
     which seed 003 calls utilization (3.1). 1.0 means the device ran at its peak."""
     if not peak_flops_per_s > 0:
         raise ValueError(f"peak flops/s must be positive, got {peak_flops_per_s}; check the device "
-                         f"spec or --peak-tflops")
+                         f"spec or `peak_tflops`")
     return achieved_flops_per_s / peak_flops_per_s
 
 

@@ -64,7 +64,7 @@ def kernel_bound(kernel: Kernel, peak_flops: float, bandwidth: float) -> KernelB
 def waterline(kernels: Sequence[Kernel], peak_flops: float, bandwidth: float) -> Waterline:
     """Eqn 12-13 for a kernel sequence, next to the roofline of its mediant intensity."""
     if not peak_flops > 0 or not bandwidth > 0:
-        raise ValueError("waterline needs a positive peak and bandwidth: give --device")
+        raise ValueError("waterline needs a positive peak and bandwidth: give `device`")
     bounds = [kernel_bound(k, peak_flops, bandwidth) for k in kernels]
     flops = sum(k.flops for k in kernels)
     latency = sum(b.latency for b in bounds)

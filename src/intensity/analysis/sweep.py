@@ -28,7 +28,7 @@ class SweepPoint:
 def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device: str | HardwareSpec,
                 dtype: str = "fp16", **analyze_options: object) -> list[SweepPoint]:
     if not batches:
-        raise ValueError("give at least one batch size, e.g. --batches 1,16,256,1024")
+        raise ValueError("give at least one batch size, e.g. `batches` 1,16,256,1024")
     spec = get_spec(device, dtype)
     points = []
     for batch in batches:

@@ -56,7 +56,7 @@ def _keep_only(kernels: list[Kernel], only: Sequence[str]) -> list[Kernel]:
     allowed = KERNEL_KINDS | {k.op for k in kernels}
     unknown = sorted(set(only) - allowed)
     if unknown:
-        raise ValueError(f"--only: unknown kernel kind {', '.join(unknown)}; kinds are "
+        raise ValueError(f"`only`: unknown kernel kind {', '.join(unknown)}; kinds are "
                          f"{', '.join(sorted(allowed))}")
     return [k for k in kernels if k.op in set(only)]
 

@@ -554,7 +554,7 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
         trace.notes.extend(_warning_notes(caught))
         return trace
     raise ModelRunError(f"the model raised on an input of shape {tuple(shape)} "
-                        f"({failures[-1]}); check --input (channels x height x width) and --batch")
+                        f"({failures[-1]}); check `input_shape` (channels x height x width) and `batch`")
 
 
 _SHAPE_ERRORS = (RuntimeError, ValueError, AssertionError, TypeError, IndexError)

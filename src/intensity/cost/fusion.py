@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from intensity.cost.counter import Access, OpRecord, Scope, Trace
 from intensity.cost.formulas import PARAMETER, WEIGHT_ROLES
+from intensity.cost.metrics import TrafficMetrics
 
 POLICIES = ("none", "trivial", "block")
 ANCHOR_KINDS = frozenset({"conv", "linear", "matmul"})
@@ -29,7 +30,7 @@ EPILOGUE_KINDS = frozenset({"act", "add", "mul", "norm"})
 
 
 @dataclass
-class Kernel:
+class Kernel(TrafficMetrics):
     """One unit of execution after fusion, with its work and its compulsory DRAM traffic."""
 
     name: str
@@ -49,26 +50,8 @@ class Kernel:
     output_bytes: int
 
     @property
-    def bytes(self) -> int:
-        return self.input_bytes + self.weight_bytes + self.output_bytes
-
-    @property
-    def activation_bytes(self) -> int:
-        return self.input_bytes + self.output_bytes
-
-    @property
     def activation_elements(self) -> int:
         return self.input_elements + self.output_elements
-
-    @property
-    def intensity(self) -> float:
-        """flops / bytes (seed 000 Eqn 2)."""
-        return self.flops / self.bytes if self.bytes else 0.0
-
-    @property
-    def intensity_limit(self) -> float | None:
-        """Batch-limited intensity: weights amortised over an infinite batch (seed 000 Eqn 4)."""
-        return self.flops / self.activation_bytes if self.activation_bytes else None
 
 
 # --- policies ---------------------------------------------------------------------------------

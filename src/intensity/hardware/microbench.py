@@ -76,7 +76,7 @@ def benchmark_peak(dtype: str = "fp32", device: str = "cpu", size: int | None = 
     a call takes tens of ms on a small CPU, so trials stay short)."""
     data_type = resolve_dtype(dtype)
     if data_type.torch_name is None:
-        raise ValueError(f"cannot measure a {data_type.name} peak with a matmul here; give --peak-tflops")
+        raise ValueError(f"cannot measure a {data_type.name} peak with a matmul here; give `peak_tflops`")
     n = size if size is not None else (8192 if device == "cuda" else 1024)
     _check_size("matrix size", n)
     key = ("peak", data_type.name, device, n, trials, threads, min_seconds)

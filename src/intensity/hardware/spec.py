@@ -44,7 +44,7 @@ class HardwareSpec:
         if name not in self.peak_tflops:
             known = ", ".join(sorted(self.peak_tflops)) or "none"
             raise ValueError(f"{self.key} has no published {name} peak (it has: {known}); choose "
-                             f"another --dtype or give --peak-tflops")
+                             f"another `dtype` or give `peak_tflops`")
         return self.peak_tflops[name] * 1e12
 
     @property
@@ -62,11 +62,11 @@ class HardwareSpec:
         changes: dict[str, Any] = {}
         notes = list(self.overrides)
         if peak_tflops is not None:
-            _check_positive("--peak-tflops", peak_tflops)
+            _check_positive("`peak_tflops`", peak_tflops)
             changes["peak_tflops"] = {**self.peak_tflops, resolve_dtype(dtype).name: peak_tflops}
             notes.append(f"peak {peak_tflops} TFLOP/s ({resolve_dtype(dtype).name}) set by user")
         if bandwidth_gbs is not None:
-            _check_positive("--bandwidth-gbs", bandwidth_gbs)
+            _check_positive("`bandwidth_gbs`", bandwidth_gbs)
             changes["bandwidth_gbs"] = bandwidth_gbs
             notes.append(f"bandwidth {bandwidth_gbs} GB/s set by user")
         return dataclasses.replace(self, overrides=tuple(notes), **changes) if changes else self

@@ -50,7 +50,7 @@ def check_arguments(batch: int, warmup: int, iters: int, trials: int, device: st
     if device not in ("cpu", "cuda"):
         raise ValueError(f"unknown measurement device {device!r} for `on`; use cpu or cuda")
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("no CUDA device here; measure with --on cpu")
+        raise ValueError("no CUDA device here; measure with `on` cpu")
     resolve_dtype(dtype).torch_dtype  # noqa: B018 (raises for a dtype that cannot run here)
 
 

@@ -78,16 +78,16 @@ def prepare_directory(out: str | Path) -> Path:
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise ValueError(f"report output {path} is an existing file, not a directory: give a directory "
-                         f"path instead (it is created when missing), e.g. --out {path.parent / 'report'}")
+                         f"path instead (it is created when missing), e.g. `out` {path.parent / 'report'}")
     ancestor = next((p for p in path.absolute().parents if p.exists()), None)
     if path.exists():
         ancestor = path
     if ancestor is not None and not ancestor.is_dir():
-        raise ValueError(f"cannot create report directory {path}: {ancestor} is a file; choose an --out "
+        raise ValueError(f"cannot create report directory {path}: {ancestor} is a file; choose an `out` "
                          f"whose parent is a directory")
     if ancestor is not None and not os.access(ancestor, os.W_OK | os.X_OK):
         raise ValueError(f"cannot write the report into {path}: {ancestor} is not writable; choose a "
-                         f"writable --out directory")
+                         f"writable `out` directory")
     return path
 
 
@@ -96,7 +96,7 @@ def _make_directory(path: Path) -> None:
         (path / "figures").mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ValueError(f"cannot create report directory {path} ({error.strerror or error}); choose a "
-                         f"writable --out directory") from None
+                         f"writable `out` directory") from None
 
 
 def _write_atomically(path: Path, text: str) -> None:

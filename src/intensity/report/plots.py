@@ -169,7 +169,7 @@ def gap_figure(records: Sequence[dict], title: str) -> Figure:
     missing = [r.get("model", "?") for r in records if r.get("accuracy") is None]
     if not records or missing:
         raise ValueError(f"the efficiency-gap figure plots accuracy, and {', '.join(missing) or 'no model'} "
-                         f"has none: give accuracies (e.g. --accuracy 71.2,75.4) or leave the figure out")
+                         f"has none: give accuracies (`accuracy`, e.g. 71.2,75.4) or leave the figure out")
     figure, axes = plt.subplots(figsize=(7, 4))
     for r in records:
         y = r["accuracy"]
