@@ -50,6 +50,8 @@ def analyze(
         return [kernel_table(report, top), totals_table(report)]
 
     emit(format, report, tables, out, csv_text=report.to_csv)
+    if top is not None and format != "table":
+        note(f"--top shapes the table only: {format} output lists every kernel")
     for text in report.notes:
         note(text)
 
