@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from intensity.cost.counter import Trace, capture, check_attention
+from intensity.cost.attention import check_attention
+from intensity.cost.counter import Trace, capture
 from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.fusion import Kernel, build_kernels, check_policy, group_ops
 from intensity.cost.result import CostReport, Totals, Uncounted

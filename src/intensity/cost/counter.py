@@ -27,11 +27,11 @@ from typing import Any
 
 import torch
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
-from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves, tree_map_only
 from torch.utils.weak import WeakIdKeyDictionary
 
+from intensity.cost.attention import AttentionMode, check_attention, sdpa_arguments
 from intensity.cost.formulas import (
     ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, OpCall, TensorInfo, attention_flops, formula_for,
     is_view,
@@ -39,7 +39,6 @@ from intensity.cost.formulas import (
 from intensity.errors import ModelRunError
 
 CAPTURE_MODES = ("meta", "fake", "real")
-ATTENTION_MODELS = ("flash", "math")
 
 
 @dataclass(frozen=True)
@@ -287,7 +286,7 @@ class _Recorder(TorchDispatchMode):
     def fused_attention(self, func, args: tuple, kwargs: dict) -> torch.Tensor:  # noqa: ANN001
         """One flash-attention kernel: q, k, v (and a mask) read once, the output written once;
         flops 4 B H Lq Lk d (Q K^T and P V), half of it when causal. Its parts are not recorded."""
-        q, k, v, mask, causal = _sdpa_arguments(args, kwargs)
+        q, k, v, mask, causal = sdpa_arguments(args, kwargs)
         self.muted += 1
         try:
             out = func(*args, **kwargs)
@@ -302,25 +301,6 @@ class _Recorder(TorchDispatchMode):
         return out
 
 
-_SDPA_NAMES = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
-
-
-def _sdpa_math(args: tuple, kwargs: dict) -> torch.Tensor:
-    """Attention as matmul, softmax, matmul (inference: no dropout)."""
-    named = dict(zip(_SDPA_NAMES, args)) | kwargs
-    return torch.ops.aten._scaled_dot_product_attention_math(
-        named["query"], named["key"], named["value"], named.get("attn_mask"), 0.0,
-        bool(named.get("is_causal", False)), scale=named.get("scale"),
-        enable_gqa=bool(named.get("enable_gqa", False)))[0]
-
-
-def _sdpa_arguments(args: tuple, kwargs: dict) -> tuple:
-    """q, k, v, attn_mask and is_causal of an F.scaled_dot_product_attention call."""
-    named = dict(zip(_SDPA_NAMES, args)) | kwargs
-    return (named["query"], named["key"], named["value"], named.get("attn_mask"),
-            bool(named.get("is_causal", False)))
-
-
 def _dims(tensor: torch.Tensor) -> str:
     return "x".join(str(d) for d in tensor.shape)
 
@@ -330,52 +310,6 @@ def _storage_elements(tensor: torch.Tensor) -> int:
         return tensor.untyped_storage().nbytes() // max(tensor.element_size(), 1)
     except (RuntimeError, NotImplementedError):  # tensor subclasses without a storage
         return 0
-
-
-class _AttentionMode(TorchFunctionMode):
-    """Sees F.scaled_dot_product_attention before torch splits it into backend ops.
-
-    While a torch-function mode is active, nn.MultiheadAttention and nn.TransformerEncoderLayer
-    skip their fused C++ fast paths and take F.multi_head_attention_forward. That function runs
-    with the mode switched off (torch pops a mode while it handles a call), so its inner call is
-    caught by putting a wrapper in place of torch.nn.functional.scaled_dot_product_attention.
-    """
-
-    def __init__(self, recorder: _Recorder, attention: str) -> None:
-        super().__init__()
-        self.recorder = recorder
-        self.attention = attention
-        self.calls = 0
-        self._original = torch.nn.functional.scaled_dot_product_attention
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 (torch API)
-        kwargs = kwargs or {}
-        if func is not self._original or self.recorder.muted:
-            return func(*args, **kwargs)
-        return self.attend(args, kwargs)
-
-    def attend(self, args: tuple, kwargs: dict) -> torch.Tensor:
-        self.calls += 1
-        if self.attention == "flash":
-            return self.recorder.fused_attention(self._original, args, kwargs)
-        return _sdpa_math(args, kwargs)  # math: scores materialised, whatever the backend
-
-    def _wrapper(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        if self.recorder.muted:
-            return self._original(*args, **kwargs)
-        return self.attend(args, kwargs)
-
-    def __enter__(self) -> _AttentionMode:
-        torch.nn.functional.scaled_dot_product_attention = self._wrapper
-        try:
-            return super().__enter__()
-        except BaseException:
-            torch.nn.functional.scaled_dot_product_attention = self._original
-            raise
-
-    def __exit__(self, *exc: Any) -> None:
-        torch.nn.functional.scaled_dot_product_attention = self._original
-        super().__exit__(*exc)
 
 
 # --- the three ways to run the model ----------------------------------------------------------
@@ -452,7 +386,7 @@ def _capture_once(model: torch.nn.Module, shape: tuple[int, ...], mode: str, att
     try:
         recorder = _Recorder(roles, scopes)
         inputs = tuple(recorder.value_of(t) for t in fed)
-        attention_mode = _AttentionMode(recorder, attention)
+        attention_mode = AttentionMode(recorder, attention)
         with torch.no_grad(), scopes.active(), recorder, attention_mode:
             output = forward()
         outputs = tuple(recorder.value_of(t) for t in tree_leaves(output) if isinstance(t, torch.Tensor))
@@ -511,12 +445,6 @@ def _subject(model: torch.nn.Module, mode: str, real_model: Callable[[], torch.n
     if real_model is None:
         raise ValueError("its weights are on the meta device and no real build was given")
     return real_model()
-
-
-def check_attention(attention: str) -> None:
-    if attention not in ATTENTION_MODELS:
-        raise ValueError(f"unknown attention model {attention!r}; choose flash (one fused kernel, "
-                         f"the default) or math (scores materialised)")
 
 
 def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str] = CAPTURE_MODES, *,
