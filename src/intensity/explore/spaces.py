@@ -165,13 +165,13 @@ def _fire_space(grid: dict[str, Sequence]) -> Space:
 
 
 def _grid_space(model: str, grid: dict[str, Sequence]) -> Space:
-    from intensity.models import MODELS
+    from intensity.models import list_models, model_entry
 
-    if model not in MODELS:
+    if model not in list_models():
         known = ", ".join(s for s in SPACES if s != "MODEL")
         raise KeyError(f"unknown space {model!r}: use {known}, or a zoo model name with --grid "
                        f"(intensity list-models)")
-    entry = MODELS[model]
+    entry = model_entry(model)
     parameters = inspect.signature(entry.builder).parameters
     unknown = sorted(set(grid) - set(parameters))
     if unknown:

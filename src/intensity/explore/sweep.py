@@ -21,6 +21,7 @@ from intensity.explore.store import Row, Store, new_row
 from intensity.progress import Progress, notify
 
 CHUNK = 2048  # closed-form points computed (and committed) together
+CLOSED_FORM_FROM = 200  # 'auto' fits the closed form (~70 traces) only for more points than this
 METHODS = ("auto", "closed-form", "trace")
 
 
@@ -76,8 +77,9 @@ def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
     if method == "closed-form" and space.name != "nats-size":
         raise ValueError("the closed-form method covers nats-size only; use `method` trace")
     spec = get_spec(device, dtype)
-    closed = space.name == "nats-size" and method != "trace"
     selected = list(iter_points(space, points, sample, seed))
+    closed = space.name == "nats-size" and (method == "closed-form" or
+                                            (method == "auto" and len(selected) > CLOSED_FORM_FROM))
     label = "analytic" + (f"+{evaluator.name}" if evaluator else "")
     start, added, skipped = time.perf_counter(), 0, 0
     with _executor(workers, scheduler) as submit:

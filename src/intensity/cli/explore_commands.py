@@ -1,0 +1,212 @@
+"""Commands that explore design spaces: space, sweep, results, pareto, search, changes, survey."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import typer
+
+from intensity.cli._app import (
+    DtypeOpt, FormatOpt, OutOpt, app, check_out_dir, check_out_file, emit, fail, guarded, note,
+    numbers, progress, resolve_device, split,
+)
+
+space_app = typer.Typer(help="Design spaces: list them, or show one's size and points.",
+                        no_args_is_help=True)
+app.add_typer(space_app, name="space")
+
+SpaceArg = Annotated[str, typer.Argument(help="nats-size, fire, or a zoo model name (with --grid)")]
+GridOpt = Annotated[Optional[list[str]], typer.Option(
+    "--grid", help="an axis NAME=V1,V2,... (repeatable): fire metaparameters or a model's kwargs")]
+DatasetOpt = Annotated[Optional[str], typer.Option(
+    help="nats-size: cifar10 (default), cifar10-valid, cifar100 or ImageNet16-120")]
+StoreArg = Annotated[Path, typer.Argument(help="a results store written by `intensity sweep`")]
+
+
+def _space(name: str, grid: list[str] | None, dataset: str | None):  # noqa: ANN202
+    from intensity.explore.spaces import make_space, parse_grid
+
+    return guarded(lambda: make_space(name, dataset=dataset, grid=parse_grid(grid or [])))
+
+
+@space_app.command("list")
+def space_list(format: FormatOpt = "table") -> None:  # noqa: A002
+    """The design spaces: nats-size, fire, and grids over any zoo model."""
+    from intensity.explore.spaces import SPACES
+
+    records = [{"space": name, "description": text} for name, text in SPACES.items()]
+    emit(format, records, lambda: [_table("spaces", records)])
+
+
+@space_app.command("show")
+def space_show(
+    name: SpaceArg,
+    grid: GridOpt = None,
+    dataset: DatasetOpt = None,
+    limit: Annotated[int, typer.Option(help="points to list", min=0)] = 10,
+    format: FormatOpt = "table",  # noqa: A002
+) -> None:
+    """A space's size, spec and first points (with their NATS-Bench index for nats-size)."""
+    space = _space(name, grid, dataset)
+    points = [{"index": i, "point": space.point(i)} for i in range(min(limit, space.size))]
+    if space.name == "nats-size" and limit:
+        points.append({"index": space.size - 1, "point": space.point(space.size - 1)})
+    data = {"space": space.name, "size": space.size, "spec": space.spec,
+            "input_shape": list(space.input_shape), "classes": space.num_classes,
+            "description": space.description, "points": points}
+    summary = [{"field": k, "value": str(v)} for k, v in data.items() if k != "points"]
+    emit(format, data, lambda: [_table(space.name, summary), _table("points", points)])
+
+
+@app.command()
+def sweep(
+    name: SpaceArg,
+    store: Annotated[Path, typer.Option(help="results store (SQLite; created, or resumed)")],
+    device: Annotated[str, typer.Option(help="accelerator spec (intensity devices), a .toml file, cpu")],
+    batch: Annotated[str, typer.Option(help="batch sizes, comma-separated, e.g. 1,64")] = "1",
+    dtype: DtypeOpt = "fp16",
+    grid: GridOpt = None,
+    dataset: DatasetOpt = None,
+    points: Annotated[Optional[str], typer.Option(help="only these points (indices or strings), comma-separated; "
+                                                       "use ; between grid points")] = None,
+    sample: Annotated[Optional[int], typer.Option(help="a seeded random sample of N points", min=1)] = None,
+    seed: Annotated[int, typer.Option(help="seed of --sample")] = 0,
+    evaluator: Annotated[Optional[str], typer.Option(help="accuracy: table (with --table) or train")] = None,
+    table: Annotated[Optional[Path], typer.Option(help="CSV/JSON of known accuracies (--evaluator table)")] = None,
+    method: Annotated[Literal["auto", "closed-form", "trace"], typer.Option(
+        help="auto: closed form for nats-size, tracing otherwise")] = "auto",
+    workers: Annotated[Optional[int], typer.Option(help="run on a local Dask cluster of N workers", min=1)] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="run on this Dask scheduler, tcp://HOST:PORT")] = None,
+) -> None:
+    """Evaluate every point of a space (flops, bytes, intensity, waterline latency, utilization,
+    DI) and commit each to the store; a rerun resumes where a killed one stopped."""
+    from intensity.explore.evaluators import make_evaluator
+    from intensity.explore.store import Store
+    from intensity.explore.sweep import sweep as run_sweep
+
+    space = _space(name, grid, dataset)
+    batches = guarded(lambda: numbers(batch, int, "--batch", "1,64"))
+    judge = guarded(lambda: make_evaluator(evaluator, space, table))
+    spec = resolve_device(device, dtype)
+    selection = _points(points)
+    with guarded(lambda: Store(store, space.key)) as results, progress(f"sweep {space.name}") as bar:
+        outcome = guarded(lambda: run_sweep(
+            space, results, device=spec, dtype=dtype, batches=batches, points=selection,
+            sample=sample, seed=seed, evaluator=judge, method=method, workers=workers,
+            scheduler=scheduler, progress=bar))
+    note(f"{outcome.added} points added, {outcome.skipped} already stored, {outcome.seconds:.1f} s "
+         f"({outcome.method}) -> {store}")
+
+
+def _points(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [p.strip() for p in text.split(";" if ";" in text or "=" in text else ",") if p.strip()]
+
+
+@app.command()
+def results(
+    store: StoreArg,
+    format: Annotated[Literal["table", "csv", "json"], typer.Option("--format", help="table, csv or json")] = "csv",
+    limit: Annotated[Optional[int], typer.Option(help="table: only the first N rows", min=1)] = None,
+    out: OutOpt = None,
+) -> None:
+    """Export a results store: one record per point, batch, dtype, device and evaluator."""
+    from intensity.explore.store import open_store
+
+    guarded(lambda: check_out_file(out))
+    with guarded(lambda: open_store(store)) as opened:
+        records = [r.flat() for r in opened.rows()]
+    shown = records[:limit] if limit else records
+    emit(format, records, lambda: [_table(f"{store} ({len(records)} rows)", shown)], out)
+
+
+def _load_records(store: Path, batch: int | None, dtype: str | None, device: str | None,
+                  evaluator: str | None) -> list[dict]:
+    from intensity.explore.store import open_store
+
+    with guarded(lambda: open_store(store)) as opened:
+        rows = opened.rows(batch=batch, dtype=dtype, device=device, evaluator=evaluator)
+    settings = {(r.batch, r.dtype, r.device, r.evaluator) for r in rows}
+    if not rows:
+        fail(f"{store} has no results matching the filters")
+    if len(settings) > 1:
+        listed = "; ".join(f"--batch {b} --dtype {d} --device {v} --evaluator {e}" for b, d, v, e in sorted(settings))
+        fail(f"{store} holds several settings; choose one with: {listed}")
+    return [r.flat() for r in rows]
+
+
+@app.command()
+def pareto(
+    store: StoreArg,
+    objectives: Annotated[str, typer.Option(help="NAME:max|min, comma-separated (throughput = images/s)")]
+    = "accuracy:max,throughput:max",
+    batch: Annotated[Optional[int], typer.Option(help="only rows of this batch")] = None,
+    dtype: Annotated[Optional[str], typer.Option(help="only rows of this dtype")] = None,
+    device: Annotated[Optional[str], typer.Option(help="only rows of this device")] = None,
+    evaluator: Annotated[Optional[str], typer.Option(help="only rows of this evaluator")] = None,
+    plots: Annotated[Optional[Path], typer.Option(help="write the frontier plot (png, svg) here")] = None,
+    format: FormatOpt = "table",  # noqa: A002
+    out: OutOpt = None,
+) -> None:
+    """The non-dominated points of a store and their hypervolume (moocore), seed 003 Fig. 1."""
+    from intensity.explore.pareto import frontier, parse_objectives
+
+    guarded(lambda: check_out_file(out))
+    if plots is not None:
+        guarded(lambda: check_out_dir(plots))
+    records = _load_records(store, batch, dtype, device, evaluator)
+    chosen = guarded(lambda: parse_objectives(objectives, list(records[0])))
+    front = guarded(lambda: frontier(records, chosen))
+    members = sorted((records[i] for i in front.members), key=lambda r: -r[chosen[1].metric])
+    columns = ["point", *[o.metric for o in chosen], "intensity", "flops", "params"]
+    rows = [{c: r.get(c) for c in dict.fromkeys(columns)} for r in members]
+    data = {"objectives": [str(o) for o in chosen], "points": len(records), "frontier": rows,
+            "hypervolume": front.hypervolume, "reference": front.reference}
+    title = f"frontier: {len(rows)} of {len(records)} points, hypervolume {front.hypervolume:.6g}"
+    emit(format, data, lambda: [_table(title, rows)], out)
+    if plots is not None:
+        from intensity.report.plots import save
+
+        paths = save(_frontier_figure(records, chosen, front.members), plots, "pareto")
+        note(f"plot: {paths['png']}")
+
+
+def _frontier_figure(records: list[dict], objectives: list, members: list[int]):  # noqa: ANN202
+    """Seed 003 Fig. 1 style: each pair of objectives, all points gray, the frontier in colour."""
+    import itertools
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pairs = list(itertools.combinations(objectives, 2))
+    figure, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4), squeeze=False)
+    chosen = set(members)
+    for ax, (x, y) in zip(axes[0], pairs):
+        ax.scatter([r[x.metric] for r in records], [r[y.metric] for r in records], s=4, color="0.7")
+        front = [records[i] for i in sorted(chosen, key=lambda i: records[i][x.metric])]
+        ax.scatter([r[x.metric] for r in front], [r[y.metric] for r in front], s=12, color="tab:orange",
+                   label="non-dominated")
+        ax.set(xlabel=x.name, ylabel=y.name)
+        ax.legend(fontsize=8)
+    return figure
+
+
+def _table(title: str, records: list[dict]):  # noqa: ANN202
+    from rich.table import Table
+
+    table = Table(title=title)
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    for column in columns:
+        table.add_column(column)
+    for record in records:
+        table.add_row(*[_cell(record.get(c)) for c in columns])
+    return table
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
