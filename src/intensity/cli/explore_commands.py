@@ -156,7 +156,7 @@ def pareto(
     if plots is not None:
         guarded(lambda: check_out_dir(plots))
     records = _load_records(store, batch, dtype, device, evaluator)
-    chosen = guarded(lambda: parse_objectives(objectives, list(records[0])))
+    chosen = guarded(lambda: parse_objectives(objectives, [*records[0], "accuracy"]))
     front = guarded(lambda: frontier(records, chosen))
     members = sorted((records[i] for i in front.members), key=lambda r: -r[chosen[1].metric])
     columns = ["point", *[o.metric for o in chosen], "intensity", "flops", "params"]
