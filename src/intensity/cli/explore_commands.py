@@ -210,3 +210,49 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return "" if value is None else str(value)
+
+
+@app.command()
+def search(
+    name: SpaceArg,
+    device: Annotated[str, typer.Option(help="accelerator spec for the analytic throughput and utilization")],
+    table: Annotated[Path, typer.Option(help="accuracies (CSV/JSON): the table evaluator")],
+    strategy: Annotated[Literal["random", "evolution", "filter"], typer.Option(
+        help="random, evolution (Optuna NSGA-II) or filter (utilization-based approximate filtering)")] = "filter",
+    budget_evals: Annotated[int, typer.Option(help="accuracy evaluations to spend", min=1)] = 100,
+    batch: Annotated[int, typer.Option(help="batch of the throughput prediction", min=1)] = 1,
+    dtype: DtypeOpt = "fp16",
+    grid: GridOpt = None,
+    dataset: DatasetOpt = None,
+    g_t: Annotated[float, typer.Option("--g-t", help="Eqn 3's target throughput G_T (images/s)")] = 175_000.0,
+    w: Annotated[float, typer.Option("--w", help="Eqn 3's throughput weight w")] = 0.07,
+    seed: Annotated[int, typer.Option(help="sampler seed")] = 0,
+    split_name: Annotated[str, typer.Option("--split", help="NATS records: evaluation split")] = "ori-test",
+    format: FormatOpt = "table",  # noqa: A002
+    out: OutOpt = None,
+) -> None:
+    """Sample-based NAS for the accuracy x throughput frontier (seed 003 Algorithm 1, Eqn 3), with
+    random or evolutionary sampling, or approximate filtering by the utilization frontier."""
+    from intensity.explore.evaluators import make_evaluator
+    from intensity.explore.search import search as run_search
+
+    guarded(lambda: check_out_file(out))
+    space = _space(name, grid, dataset)
+    judge = guarded(lambda: make_evaluator("table", space, table, split_name))
+    spec = resolve_device(device, dtype)
+    with progress(f"search {space.name} ({strategy})") as bar:
+        result = guarded(lambda: run_search(
+            space, lambda p: judge.evaluate([p])[p], strategy=strategy, budget=budget_evals,
+            device=spec, dtype=dtype, batch=batch, g_t=g_t, w=w, seed=seed, known=judge.known(),
+            progress=bar))
+    frontier_rows = [vars(e) for e in result.frontier]
+    data = {"strategy": result.strategy, "evaluations": result.evaluations, "budget": result.budget,
+            "hypervolume": result.hypervolume, "true_hypervolume": result.true_hypervolume,
+            "hypervolume_ratio": result.hypervolume_ratio, "candidates": result.candidates,
+            "frontier": frontier_rows, "best_by_eqn3": [vars(e) for e in result.best],
+            "notes": result.notes}
+    summary = [{"field": k, "value": _cell(v)} for k, v in data.items() if not isinstance(v, list)]
+    emit(format, data, lambda: [_table("search", summary), _table("frontier found", frontier_rows),
+                                _table("best by Eqn 3", data["best_by_eqn3"])], out)
+    for text in result.notes:
+        note(text)
