@@ -256,3 +256,22 @@ def search(
                                 _table("best by Eqn 3", data["best_by_eqn3"])], out)
     for text in result.notes:
         note(text)
+
+
+@app.command()
+def changes(
+    model: Annotated[str, typer.Argument(help="nin (seed 002's running example)")] = "nin",
+    format: FormatOpt = "table",  # noqa: A002
+    out: OutOpt = None,
+) -> None:
+    """Seed 002 Table 4.1: local and global changes to NiN and their ratios of output, params and
+    computation, beside the seed's."""
+    from intensity.explore.changes import changes as run_changes
+
+    guarded(lambda: check_out_file(out))
+    found = guarded(lambda: run_changes(model))
+    rows = [{"modification": c.modification, "type": c.kind,
+             "output": f"{c.output_ratio:.2f}x ({c.seed_ratios[0]:g}x)",
+             "params": f"{c.params_ratio:.2f}x ({c.seed_ratios[1]:g}x)",
+             "computation": f"{c.flops_ratio:.2f}x ({c.seed_ratios[2]:g}x)"} for c in found]
+    emit(format, found, lambda: [_table("Table 4.1 on NiN: ours (seed's)", rows)], out)
