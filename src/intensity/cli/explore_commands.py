@@ -275,3 +275,95 @@ def changes(
              "params": f"{c.params_ratio:.2f}x ({c.seed_ratios[1]:g}x)",
              "computation": f"{c.flops_ratio:.2f}x ({c.seed_ratios[2]:g}x)"} for c in found]
     emit(format, found, lambda: [_table("Table 4.1 on NiN: ours (seed's)", rows)], out)
+
+
+TIMM_DATA = Path("/work/shared/reference/timm")
+
+
+@app.command()
+def survey(
+    store: Annotated[Path, typer.Option(help="results store caching each model's analysis")] = Path("survey.db"),
+    data: Annotated[Path, typer.Option(help="folder of timm's results-imagenet.csv and benchmark CSVs")] = TIMM_DATA,
+    device: Annotated[Literal["rtx4090", "rtx5090"], typer.Option(help="which timm benchmark")] = "rtx4090",
+    limit: Annotated[Optional[int], typer.Option(help="only the first N benchmarked models", min=1)] = None,
+    fold: Annotated[int, typer.Option(help="predict folding for the N lowest-intensity models", min=0)] = 5,
+    f: Annotated[int, typer.Option("-f", help="folding factor", min=2)] = 4,
+    plots: Annotated[Optional[Path], typer.Option(help="write the frontier plots (png, svg) here")] = None,
+    format: FormatOpt = "table",  # noqa: A002
+    out: OutOpt = None,
+) -> None:
+    """Seed 003's survey on timm's published ImageNet accuracies and GPU benchmark: utilization,
+    the three 2-D frontiers, the intensity split at op:byte and predicted folding."""
+    from intensity.explore.store import Store
+    from intensity.explore.survey import SURVEY_SPACE
+    from intensity.explore.survey import survey as run_survey
+
+    guarded(lambda: check_out_file(out))
+    if plots is not None:
+        guarded(lambda: check_out_dir(plots))
+    import json
+
+    with guarded(lambda: Store(store, json.dumps(SURVEY_SPACE, sort_keys=True))) as cache, \
+            progress("survey") as bar:
+        result = guarded(lambda: run_survey(data, cache, device=device, limit=limit, fold_f=f,
+                                            fold_count=fold, progress=bar))
+    models = [_survey_row(m, result.frontiers) for m in result.models]
+    emit(format, result, lambda: _survey_tables(result, models), out,
+         csv_text=lambda: _csv(models))
+    if plots is not None:
+        from intensity.report.plots import save
+
+        note(f"plot: {save(_survey_figure(result), plots, 'survey')['png']}")
+
+
+def _survey_row(model, frontiers: dict) -> dict:  # noqa: ANN001
+    point = f"{model.name}@{model.img_size}"
+    return {"model": point, "top1": model.top1, "images_per_s": model.images_per_s,
+            "utilization": model.utilization, "intensity": model.intensity,
+            "side": {True: "above", False: "below", None: "?"}[model.above_op_byte],
+            "frontiers": "".join("TUA"[i] if point in v else "." for i, v in enumerate(frontiers.values())),
+            "fold": "" if not model.fold else (model.fold.get("error") or
+                                               f"f={model.fold['f']}: x{model.fold['speedup']:.2f}, util "
+                                               f"{model.fold['utilization_before']:.2f}->"
+                                               f"{model.fold['utilization_after']:.2f}")}
+
+
+def _csv(rows: list[dict]) -> str:
+    from intensity.cli._app import to_csv
+
+    return to_csv(rows)
+
+
+def _survey_tables(result, models: list[dict]) -> list:  # noqa: ANN001
+    on_frontier = [m for m in models if m["frontiers"] != "..." or m["fold"]]
+    split_rows = [{"group": k, **v} for k, v in result.split.items()]
+    failed = [{"model": f"{m.name}@{m.img_size}", "error": m.error} for m in result.failed]
+    title = (f"{len(models)} models on {result.device} (op:byte {result.op_byte:.0f}); frontiers: "
+             f"T = throughput-accuracy, U = throughput-utilization, A = utilization-accuracy; "
+             f"on all three: {', '.join(result.on_all) or 'none'}")
+    return [_table(title, on_frontier), _table("split by intensity at op:byte (Fig. 2a)", split_rows),
+            _table(f"failed analyses ({len(failed)}), utilization from timm's GMACs", failed)]
+
+
+def _survey_figure(result):  # noqa: ANN001, ANN202
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from intensity.explore.survey import PAIRS
+
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4))
+    colour = {True: "tab:blue", False: "tab:orange", None: "0.6"}
+    for ax, (x, y), members in zip(axes, PAIRS, result.frontiers.values()):
+        chosen = set(members)
+        for model in result.models:
+            on = f"{model.name}@{model.img_size}" in chosen
+            ax.scatter(getattr(model, x), getattr(model, y), s=14 if on else 4,
+                       color=colour[model.above_op_byte], edgecolors="k" if on else "none")
+            if x == "utilization" and model.fold and "utilization_after" in model.fold:
+                ax.annotate("", (model.fold["utilization_after"], model.top1), (model.utilization, model.top1),
+                            arrowprops={"arrowstyle": "->", "color": "tab:green"})
+        ax.set(xlabel=x.replace("images_per_s", "images/s"), ylabel=y, xscale="log" if x == "images_per_s" else "linear")
+    axes[0].set_title("blue: intensity >= op:byte, orange: below; ringed: frontier", fontsize=8)
+    return figure
