@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 from intensity.cli import app
 
 runner = CliRunner()
-RECORDS = "/work/shared/reference/nats/sss-records.json"
-needs_records = pytest.mark.skipif(not Path(RECORDS).exists(), reason="NATS reference records absent")
+RECORDS = str(Path(__file__).parent / "data" / "sss-records.json")
 
 
 def run(*args: str):  # noqa: ANN201
@@ -25,7 +24,6 @@ def test_space_list_and_show():
     assert [p["point"] for p in shown["points"]] == ["8:8:8:8:8", "8:8:8:8:16", "64:64:64:64:64"]
 
 
-@needs_records
 def test_sweep_with_table_then_results_and_pareto(tmp_path):
     store = str(tmp_path / "r.db")
     result = run("sweep", "nats-size", "--device", "a100-40gb", "--store", store, "--points", "0,11",
@@ -42,7 +40,6 @@ def test_sweep_with_table_then_results_and_pareto(tmp_path):
     assert (tmp_path / "plots" / "pareto.png").exists()
 
 
-@needs_records
 @pytest.mark.parametrize("args, message", [
     (("sweep", "nats-size", "--points", "0,1", "--evaluator", "table", "--table", RECORDS),
      "has no entry for 1 of 2 points"),

@@ -10,8 +10,7 @@ from intensity.explore.spaces import (
     NATS_SIZE, iter_points, make_space, nats_arch, nats_index, parse_grid,
 )
 
-RECORDS = json.loads(Path("/work/shared/reference/nats/sss-records.json").read_text()) \
-    if Path("/work/shared/reference/nats/sss-records.json").exists() else []
+RECORDS = json.loads((Path(__file__).parent / "data" / "sss-records.json").read_text())
 
 
 def test_nats_index_convention_and_round_trip_of_all_32768():
@@ -23,7 +22,6 @@ def test_nats_index_convention_and_round_trip_of_all_32768():
 
 
 @pytest.mark.parametrize("dataset", ["cifar10", "cifar100", "ImageNet16-120"])
-@pytest.mark.skipif(not RECORDS, reason="shared NATS reference records not present")
 def test_nats_records_params_and_macs_exact(dataset):
     space = make_space("nats-size", dataset=dataset)
     for record in RECORDS:

@@ -77,9 +77,15 @@ def sweep(
         help="auto: closed form for nats-size, tracing otherwise")] = "auto",
     workers: Annotated[Optional[int], typer.Option(help="run on a local Dask cluster of N workers", min=1)] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="run on this Dask scheduler, tcp://HOST:PORT")] = None,
+    measure: Annotated[Optional[Literal["cpu", "cuda"]], typer.Option(
+        help="also time each point here (images/s, achieved utilization against --device)")] = None,
+    iters: Annotated[int, typer.Option(help="--measure: batches per trial", min=1)] = 10,
+    trials: Annotated[int, typer.Option(help="--measure: timed trials", min=1)] = 3,
+    threads: Annotated[Optional[int], typer.Option(help="--measure: CPU threads", min=1)] = None,
 ) -> None:
     """Evaluate every point of a space (flops, bytes, intensity, waterline latency, utilization,
-    DI) and commit each to the store; a rerun resumes where a killed one stopped."""
+    DI; with --measure also timed images/s) and commit each to the store; a rerun resumes where a
+    killed one stopped."""
     from intensity.explore.evaluators import make_evaluator
     from intensity.explore.store import Store
     from intensity.explore.sweep import sweep as run_sweep
@@ -93,7 +99,9 @@ def sweep(
         outcome = guarded(lambda: run_sweep(
             space, results, device=spec, dtype=dtype, batches=batches, points=selection,
             sample=sample, seed=seed, evaluator=judge, method=method, workers=workers,
-            scheduler=scheduler, progress=bar))
+            scheduler=scheduler, progress=bar,
+            measure=None if measure is None else {"on": measure, "iters": iters, "trials": trials,
+                                                  "threads": threads}))
     note(f"{outcome.added} points added, {outcome.skipped} already stored, {outcome.seconds:.1f} s "
          f"({outcome.method}) -> {store}")
 
@@ -277,13 +285,11 @@ def changes(
     emit(format, found, lambda: [_table("Table 4.1 on NiN: ours (seed's)", rows)], out)
 
 
-TIMM_DATA = Path("/work/shared/reference/timm")
-
-
 @app.command()
 def survey(
+    data: Annotated[Path, typer.Option(help="folder of timm's results/ files: results-imagenet.csv and "
+                                            "benchmark-infer-amp-nchw-*.csv")],
     store: Annotated[Path, typer.Option(help="results store caching each model's analysis")] = Path("survey.db"),
-    data: Annotated[Path, typer.Option(help="folder of timm's results-imagenet.csv and benchmark CSVs")] = TIMM_DATA,
     device: Annotated[Literal["rtx4090", "rtx5090"], typer.Option(help="which timm benchmark")] = "rtx4090",
     limit: Annotated[Optional[int], typer.Option(help="only the first N benchmarked models", min=1)] = None,
     fold: Annotated[int, typer.Option(help="predict folding for the N lowest-intensity models", min=0)] = 5,

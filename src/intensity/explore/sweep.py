@@ -50,11 +50,14 @@ class Task:
     dtype: str
     batch: int
     fits: tuple | None = None  # NATS closed-form coefficients
+    measure: dict | None = None  # measure_throughput options (on=cpu|cuda, iters, trials, threads)
 
 
 def run_task(task: Task) -> list[tuple[str, dict]]:
     """Metrics of a chunk of points (runs locally or on a Dask worker)."""
     space = make_space(**task.spec)
+    if task.measure is not None:
+        return [(p, _measured(space, p, task)) for p in task.points]
     if task.fits is not None:
         indices = np.array([nats_index(p) for p in task.points], dtype=np.int64)
         results = analytic.nats_metrics(space, indices, spec=task.device, dtype=task.dtype,
@@ -64,12 +67,28 @@ def run_task(task: Task) -> list[tuple[str, dict]]:
                                            batch=task.batch)) for p in task.points]
 
 
+def _measured(space: Space, point: str, task: Task) -> dict:
+    """Analytic metrics plus images/s timed here and the utilization they achieve (seed 003 Eqn 1)."""
+    from intensity.measure.throughput import measure_throughput, utilization
+
+    options = dict(task.measure)
+    on = options.pop("on")
+    metrics = analytic.predicted_metrics(space, point, device=task.device, dtype=task.dtype, batch=task.batch)
+    timed = measure_throughput(space.build(point, meta=False), task.batch, space.input_shape, device=on,
+                               dtype=task.dtype, **options)
+    return {**metrics, "measured_images_per_s": timed.images_per_s, "measured_spread": timed.spread,
+            "measured_threads": timed.threads,
+            "measured_utilization": utilization(timed.images_per_s, metrics["flops"] / task.batch,
+                                                task.device.peak_flops(task.dtype))}
+
+
 def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
           batches: Sequence[int] = (1,), points: Sequence[str] | None = None,
           sample: int | None = None, seed: int = 0, evaluator: TableEvaluator | None = None,
           method: str = "auto", workers: int | None = None, scheduler: str | None = None,
-          progress: Progress | None = None) -> SweepResult:
-    """Evaluate the selected points at every batch; commit rows as they finish."""
+          measure: dict | None = None, progress: Progress | None = None) -> SweepResult:
+    """Evaluate the selected points at every batch; commit rows as they finish. `measure`
+    (options of `measure_throughput`, with `on`: cpu or cuda) also times each point."""
     from intensity.hardware import get_spec
 
     if method not in METHODS:
@@ -78,9 +97,10 @@ def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
         raise ValueError("the closed-form method covers nats-size only; use `method` trace")
     spec = get_spec(device, dtype)
     selected = list(iter_points(space, points, sample, seed))
-    closed = space.name == "nats-size" and (method == "closed-form" or
-                                            (method == "auto" and len(selected) > CLOSED_FORM_FROM))
-    label = "analytic" + (f"+{evaluator.name}" if evaluator else "")
+    closed = space.name == "nats-size" and measure is None and (
+        method == "closed-form" or (method == "auto" and len(selected) > CLOSED_FORM_FROM))
+    label = ("analytic" if measure is None else f"measured-{measure['on']}") + \
+        (f"+{evaluator.name}" if evaluator else "")
     start, added, skipped = time.perf_counter(), 0, 0
     with _executor(workers, scheduler) as submit:
         for batch in batches:
@@ -89,7 +109,7 @@ def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
             skipped += len(selected) - len(todo)
             accuracy = evaluator.evaluate(todo) if evaluator else {}
             fits = analytic.nats_fits(space.spec["dataset"], batch, dtype) if closed and todo else None
-            tasks = [Task(space.spec, tuple(chunk), spec, dtype, batch, fits)
+            tasks = [Task(space.spec, tuple(chunk), spec, dtype, batch, fits, measure)
                      for chunk in _chunks(todo, CHUNK if closed else 1)]
             for results in submit(tasks):
                 rows = [_row(space, p, m, accuracy, batch, dtype, spec.key, label) for p, m in results]
