@@ -8,7 +8,7 @@ import typer
 
 from intensity.cli._app import (
     DtypeOpt, FormatOpt, OutOpt, app, check_out_dir, check_out_file, emit, fail, guarded, note,
-    numbers, progress, resolve_device, split,
+    numbers, progress, resolve_device,
 )
 
 space_app = typer.Typer(help="Design spaces: list them, or show one's size and points.",
@@ -370,6 +370,7 @@ def _survey_figure(result):  # noqa: ANN001, ANN202
             if x == "utilization" and model.fold and "utilization_after" in model.fold:
                 ax.annotate("", (model.fold["utilization_after"], model.top1), (model.utilization, model.top1),
                             arrowprops={"arrowstyle": "->", "color": "tab:green"})
-        ax.set(xlabel=x.replace("images_per_s", "images/s"), ylabel=y, xscale="log" if x == "images_per_s" else "linear")
+        ax.set(xlabel=x.replace("images_per_s", "images/s"), ylabel=y,
+               xscale="log" if x == "images_per_s" else "linear")
     axes[0].set_title("blue: intensity >= op:byte, orange: below; ringed: frontier", fontsize=8)
     return figure
