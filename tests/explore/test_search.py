@@ -67,3 +67,13 @@ def test_bad_search_input():
         search(space, lambda p: 0, strategy="grid", budget=1, device="a100-40gb")
     with pytest.raises(ValueError, match="G_T"):
         search(space, lambda p: 0, strategy="random", budget=1, device="a100-40gb", g_t=0)
+
+
+def test_budget_hours_stops_the_search():
+    space = make_space("fire", grid={"base_e": ["64", "128"]})
+    table = {p: 50.0 for p in space.points()}
+    result = search(space, table.__getitem__, strategy="random", budget=2, device="a100-40gb",
+                    budget_hours=1e-9, known=list(table))
+    assert result.evaluations == 0  # the deadline passed before the first evaluation
+    with pytest.raises(ValueError, match="budget_hours must be positive"):
+        search(space, table.__getitem__, strategy="random", budget=2, device="a100-40gb", budget_hours=0)

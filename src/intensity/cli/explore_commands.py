@@ -228,6 +228,7 @@ def search(
     strategy: Annotated[Literal["random", "evolution", "filter"], typer.Option(
         help="random, evolution (Optuna NSGA-II) or filter (utilization-based approximate filtering)")] = "filter",
     budget_evals: Annotated[int, typer.Option(help="accuracy evaluations to spend", min=1)] = 100,
+    budget_hours: Annotated[Optional[float], typer.Option(help="also stop after this many hours")] = None,
     batch: Annotated[int, typer.Option(help="batch of the throughput prediction", min=1)] = 1,
     dtype: DtypeOpt = "fp16",
     grid: GridOpt = None,
@@ -252,7 +253,7 @@ def search(
         result = guarded(lambda: run_search(
             space, lambda p: judge.evaluate([p])[p], strategy=strategy, budget=budget_evals,
             device=spec, dtype=dtype, batch=batch, g_t=g_t, w=w, seed=seed, known=judge.known(),
-            progress=bar))
+            budget_hours=budget_hours, progress=bar))
     frontier_rows = [vars(e) for e in result.frontier]
     data = {"strategy": result.strategy, "evaluations": result.evaluations, "budget": result.budget,
             "hypervolume": result.hypervolume, "true_hypervolume": result.true_hypervolume,

@@ -11,6 +11,7 @@ evaluations, the expensive ones; throughput here is the analytic waterline predi
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -80,19 +81,23 @@ def analytic_all(space: Space, *, device: object, dtype: str, batch: int,
 
 def search(space: Space, accuracy: Callable[[str], float], *, strategy: str, budget: int,
            device: object, dtype: str = "fp16", batch: int = 1, g_t: float = G_T, w: float = W,
-           seed: int = 0, known: Sequence[str] | None = None, progress: Progress | None = None
-           ) -> SearchResult:
+           seed: int = 0, known: Sequence[str] | None = None, budget_hours: float | None = None,
+           progress: Progress | None = None) -> SearchResult:
     """Run one strategy for `budget` accuracy evaluations. `known`: the points the accuracy table
     covers: the true frontier's hypervolume is reported over them, and when
-    it covers only part of it the search runs within that part (a note says so)."""
+    it covers only part of it the search runs within that part (a note says so). `budget_hours`
+    also stops the search when that much wall-clock time has passed."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if budget < 1:
         raise ValueError(f"budget_evals must be >= 1, got {budget}")
+    if budget_hours is not None and not budget_hours > 0:
+        raise ValueError(f"budget_hours must be positive, got {budget_hours}")
     rank(1.0, 1.0, g_t, w)  # checks G_T before any work
     pool = _pool(space, known)
     metrics = analytic_all(space, device=device, dtype=dtype, batch=batch, pool=pool, progress=progress)
-    evaluate = _Evaluator(accuracy, metrics, budget, g_t, w, progress)
+    deadline = time.monotonic() + budget_hours * 3600 if budget_hours is not None else None
+    evaluate = _Evaluator(accuracy, metrics, budget, g_t, w, progress, deadline)
     candidates = None
     if strategy == "random":
         _random(list(metrics), evaluate, seed)
@@ -118,14 +123,15 @@ def _pool(space: Space, known: Sequence[str] | None) -> list[str] | None:
 class _Evaluator:
     """f_A with a budget: each distinct point costs one evaluation."""
 
-    def __init__(self, accuracy, metrics, budget, g_t, w, progress) -> None:  # noqa: ANN001
+    def __init__(self, accuracy, metrics, budget, g_t, w, progress, deadline=None) -> None:  # noqa: ANN001
         self.accuracy, self.metrics, self.budget = accuracy, metrics, budget
-        self.g_t, self.w, self.progress = g_t, w, progress
+        self.g_t, self.w, self.progress, self.deadline = g_t, w, progress, deadline
         self.seen: dict[str, Evaluated] = {}
 
     @property
     def exhausted(self) -> bool:
-        return len(self.seen) >= self.budget
+        late = self.deadline is not None and time.monotonic() >= self.deadline
+        return late or len(self.seen) >= self.budget
 
     def __call__(self, point: str) -> Evaluated:
         if point not in self.seen:
@@ -141,6 +147,8 @@ class _Evaluator:
 
 def _random(points: list[str], evaluate: _Evaluator, seed: int) -> None:
     for point in random.Random(seed).sample(points, min(evaluate.budget, len(points))):
+        if evaluate.exhausted:
+            break
         evaluate(point)
 
 

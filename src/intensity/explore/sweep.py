@@ -111,10 +111,12 @@ def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
             fits = analytic.nats_fits(space.spec["dataset"], batch, dtype) if closed and todo else None
             tasks = [Task(space.spec, tuple(chunk), spec, dtype, batch, fits, measure)
                      for chunk in _chunks(todo, CHUNK if closed else 1)]
+            finished = 0
             for results in submit(tasks):
                 rows = [_row(space, p, m, accuracy, batch, dtype, spec.key, label) for p, m in results]
-                added += store.add(rows)
-                notify(progress, f"batch {batch}", added, len(todo) * len(batches))
+                finished += store.add(rows)
+                notify(progress, f"batch {batch}", finished, len(todo))
+            added += finished
     return SweepResult(space.name, str(store.path), spec.key, dtype, list(batches), label, added,
                        skipped, time.perf_counter() - start, "closed-form" if closed else "trace")
 
