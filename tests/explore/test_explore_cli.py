@@ -65,3 +65,25 @@ def test_results_and_pareto_bad_input(tmp_path):
     assert result.exit_code == 2 and "unknown objective 'speed'" in result.output
     result = run("pareto", store, "--objectives", "accuracy:max,throughput:max")
     assert result.exit_code == 2 and "lack accuracy" in result.output
+
+
+def test_changes_search_and_survey_commands(tmp_path):
+    rows = json.loads(run("changes", "nin", "--format", "json").stdout)
+    assert rows[5]["modification"] == "remove pool3 downsampling layer" and rows[5]["flops_ratio"] > 3.7
+    table = tmp_path / "acc.csv"
+    table.write_text("point,accuracy\n" + "".join(
+        f'"base_e={b},incr_e=128,pct3x3=0.5,freq=2,sr=0.125,bypass=none",{a}\n' for b, a in ((64, 55), (128, 58))))
+    found = json.loads(run("search", "fire", "--grid", "base_e=64,128", "--device", "a100-40gb",
+                           "--table", str(table), "--strategy", "random", "--budget-evals", "2",
+                           "--format", "json").stdout)
+    assert found["evaluations"] == 2 and found["hypervolume_ratio"] == 1.0  # both points seen
+    (tmp_path / "results-imagenet.csv").write_text(
+        "model,img_size,top1,top1_err,top5,top5_err,param_count,crop_pct,interpolation\n"
+        "test_vit.r160_in1k,160,40.98,59.02,65.0,35.0,0.37,0.875,bicubic\n")
+    (tmp_path / "benchmark-infer-amp-nchw-pt291-cu128-4090.csv").write_text(
+        "model,infer_img_size,infer_samples_per_sec,infer_step_time,infer_batch_size,param_count,"
+        "infer_gmacs,infer_macts\ntest_vit,160,194812.41,5.235,1024,0.37,0.04,0.48\n")
+    result = run("survey", "--data", str(tmp_path), "--store", str(tmp_path / "s.db"), "--fold", "0",
+                 "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("model,top1,images_per_s,utilization,intensity")

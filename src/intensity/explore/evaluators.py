@@ -79,13 +79,14 @@ def _entry(record: dict, space: Space, path: Path, split: str) -> tuple[str, flo
         raise ValueError(f"accuracy table {path}: record {record!r} is not an object with point/accuracy")
     point = record.get("point") or record.get("arch") or record.get("index")
     if point is None:
-        raise ValueError(f"accuracy table {path}: a record lacks `point` (or arch/index): {record}")
+        raise ValueError(f"accuracy table {path}: a record lacks a point (or arch/index) column: {record}")
     if "datasets" in record:  # a NATS-Bench record
         return space.canonical(str(point)), _nats_accuracy(record, space, path, split)
     try:
         return space.canonical(str(point)), float(record["accuracy"])
     except (KeyError, TypeError, ValueError):
-        raise ValueError(f"accuracy table {path}: record for {point} needs a numeric `accuracy`") from None
+        raise ValueError(f"accuracy table {path}: the record for {point} needs a numeric accuracy "
+                         f"column (in a CSV, quote points that contain commas)") from None
 
 
 def _nats_accuracy(record: dict, space: Space, path: Path, split: str) -> float:
