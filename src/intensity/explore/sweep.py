@@ -23,6 +23,7 @@ from intensity.progress import Progress, notify
 CHUNK = 2048  # closed-form points computed (and committed) together
 CLOSED_FORM_FROM = 200  # 'auto' fits the closed form (~70 traces) only for more points than this
 METHODS = ("auto", "closed-form", "trace")
+SCHEDULER_TIMEOUT_S = 20  # how long to try reaching a --scheduler
 
 
 @dataclass
@@ -170,7 +171,7 @@ def _dask_client(workers: int | None, scheduler: str | None):  # noqa: ANN202
         raise ValueError("Dask is not installed: pip install 'intensity[explore]' (dask, distributed)") from None
     if scheduler is not None:
         try:
-            return Client(scheduler, timeout=20)
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
         except OSError as error:
             raise ValueError(f"cannot reach the Dask scheduler {scheduler} ({error}); check the "
                              f"address (tcp://HOST:PORT)") from None
