@@ -77,3 +77,5 @@ def test_point_selection_and_sample():
     assert len(list(iter_points(space, sample=5, seed=1))) == 5
     with pytest.raises(ValueError, match="invalid NATS size channels"):
         list(iter_points(space, ["8:8:8"]))
+    with pytest.raises(ValueError, match="out of range"):
+        list(iter_points(space, ["32768"]))

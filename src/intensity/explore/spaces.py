@@ -88,7 +88,10 @@ class Space:
     def canonical(self, point: str) -> str:
         """A user's point (an index, or a string in any order) -> the space's own string."""
         text = point.strip()
-        if text.isdigit() and int(text) < self.size:
+        if text.isdigit():
+            if int(text) >= self.size:
+                raise ValueError(f"point index {text} is out of range: space {self.name} has "
+                                 f"{self.size} points, 0..{self.size - 1}")
             return self._points[int(text)]
         if self.name == "nats-size":
             return nats_arch(nats_index(text))
