@@ -1,0 +1,267 @@
+"""Design spaces: named sets of architectures, each point an architecture string.
+
+- `nats-size`: NATS-Bench's size space (seed 003 4.1): 8 widths {8..64} for each of 5 slots,
+  32768 networks, indexed as NATS-Bench does (last slot fastest: 0 = 8:8:8:8:8,
+  11 = 8:8:8:16:32, 32767 = 64:64:64:64:64), per dataset (10/100/120 classes, 32x32 or 16x16).
+- `fire`: SqueezeNet's Fire metaparameters (seed 002 5.5.1: base_e, incr_e, pct3x3, freq, SR) and
+  the macro variants of 5.6 (bypass none/simple/complex), over ranges the user gives.
+- any registered zoo model: a grid over its keyword arguments (`width=0.5,1,2`).
+
+A point is a string (`8:16:24:32:40`, `base_e=128,bypass=none,...`): cheap to store and to send to
+Dask workers, which rebuild the module themselves. `Space.spec` is a JSON-able dict from which
+`make_space(**spec)` rebuilds the same space (the results store keeps it).
+"""
+from __future__ import annotations
+
+import inspect
+import itertools
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+NATS_CHOICES = tuple(range(8, 65, 8))
+NATS_SLOTS = 5
+NATS_SIZE = len(NATS_CHOICES) ** NATS_SLOTS  # 32768
+# dataset -> (classes, input shape), as NATS-Bench trains them
+NATS_DATASETS = {"cifar10": (10, (3, 32, 32)), "cifar10-valid": (10, (3, 32, 32)),
+                 "cifar100": (100, (3, 32, 32)), "ImageNet16-120": (120, (3, 16, 16))}
+# seed 002 5.5.1: SqueezeNet's own metaparameters, the defaults of every unspecified axis
+FIRE_DEFAULTS = {"base_e": 128, "incr_e": 128, "pct3x3": 0.5, "freq": 2, "sr": 0.125,
+                 "bypass": "none"}
+FIRE_TYPES = {"base_e": int, "incr_e": int, "pct3x3": float, "freq": int, "sr": float, "bypass": str}
+SPACES = {"nats-size": "NATS-Bench size space: 5 widths in 8..64, 32768 networks (seed 003 4.1)",
+          "fire": "SqueezeNet Fire metaparameters and bypass variants (seed 002 5.5-5.6)",
+          "MODEL": "any zoo model (intensity list-models) with --grid over its keyword arguments"}
+
+
+# --- NATS-Bench index convention --------------------------------------------------------------
+def nats_arch(index: int) -> str:
+    """NATS-Bench index -> '8:8:8:16:32' (index = sum((c_i/8 - 1) * 8**(4-i)), last slot fastest)."""
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < NATS_SIZE:
+        raise ValueError(f"NATS size index {index!r} out of range: give 0..{NATS_SIZE - 1}")
+    digits = []
+    for _ in range(NATS_SLOTS):
+        index, digit = divmod(index, len(NATS_CHOICES))
+        digits.append(NATS_CHOICES[digit])
+    return ":".join(str(c) for c in reversed(digits))
+
+
+def nats_index(arch: str) -> int:
+    """'8:8:8:16:32' -> 11 (the inverse of `nats_arch`)."""
+    from intensity.models.nats import parse_channels
+
+    index = 0
+    for channels in parse_channels(arch):
+        index = index * len(NATS_CHOICES) + NATS_CHOICES.index(channels)
+    return index
+
+
+# --- spaces -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Space:
+    """A finite set of architectures of one model family, each point an architecture string."""
+
+    name: str
+    spec: dict
+    description: str
+    input_shape: tuple[int, ...]
+    num_classes: int
+    _points: tuple[str, ...] = field(repr=False, default=())
+
+    @property
+    def size(self) -> int:
+        return len(self._points)
+
+    @property
+    def key(self) -> str:
+        """The space's identity in a results store."""
+        return json.dumps(self.spec, sort_keys=True)
+
+    def points(self) -> list[str]:
+        return list(self._points)
+
+    def point(self, index: int) -> str:
+        return self._points[index]
+
+    def canonical(self, point: str) -> str:
+        """A user's point (an index, or a string in any order) -> the space's own string."""
+        text = point.strip()
+        if text.isdigit():
+            if int(text) >= self.size:
+                raise ValueError(f"point index {text} is out of range: space {self.name} has "
+                                 f"{self.size} points, 0..{self.size - 1}")
+            return self._points[int(text)]
+        if self.name == "nats-size":
+            return nats_arch(nats_index(text))
+        parsed = _parse_kwargs(text)
+        key = _kwargs_text({k: parsed.get(k) for k in self.spec["grid"]})
+        if key not in self._index:
+            raise ValueError(f"point {point!r} is not in space {self.name}; it has {self.size} points "
+                             f"such as {self._points[0]!r} (see `intensity space show {self.name}`)")
+        return key
+
+    @property
+    def _index(self) -> dict[str, int]:
+        return {p: i for i, p in enumerate(self._points)}
+
+    def model_name(self, point: str) -> str:
+        """A label for reports: the zoo name and its arguments."""
+        return f"{self.spec['model']}:{point}" if self.name == "nats-size" else \
+            f"{self.spec['model']}({point})"
+
+    def build(self, point: str, meta: bool = True) -> torch.nn.Module:
+        """The point's module (on `meta` by default: no weights allocated)."""
+        from intensity.models import create_model
+
+        kwargs = self.kwargs(point)
+        if meta:
+            with torch.device("meta"):
+                return create_model(self.spec["model"], **kwargs)
+        return create_model(self.spec["model"], **kwargs)
+
+    def kwargs(self, point: str) -> dict:
+        if self.name == "nats-size":
+            return {"channels": point, "num_classes": self.num_classes}
+        return _parse_kwargs(point, self._types)
+
+    @property
+    def _types(self) -> dict[str, type]:
+        return {k: type(v[0]) for k, v in self.spec["grid"].items()}
+
+
+def make_space(name: str, *, dataset: str | None = None, grid: dict[str, Sequence] | None = None,
+               model: str | None = None) -> Space:  # noqa: ARG001 (model: part of a stored spec)
+    """The space `name`: 'nats-size' (with `dataset`), 'fire' or a zoo model (with `grid`)."""
+    if name == "nats-size":
+        if grid:
+            raise ValueError("nats-size takes no --grid: its points are the 32768 width choices")
+        return _nats_space(dataset or "cifar10")
+    if dataset is not None:
+        raise ValueError(f"`dataset` applies to nats-size only, not {name!r}")
+    if name == "fire":
+        return _fire_space(grid or {})
+    return _grid_space(name, grid or {})
+
+
+def _nats_space(dataset: str) -> Space:
+    if dataset not in NATS_DATASETS:
+        raise ValueError(f"unknown NATS dataset {dataset!r}; choose one of {', '.join(NATS_DATASETS)}")
+    classes, shape = NATS_DATASETS[dataset]
+    points = tuple(nats_arch(i) for i in range(NATS_SIZE))
+    return Space("nats-size", {"name": "nats-size", "dataset": dataset, "model": "nats-size"},
+                 f"{SPACES['nats-size']}, {dataset}: {classes} classes, input {'x'.join(map(str, shape))}",
+                 shape, classes, points)
+
+
+def _fire_space(grid: dict[str, Sequence]) -> Space:
+    unknown = sorted(set(grid) - set(FIRE_DEFAULTS))
+    if unknown:
+        raise ValueError(f"fire has no metaparameter {', '.join(unknown)}; the axes are "
+                         f"{', '.join(FIRE_DEFAULTS)} (seed 002 5.5-5.6), e.g. --grid base_e=64,128")
+    axes = {k: [FIRE_TYPES[k](v) for v in grid.get(k, [d])] for k, d in FIRE_DEFAULTS.items()}
+    for value in axes["bypass"]:
+        if value not in ("none", "simple", "complex"):
+            raise ValueError(f"unknown bypass {value!r}; choose none, simple or complex")
+    return _product_space("fire", "squeezenet-fire", axes, SPACES["fire"], (3, 224, 224), 1000)
+
+
+def _grid_space(model: str, grid: dict[str, Sequence]) -> Space:
+    from intensity.models import list_models, model_entry
+
+    if model not in list_models():
+        known = ", ".join(s for s in SPACES if s != "MODEL")
+        raise KeyError(f"unknown space {model!r}: use {known}, or a zoo model name with --grid "
+                       f"(intensity list-models)")
+    entry = model_entry(model)
+    parameters = inspect.signature(entry.builder).parameters
+    unknown = sorted(set(grid) - set(parameters))
+    if unknown:
+        raise ValueError(f"model {model!r} has no keyword argument {', '.join(unknown)}; it takes "
+                         f"{', '.join(parameters) or 'none'}")
+    if not grid:
+        raise ValueError(f"a model space needs --grid over its keyword arguments "
+                         f"({', '.join(parameters) or 'it has none'}), e.g. --grid NAME=1,2")
+    axes = {k: [_typed(v, parameters[k].default) for v in values] for k, values in grid.items()}
+    return _product_space(model, model, axes, f"grid over {model}'s keyword arguments",
+                          entry.input_shape, entry.num_classes)
+
+
+def _product_space(name: str, model: str, axes: dict[str, list], description: str,
+                   shape: tuple[int, ...], classes: int) -> Space:
+    points = tuple(_kwargs_text(dict(zip(axes, values)))
+                   for values in itertools.product(*axes.values()))
+    spec = {"name": name, "model": model, "grid": axes}
+    return Space(name, spec, description, tuple(shape), classes, points)
+
+
+def _typed(text: object, default: object) -> object:
+    """A grid value as the type of the argument's default (int, float, bool or str)."""
+    if not isinstance(text, str):
+        return text
+    kind = type(default) if default is not inspect.Parameter.empty and default is not None else None
+    try:
+        if kind is bool:
+            return {"true": True, "false": False, "1": True, "0": False}[text.lower()]
+        if kind in (int, float):
+            return kind(text)
+    except (KeyError, ValueError):
+        raise ValueError(f"grid value {text!r} is not a {kind.__name__}") from None
+    return _number(text)
+
+
+def _number(text: str) -> object:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _kwargs_text(kwargs: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in kwargs.items())
+
+
+def _parse_kwargs(text: str, types: dict[str, type] | None = None) -> dict:
+    result = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"malformed point {text!r}: expected NAME=VALUE pairs separated by commas")
+        kind = (types or {}).get(key.strip())
+        result[key.strip()] = kind(value.strip()) if kind and kind is not bool else \
+            (value.strip() == "True" if kind is bool else _number(value.strip()))
+    return result
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
+    """['width=0.5,1,2', 'depth=1'] -> {'width': ['0.5', '1', '2'], 'depth': ['1']}."""
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        parts = [v.strip() for v in values.split(",")]
+        if not sep or not key.strip() or not key.strip().isidentifier() or not all(parts):
+            raise ValueError(f"malformed grid {item!r}: expected NAME=V1,V2,... such as width=0.5,1,2")
+        if key.strip() in grid:
+            raise ValueError(f"grid axis {key.strip()!r} given twice; list all its values once")
+        grid[key.strip()] = parts
+    return grid
+
+
+def iter_points(space: Space, selection: Sequence[str] | None = None,
+                sample: int | None = None, seed: int = 0) -> Iterator[str]:
+    """The space's points, or the named ones, or a seeded random sample of them."""
+    if selection:
+        yield from dict.fromkeys(space.canonical(p) for p in selection)
+        return
+    if sample is not None:
+        import random
+
+        if not 0 < sample <= space.size:
+            raise ValueError(f"sample {sample} must be in 1..{space.size} (the space's size)")
+        for index in sorted(random.Random(seed).sample(range(space.size), sample)):
+            yield space.point(index)
+        return
+    yield from space.points()

@@ -1,0 +1,174 @@
+"""The results store: one SQLite file per space, one row per evaluated point.
+
+Rows are committed as points finish, so a killed sweep loses nothing it finished and resumes by
+skipping what is there. WAL mode and a busy timeout let two sweeps write one store at once. A file
+that is not an intensity store (another database, a corrupt file), or a store of another space,
+is refused with a clear error and never written.
+
+Schema (pandas reads it: `pd.read_sql('select * from results', sqlite3.connect(path))`):
+  meta(key, value): format, schema, space (the space's spec as JSON)
+  results(space, point, batch, dtype, device, evaluator, metrics JSON, version, created)
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+FORMAT = "intensity-results"
+SCHEMA = "1"
+_CREATE = """
+create table if not exists meta (key text primary key, value text not null);
+create table if not exists results (
+  space text not null, point text not null, batch integer not null, dtype text not null,
+  device text not null, evaluator text not null, metrics text not null, version text not null,
+  created real not null,
+  primary key (point, batch, dtype, device, evaluator));
+"""
+BUSY_TIMEOUT_MS = 60_000
+
+
+@dataclass(frozen=True)
+class Row:
+    space: str
+    point: str
+    batch: int
+    dtype: str
+    device: str
+    evaluator: str
+    metrics: dict
+    version: str
+
+    def key(self) -> tuple:
+        return (self.point, self.batch, self.dtype, self.device, self.evaluator)
+
+    def flat(self) -> dict:
+        """The row with its metrics as columns (for tables, CSV and frontiers)."""
+        head = {"point": self.point, "batch": self.batch, "dtype": self.dtype, "device": self.device,
+                "evaluator": self.evaluator}
+        return {**head, **self.metrics}
+
+
+def _version() -> str:
+    from intensity import __version__
+
+    return __version__
+
+
+class Store:
+    """A results store bound to one space (`space_key`: the space's spec as JSON)."""
+
+    def __init__(self, path: str | Path, space_key: str | None = None, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not self.path.exists() and not create:
+            raise ValueError(f"no results store at {self.path}; run `intensity sweep` with --store first")
+        if self.path.is_dir():
+            raise ValueError(f"store {self.path} is a directory; give a file such as results.db")
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        if fresh and space_key is None:
+            raise ValueError(f"{self.path} holds no results yet; run `intensity sweep` with --store first")
+        self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            self.space = self._check(space_key) if not fresh else None
+            self.conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("pragma journal_mode = wal")
+            self.conn.execute("pragma synchronous = normal")
+            if self.space is None:
+                self.space = self._initialise(space_key)
+        except Exception:
+            self.conn.close()
+            raise
+
+    def _check(self, space_key: str | None) -> str:
+        """The stored space; refuses foreign or unreadable files before anything is written."""
+        try:
+            meta = dict(self.conn.execute("select key, value from meta").fetchall())
+        except sqlite3.DatabaseError as error:
+            raise ValueError(f"{self.path} is not an intensity results store ({error}); it was left "
+                             f"untouched: give another --store path") from None
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{self.path} is a database but not an intensity results store; it was "
+                             f"left untouched: give another --store path")
+        if space_key is not None and json.loads(meta["space"]) != json.loads(space_key):
+            raise ValueError(f"{self.path} holds results of another space ({meta['space']}), not "
+                             f"{space_key}; give another --store path")
+        return meta["space"]
+
+    def _initialise(self, space_key: str) -> str:
+        with self.transaction():
+            for statement in filter(str.strip, _CREATE.split(";")):
+                self.conn.execute(statement)
+            self.conn.execute("insert or ignore into meta values ('format', ?), ('schema', ?), "
+                              "('space', ?)", (FORMAT, SCHEMA, space_key))
+        return self._check(space_key)
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.conn)
+
+    def done(self, batch: int, dtype: str, device: str, evaluator: str) -> set[str]:
+        """Points already stored for this batch, dtype, device and evaluator."""
+        rows = self.conn.execute("select point from results where batch = ? and dtype = ? and "
+                                 "device = ? and evaluator = ?", (batch, dtype, device, evaluator))
+        return {point for (point,) in rows}
+
+    def add(self, rows: Iterable[Row]) -> int:
+        """Insert and commit `rows` together (a row already there is kept, not replaced)."""
+        count = 0
+        with self.transaction():
+            for row in rows:
+                self.conn.execute("insert or ignore into results values (?,?,?,?,?,?,?,?,?)",
+                                  (row.space, row.point, row.batch, row.dtype, row.device,
+                                   row.evaluator, json.dumps(row.metrics), row.version, time.time()))
+                count += 1
+        return count
+
+    def rows(self, **where: object) -> list[Row]:
+        """All rows, or those matching `where` (batch=, dtype=, device=, evaluator=)."""
+        clauses = [f"{k} = ?" for k, v in where.items() if v is not None]
+        query = "select space, point, batch, dtype, device, evaluator, metrics, version from results"
+        query += (" where " + " and ".join(clauses)) if clauses else ""
+        values = [v for v in where.values() if v is not None]
+        return [Row(s, p, b, d, dev, e, json.loads(m), v)
+                for s, p, b, d, dev, e, m, v in self.conn.execute(query + " order by rowid", values)]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): takes the write lock up front, so two
+    writers wait for each other (busy timeout) instead of failing mid-transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("begin immediate")
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.conn.execute("rollback" if kind else "commit")
+
+
+def open_store(path: str | Path) -> Store:
+    """An existing store, for reading (its space is whatever it holds)."""
+    return Store(path, None, create=False)
+
+
+def rows_frame(rows: Sequence[Row]):  # noqa: ANN201 (pandas is imported lazily)
+    import pandas as pd
+
+    return pd.DataFrame([r.flat() for r in rows])
+
+
+def new_row(space_key: str, point: str, batch: int, dtype: str, device: str, evaluator: str,
+            metrics: dict) -> Row:
+    return Row(space_key, point, batch, dtype, device, evaluator, metrics, _version())
