@@ -185,3 +185,28 @@ def fuse(model: nn.Module) -> tuple[nn.Module, FuseReport]:
 def _set_module(root: nn.Module, path: str, module: nn.Module) -> None:
     parent, _, name = path.rpartition(".")
     setattr(root.get_submodule(parent) if parent else root, name, module)
+
+
+@dataclass
+class FuseCheck:
+    """`fuse` applied to a model and both run on one random batch (eval mode, no grad)."""
+
+    report: FuseReport
+    max_abs_diff: float
+    max_abs_output: float
+    output_shape: tuple[int, ...]
+
+
+def check_fuse(model: nn.Module, input_shape: tuple[int, ...], *, batch: int = 2, seed: int = 0,
+               device: str = "cpu", dtype: torch.dtype = torch.float32) -> FuseCheck:
+    """Fuse `model`, run original and fused on the same input, and compare their outputs."""
+    if batch < 1:
+        raise ValueError(f"`batch` must be at least 1, got {batch}")
+    fused, report = fuse(model)
+    original = model.eval().to(device, dtype)
+    fused = fused.to(device, dtype)
+    x = torch.randn(batch, *input_shape, generator=torch.Generator().manual_seed(seed)).to(device, dtype)
+    with torch.no_grad():
+        expected, got = original(x), fused(x)
+    diff = (expected.float() - got.float()).abs().max().item()
+    return FuseCheck(report, diff, expected.float().abs().max().item(), tuple(expected.shape))
