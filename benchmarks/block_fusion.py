@@ -159,7 +159,7 @@ def gpu_rows(args: argparse.Namespace) -> list[dict]:
     """Table 1 on CUDA: fp16 batch 128, CUDA events; fused (Triton where supported) vs Inductor max-autotune."""
     from intensity.hardware import get_spec
 
-    peak = get_spec("cuda", "fp16").peak_flops("fp16") if args.gpu_peak is None else args.gpu_peak * 1e12
+    peak = get_spec(args.gpu_spec, "fp16").peak_flops("fp16") if args.gpu_peak is None else args.gpu_peak * 1e12
     rows = []
     for c, alpha, hw in (QUICK if args.quick else TABLE1):
         block = ConvFirst(c, c, alpha).eval().cuda().half()
@@ -224,6 +224,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--iters", type=int, default=3)
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile (Inductor)")
+    parser.add_argument("--gpu-spec", default="measured", help="intensity device spec for the GPU's peak")
     parser.add_argument("--gpu-peak", type=float, default=None, help="GPU fp16 peak TFLOP/s for %% of peak")
     parser.add_argument("--out", default=None, help="also write the tables here")
     parser.add_argument("--memory-point", default=None, help=argparse.SUPPRESS)  # internal: child mode
