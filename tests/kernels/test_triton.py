@@ -74,3 +74,9 @@ def test_unsupported_shapes_are_named_never_computed():
     assert "does not match 16 channels" in triton_kernels.convfirst_unsupported(torch.zeros(1, 8, 4, 4), ok)
     with pytest.raises(ValueError, match="do not chain"):
         triton_kernels.ffn(torch.zeros(4, 8), torch.zeros(16, 4), torch.zeros(16), torch.zeros(8, 16), torch.zeros(8))
+
+
+def test_cpu_tensors_without_interpreter_get_a_clear_error(monkeypatch):
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with pytest.raises(ValueError, match="need CUDA tensors, or TRITON_INTERPRET=1"):
+        triton_kernels.ffn(torch.zeros(4, 8), torch.zeros(16, 8), torch.zeros(16), torch.zeros(8, 16), torch.zeros(8))

@@ -48,8 +48,11 @@ def _kernels():  # noqa: ANN202 (triton objects)
 
 
 def _launch(which: int, grid_pixels: int, *args, **constexprs):  # noqa: ANN002, ANN003, ANN202
+    if not args[0].is_cuda and not interpreted():
+        raise ValueError("the Triton kernels need CUDA tensors, or TRITON_INTERPRET=1 set before triton is "
+                         "imported; on CPU use intensity.kernels.reference (fuse() does)")
     kernels = _kernels()
-    if interpreted() or not args[0].is_cuda:
+    if interpreted():
         kernel, fixed = kernels[which], {"BLOCK_P": 16, "BLOCK_R": 16}
         kernel[(-(-grid_pixels // 16),)](*args, **constexprs, **fixed)
     else:
