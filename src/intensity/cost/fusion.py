@@ -11,6 +11,8 @@ is a model output. Values passed between ops of one kernel stay on chip.
   (seed 000 fn. 3, seed 001 4.2).
 - `block`: every call of a module the user names is one kernel, so only its inputs, outputs and
   weights cross DRAM (seed 001 5, tensor machines); ops outside named blocks use `trivial`.
+  Without names, the blocks that have fused kernels (`DEFAULT_BLOCKS`: the zoo's ConvFirst and
+  MBConv, and any module class named FFN) are the blocks.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from intensity.cost.metrics import TrafficMetrics
 POLICIES = ("none", "trivial", "block")
 ANCHOR_KINDS = frozenset({"conv", "linear", "matmul"})
 EPILOGUE_KINDS = frozenset({"act", "add", "mul", "norm"})
+DEFAULT_BLOCKS = ("ConvFirst", "MBConv", "FFN")  # module classes with a fused kernel (seed 001 5)
 
 
 @dataclass
@@ -70,9 +73,6 @@ class OpGroup:
 def check_policy(policy: str, blocks: Sequence[str]) -> None:
     if policy not in POLICIES:
         raise ValueError(f"unknown fusion policy {policy!r}; choose one of {', '.join(POLICIES)}")
-    if policy == "block" and not blocks:
-        raise ValueError("`fusion` block needs `blocks`: a module class (e.g. Bottleneck) "
-                         "or a module path pattern (e.g. 'layer*.*')")
     if blocks and policy != "block":
         raise ValueError(f"`blocks` {', '.join(blocks)} only mean something with `fusion` block "
                          f"(now {policy}); set `fusion` to block or drop `blocks`")
@@ -90,7 +90,11 @@ def group_ops(trace: Trace, policy: str = "trivial", blocks: Sequence[str] = ())
     check_policy(policy, blocks)
     if policy == "none":
         return [OpGroup([op]) for op in trace.ops]
-    patterns = tuple(blocks) if policy == "block" else ()
+    patterns = (tuple(blocks) or DEFAULT_BLOCKS) if policy == "block" else ()
+    if patterns and not blocks and not any(block_scope(op.scopes, patterns) for op in trace.ops):
+        raise ValueError(f"`fusion` block needs `blocks` here (no default block "
+                         f"{', '.join(DEFAULT_BLOCKS)} in this model): a module class (e.g. "
+                         f"Bottleneck) or a module path pattern (e.g. 'layer*.*')")
     if patterns and not any(block_scope(op.scopes, patterns) for op in trace.ops):
         classes = sorted({s.type_name for op in trace.ops for s in op.scopes})
         raise ValueError(f"no module matches `blocks` {', '.join(patterns)}; module classes in this "
