@@ -3,7 +3,9 @@
 Library errors (ValueError, KeyError) and usage errors become a one-line `error: ...` on stderr
 and exit code 2.
 """
-from intensity.cli import analysis_commands, fold_commands, measure_commands  # noqa: F401 (register)
+from intensity.cli import (  # noqa: F401 (register)
+    analysis_commands, calibrate_commands, fold_commands, measure_commands,
+)
 from intensity.cli._app import app
 
 __all__ = ["app", "main"]
