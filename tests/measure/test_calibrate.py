@@ -19,8 +19,8 @@ def test_grid_covers_every_kind_and_respects_the_budget():
     assert {c.kind for c in todo} == {"conv1x1", "conv3x3", "depthwise", "linear", "elementwise", "pool"}
     assert all(c.work <= FULL.flop_budget or c.size == 64 or c.kind == "linear" and c.size == 1
                for c in todo if c.kind not in ("elementwise", "pool"))
-    # every conv row keeps its smallest size even over budget: 512-channel 3x3 at 64 pixels
-    assert any(c.kind == "conv3x3" and c.channels == 512 and c.size == 64 for c in todo)
+    # every conv row keeps its smallest size even over budget: 1024-channel 3x3 at 64 pixels
+    assert any(c.kind == "conv3x3" and c.channels == 1024 and c.size == 64 for c in todo)
     assert len(cases(QUICK)) < len(todo)
 
 

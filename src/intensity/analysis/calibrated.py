@@ -3,7 +3,8 @@
 Each kernel is classified by kind (conv 1x1, 3x3 (other k x k as 3x3), depthwise, grouped ->
 per-group channels; linear/matmul; pool; every other op as elementwise memory traffic), its
 achieved rate is interpolated over the calibration grid, and its time is flops / rate (memory
-kinds: bytes / rate). Outside the grid the kernel keeps its roofline time and is flagged.
+kinds: bytes / rate; pools: window reads / rate, as a CPU max pool costs per element of its
+window). Outside the grid the kernel keeps its roofline time and is flagged.
 A calibrated time never undercuts the kernel's roofline time (the roofline is the lower bound).
 
 Eager epilogues: the calibration measures PyTorch's kernels as they run; in eager mode a conv's
@@ -80,10 +81,30 @@ def kernel_time(kernel: Kernel, calibration: Calibration, peak_flops: float, ban
                f"{'size' if compute else 'bytes'} {size:.0f}): roofline time")
         return KernelTime(kernel.name, kernel.op, kind, channels, size, floor, floor + epilogue, epilogue,
                           True, why)
-    work = kernel.flops if compute else kernel.bytes
+    work = kernel.flops if compute else pool_reads(kernel) if kind == "pool" else kernel.bytes
     own = max(work / rate, floor)
     return KernelTime(kernel.name, kernel.op, kind, channels, size, floor, own + epilogue, epilogue, False,
                       "calibrated")
+
+
+def pool_window(size_in: int, size_out: int) -> int:
+    """A pool's window side from its input and output sizes (padding 0 assumed): stride 1 gives
+    k = in - out + 1; otherwise stride = in // out and k = stride + 1 when that fits (3x3 stride 2),
+    else k = stride (2x2 stride 2)."""
+    if size_out <= 0 or size_in <= size_out:
+        return 1 if size_in <= size_out else size_in
+    stride = size_in // size_out
+    if stride == 1:
+        return size_in - size_out + 1
+    return stride + 1 if (size_in - stride - 1) // stride + 1 == size_out else stride
+
+
+def pool_reads(kernel: Kernel) -> float:
+    """Window elements a pool reads: output elements x k_h x k_w (global pools: every input once)."""
+    if len(kernel.input_shape) != 4 or len(kernel.output_shape) != 4:
+        return kernel.input_elements
+    (h, w), (oh, ow) = kernel.input_shape[2:], kernel.output_shape[2:]
+    return kernel.output_elements * pool_window(h, oh) * pool_window(w, ow)
 
 
 def _epilogue(kernel: Kernel, calibration: Calibration, bandwidth: float) -> float:

@@ -29,7 +29,7 @@ from intensity.hardware.spec import HardwareSpec
 
 FORMAT_VERSION = 1
 COMPUTE_KINDS = ("conv1x1", "conv3x3", "depthwise", "linear")  # rate: flop/s; size: output pixels/rows
-MEMORY_KINDS = ("elementwise", "pool")  # rate: bytes/s; size: bytes moved; channels: always 1
+MEMORY_KINDS = ("elementwise", "pool")  # rate: bytes/s (pool: window reads/s); size: bytes moved; channels: 1
 KINDS = COMPUTE_KINDS + MEMORY_KINDS
 
 
@@ -44,7 +44,7 @@ class Point:
     kind: str
     channels: int  # conv: in = out channels (per group); linear: sqrt(in * out); memory: 1
     size: int  # compute: output pixels (batch x H x W) or rows; memory: bytes moved per call
-    best: float  # flop/s (compute) or bytes/s (memory): the best trial
+    best: float  # flop/s (compute), bytes/s (elementwise) or window reads/s (pool): the best trial
     median: float
     spread: float = 0.0  # (max - min) / median of the trials
     batch: int = 1
@@ -59,7 +59,7 @@ class Calibration:
     bandwidth: float  # bytes/s: the best copy trial (DRAM-sized)
     points: tuple[Point, ...]
     version: int = FORMAT_VERSION
-    statistic: str = "median"  # which trial statistic predictions use
+    statistic: str = "best"  # which trial statistic predictions use (best: the least disturbed trial)
     notes: tuple[str, ...] = ()
 
     def rate(self, kind: str, channels: float, size: float) -> float | None:
@@ -182,7 +182,7 @@ def from_dict(data: Any, origin: str) -> Calibration:
         calibration = Calibration(machine=dict(data["machine"]), dtype=str(data["dtype"]),
                                   peak_flops=float(data["peak_flops"]), bandwidth=float(data["bandwidth"]),
                                   points=points, version=int(data.get("version", 0)),
-                                  statistic=str(data.get("statistic", "median")),
+                                  statistic=str(data.get("statistic", "best")),
                                   notes=tuple(data.get("notes", ())))
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"calibration file {origin} is malformed ({type(error).__name__}: {error}); {fix}") from None

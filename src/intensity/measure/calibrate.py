@@ -2,7 +2,7 @@
 
 Compute kinds (conv 1x1, conv 3x3, depthwise 3x3, linear) over channels x problem size, where a
 conv's size is its output pixels (batch x H x W, a few spatial sizes and batches) and a linear's
-its rows; memory kinds (elementwise ReLU, 2x2 max pool) over bytes moved. Like
+its rows; memory kinds (in-place ReLU in bytes/s, 3x3 max pool in window reads/s) over bytes moved. Like
 torch.utils.benchmark and the micro-benchmarks of hardware/microbench.py: fixed threads, a
 warm-up call, then `trials` trials each repeating the call until it lasts `min_seconds`; the best
 and median trial are kept. On CUDA, calls are timed with CUDA events (same code otherwise).
@@ -39,14 +39,14 @@ class Grid:
     flop_budget: float  # per call; larger points are skipped (but every row keeps its smallest)
 
 
-FULL = Grid(channels=(4, 8, 16, 32, 64, 128, 256, 512),
+FULL = Grid(channels=(4, 8, 16, 32, 64, 128, 256, 512, 1024),
             images=((1, 8), (1, 16), (1, 32), (4, 32), (16, 32), (16, 64), (64, 64)),
             linear_channels=(8, 32, 128, 512, 2048, 4096), rows=(1, 4, 16, 64, 256, 1024, 4096),
-            memory_elements=(2**14, 2**16, 2**18, 2**20, 2**22, 2**24), trials=5, min_seconds=0.05,
+            memory_elements=(2**10, 2**12, 2**14, 2**16, 2**18, 2**20, 2**22, 2**24), trials=5, min_seconds=0.05,
             flop_budget=2e9)
-QUICK = Grid(channels=(4, 16, 64, 512), images=((1, 8), (1, 32), (16, 32), (64, 64)),
+QUICK = Grid(channels=(4, 16, 64, 256, 1024), images=((1, 8), (1, 32), (16, 32), (64, 64)),
              linear_channels=(8, 128, 2048), rows=(1, 16, 256, 4096),
-             memory_elements=(2**14, 2**18, 2**22), trials=3, min_seconds=0.01, flop_budget=1e9)
+             memory_elements=(2**10, 2**16, 2**22), trials=3, min_seconds=0.01, flop_budget=1e9)
 
 
 @dataclass(frozen=True)
@@ -85,14 +85,21 @@ def _linear_case(c: int, rows: int, device: str, dtype: torch.dtype) -> Case:
 
 
 def _memory_case(kind: str, elements: int, device: str, dtype: torch.dtype) -> Case:
+    """Elementwise: an in-place ReLU (as models run it), bytes/s of read + write. Pool: a 3x3
+    stride-2 max pool over 32 x 32 planes, in window reads/s (output elements x 9): a CPU max pool
+    costs per window element read, not per byte (a 3x3 stride-1 pool takes ~4x a 2x2 stride-2 one)."""
     size = torch.empty((), dtype=dtype).element_size()
-    moved = elements * size * (2 if kind == "elementwise" else 1.25)  # pool: read all, write a quarter
+    planes = max(1, elements // 1024)
+    if kind == "elementwise":
+        moved, work = 2 * elements * size, 2 * elements * size
+    else:
+        moved, work = (planes * 1024 + planes * 225) * size, planes * 225 * 9  # 32 -> 15 per side
 
     def make() -> Callable[[], object]:
-        x = torch.randn(1, max(1, elements // 1024), 32, 32, device=device, dtype=dtype)
-        return (lambda: torch.relu(x)) if kind == "elementwise" else (lambda: F.max_pool2d(x, 2))
+        x = torch.randn(1, planes, 32, 32, device=device, dtype=dtype)
+        return (lambda: torch.relu_(x)) if kind == "elementwise" else (lambda: F.max_pool2d(x, 3, 2))
 
-    return Case(kind, 1, int(moved), moved, make)
+    return Case(kind, 1, int(moved), work, make)
 
 
 def cases(grid: Grid, device: str = "cpu", dtype: str = "fp32") -> list[Case]:
