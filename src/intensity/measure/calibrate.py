@@ -6,8 +6,8 @@ its rows; memory kinds (in-place ReLU in bytes/s, 3x3 max pool in window reads/s
 torch.utils.benchmark and the micro-benchmarks of hardware/microbench.py: fixed threads, a
 warm-up call, then `trials` trials each repeating the call until it lasts `min_seconds`; the best
 and median trial are kept. On CUDA, calls are timed with CUDA events (same code otherwise).
-Points whose call would exceed a flop budget are skipped (large problems saturate: the rate at a
-row's largest measured size stands for larger ones).
+Points whose call would exceed a flop budget are skipped, except a row's sizes up to 1024 pixels or
+rows (large problems saturate: the rate at a row's largest measured size stands for larger ones).
 """
 from __future__ import annotations
 
@@ -117,8 +117,13 @@ def cases(grid: Grid, device: str = "cpu", dtype: str = "fp32") -> list[Case]:
     return result
 
 
+KEEP_SIZE = 1024  # every row keeps its sizes up to this many pixels or rows, whatever the budget
+
+
 def _within_budget(row: list[Case], budget: float) -> list[Case]:
-    return row[:1] + [case for case in row[1:] if case.work <= budget]
+    """Cases within the flop budget, and always the row's small sizes: a wide conv's rate at 64
+    pixels alone would stand (pessimistically) for every larger problem."""
+    return [case for i, case in enumerate(row) if i == 0 or case.size <= KEEP_SIZE or case.work <= budget]
 
 
 def _timer(device: str) -> Callable[[Callable[[], object], int], float]:
