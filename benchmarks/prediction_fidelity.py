@@ -55,7 +55,7 @@ MODELS = [
 ]
 FOLD_MODELS = ["noscope-coral", "noscope-night", "noscope-roundabout", "noscope-taipei", "game-lol-gold1",
                "game-apex-count", "game-sot-coin", "game-sot-time"]
-SWEEP_MODELS = ["noscope-coral", "game-sot-time", "resnet18-cifar10", "torchvision:mobilenet_v2"]
+SWEEP_MODELS = ["noscope-coral", "game-sot-time", "resnet18-cifar10", "torchvision:mobilenet_v3_small"]
 QUICK = {"models": ["noscope-coral", "game-sot-time", "nats-size:8:16:24:32:64"],
          "fold_models": ["noscope-coral", "game-sot-time"], "sweep_models": ["noscope-coral"]}
 
