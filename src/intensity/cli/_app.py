@@ -133,7 +133,7 @@ InputOpt = Annotated[Optional[str], typer.Option(
     "--input", help="one image's shape without the batch, e.g. 3x224x224 (default: the model's)")]
 DtypeOpt = Annotated[str, typer.Option(help="fp32, tf32, fp16, bf16 or int8")]
 DeviceOpt = Annotated[str, typer.Option(
-    help="accelerator spec (intensity devices), a .toml file, cpu, measured or calibrated[:FILE]")]
+    help="accelerator spec (intensity devices), a .toml file, cpu or measured")]
 FusionOpt = Annotated[Literal["none", "trivial", "block"], typer.Option(
     help="kernel grouping: none, trivial (bias/BN/activation/add fused) or block")]
 BlockOpt = Annotated[Optional[str], typer.Option(
