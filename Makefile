@@ -6,7 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 
-.PHONY: install demo test test-all bench clean
+# Every benchmarks/*.py script (helpers start with _) takes --quick: bench-quick runs them all that way
+# (CI runs it after the tests, so a broken benchmark fails CI); bench runs the full versions, which
+# write benchmarks/results/.
+BENCH_SCRIPTS := $(filter-out benchmarks/_%,$(sort $(wildcard benchmarks/*.py)))
+
+.PHONY: install demo test test-all bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +35,10 @@ test-all: install
 	$(BIN)/python -m pytest -q -m ""
 
 bench: install
-	$(BIN)/python benchmarks/analysis_speed.py
+	@set -e; for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(BIN)/python $$script; done
+
+bench-quick: install
+	@set -e; for script in $(BENCH_SCRIPTS); do echo "== $$script --quick"; $(BIN)/python $$script --quick; done
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build src/*.egg-info

@@ -7,7 +7,10 @@ activations), so the peers run at --peer-batch (32) only; intensity runs at ever
 flops per image are compared with FlopCounterMode's. fvcore counts one "flop" per MAC, so its
 totals are doubled to compare. Every tool is warmed up once before timing.
 
-Run: .venv/bin/python benchmarks/analysis_speed.py [--batches 32,1024] [--models a,b]
+Run: .venv/bin/python benchmarks/analysis_speed.py [--quick] [--threads 1] [--batches 32,1024] [--models a,b]
+Full runs write benchmarks/results/analysis_speed_cpu.txt; --quick (2 models) prints only. Threads
+default to 1: the peers run real forward passes, and 2 threads on this shared 2-core machine stall
+whenever another process takes a core.
 Goal (issue 2): intensity >= 5x faster than fvcore at batch 32, its time independent of batch,
 flops within 0.5% of FlopCounterMode.
 """
@@ -15,15 +18,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 from rich.console import Console
 from rich.table import Table
 from torch.utils.flop_counter import FlopCounterMode
 
-from intensity import analyze
-from intensity.models import resolve_model
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import header, load, write  # noqa: E402
+
+from intensity import analyze  # noqa: E402
+from intensity.models import resolve_model  # noqa: E402
 
 MODELS = [
     "torchvision:resnet18", "torchvision:resnet50", "torchvision:mobilenet_v2",
@@ -33,12 +41,18 @@ MODELS = [
 ]
 
 
+QUICK_MODELS = ["torchvision:resnet18", "torchvision:mobilenet_v2"]
+SPREADS: list[float] = []  # (max - min) / median of intensity's repeated timings, every row
+
+
 def _timed(action, repeats: int = 1) -> tuple[float, object]:  # noqa: ANN001
     times, result = [], None
     for _ in range(repeats):
         start = time.perf_counter()
         result = action()
         times.append(time.perf_counter() - start)
+    if repeats > 1:
+        SPREADS.append((max(times) - min(times)) / statistics.median(times))
     return statistics.median(times), result
 
 
@@ -122,13 +136,17 @@ def summary(rows: list[dict], batches: list[int], peer_batch: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 models; print only")
     parser.add_argument("--batches", default="32,1024")
     parser.add_argument("--peer-batch", type=int, default=32)
-    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--models", default=None)
     args = parser.parse_args()
+    args.models = args.models or ",".join(QUICK_MODELS if args.quick else MODELS)
     batches = [int(b) for b in args.batches.split(",")]
-    torch.set_num_threads(torch.get_num_threads())
-    console = Console(width=170)  # the table is read from files and pipes, not just terminals
+    torch.set_num_threads(args.threads)
+    console = Console(width=170, record=True)  # the table is read from files and pipes, not just terminals
+    console.print(header(args.threads, "quick" if args.quick else "full"), markup=False)
     warm_up()
     rows = []
     with console.status("measuring") as status:
@@ -138,6 +156,12 @@ def main() -> None:
     console.print(render(rows))
     for line in summary(rows, batches, args.peer_batch):
         console.print(line)
+    console.print(f"spread of intensity's 3 timings per row ((max - min) / median): median "
+                  f"{statistics.median(SPREADS):.0%}, max {max(SPREADS):.0%}; peers timed once; load at end: {load()}",
+                  markup=False)
+    path = write("analysis_speed_cpu.txt", console.export_text(), args.quick)
+    if path:
+        print(f"written to {path}")
 
 
 if __name__ == "__main__":

@@ -7,21 +7,27 @@ bytes) of all kernels under trivial fusion, fp16, the original at batch N and th
 N / f (the same images per step). Every model runs at its own input shape unless --size is given
 (the width rewrite runs on the meta device, so full size costs no compute).
 
-Run: PYTHONPATH=src .venv/bin/python benchmarks/fold_coverage.py [--batch 256] [--size 224]
-     [--models torchvision:resnet18,timm:efficientnet_b0] [--out benchmarks/results/fold_coverage_cpu.txt]
+Run: PYTHONPATH=src .venv/bin/python benchmarks/fold_coverage.py [--quick] [--batch 256] [--size 224]
+     [--models torchvision:resnet18,timm:efficientnet_b0] [--out FILE]
+Full runs write benchmarks/results/fold_coverage_cpu.txt (or --out); --quick (2 models) prints
+only. The figures are counts on meta tensors: deterministic, no spread, thread count irrelevant.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from intensity import analyze
-from intensity.models import resolve_model
-from intensity.transforms.folding import fold, trace
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import RESULTS, header  # noqa: E402
+
+from intensity import analyze  # noqa: E402
+from intensity.models import resolve_model  # noqa: E402
+from intensity.transforms.folding import fold, trace  # noqa: E402
 
 TORCHVISION = ["resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50_2", "vgg11", "alexnet", "squeezenet1_0",
                "squeezenet1_1", "densenet121", "googlenet", "inception_v3", "mobilenet_v2", "mobilenet_v3_small",
@@ -30,6 +36,7 @@ TORCHVISION = ["resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50_2", "vg
 TIMM = ["resnet18", "efficientnet_b0", "mobilenetv3_large_100", "convnext_tiny", "regnetx_002", "ghostnet_100",
         "mixnet_s", "rexnet_100", "dla34", "cspresnet50", "vit_tiny_patch16_224"]
 MODELS = [f"torchvision:{n}" for n in TORCHVISION] + [f"timm:{n}" for n in TIMM]
+QUICK_MODELS = ["torchvision:resnet18", "timm:efficientnet_b0"]
 FACTORS = (2, 4)
 
 
@@ -64,11 +71,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=256, help="images per step of the original (folded: N / f)")
     parser.add_argument("--size", type=int, default=None, help="H = W for every model (default: the model's own)")
-    parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--out", default=None, help="also write the table to this text file")
+    parser.add_argument("--quick", action="store_true", help="2 models; print only")
+    parser.add_argument("--models", default=None)
+    parser.add_argument("--out", default=None, help="also write the table to this text file "
+                                                     "(full runs: benchmarks/results/fold_coverage_cpu.txt)")
     args = parser.parse_args()
     console = Console(width=190, record=True)
-    names = args.models.split(",")
+    console.print(header(None, ("quick" if args.quick else "full") + "; deterministic counts, no spread"), markup=False)
+    names = (args.models or ",".join(QUICK_MODELS if args.quick else MODELS)).split(",")
+    out = args.out or (None if args.quick else str(RESULTS / "fold_coverage_cpu.txt"))
     size = f"{args.size}x{args.size}" if args.size else "each model's own"
     table = Table(title=f"fold coverage: input {size}, batch {args.batch} (folded: {args.batch} / f), fp16, "
                         f"trivial fusion; ratios are folded / original", title_justify="left")
@@ -87,8 +98,8 @@ def main() -> None:
             table.add_row(*row)
     console.print(table)
     console.print(f"{folded} of {len(names) * len(FACTORS)} (model, f) pairs fold; {time.time() - started:.0f} s")
-    if args.out:
-        with open(args.out, "w") as handle:
+    if out:
+        with open(out, "w") as handle:
             handle.write(console.export_text())
 
 

@@ -2,6 +2,8 @@
 
 Every prediction (roofline tables, batch sweeps, folding, scaling, reports) asks `predict` for the
 cost report of a model on a device and the waterline of its kernels at the device's peak.
+On a calibrated device (`--device calibrated[:FILE]`) the waterline is the sum of the kernels'
+calibrated times (analysis/calibrated.py) and `roofline` keeps the plain one: the upper bound.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from intensity.analysis.calibrated import CalibratedTimes, calibrated_times
 from intensity.analysis.roofline import Waterline, waterline
 from intensity.api import analyze
 from intensity.cost import CostReport
@@ -22,7 +25,13 @@ class Prediction:
 
     report: CostReport
     spec: HardwareSpec
-    line: Waterline
+    line: Waterline  # calibrated devices: the calibrated waterline
+    calibrated: CalibratedTimes | None = None  # per-kernel calibrated times, with fallback flags
+
+    @property
+    def roofline(self) -> Waterline:
+        """The plain roofline's waterline: an upper bound on performance (lower bound on latency)."""
+        return self.calibrated.roofline if self.calibrated else self.line
 
     @property
     def latency(self) -> float:
@@ -46,4 +55,8 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
     spec = get_spec(device, dtype)
     report = analyze(model, batch=batch, input_shape=input_shape, dtype=dtype, device=spec,
                      **analyze_options)
+    calibration = getattr(spec, "calibration", None)
+    if calibration is not None:
+        times = calibrated_times(report.kernels, calibration, spec.peak_flops(dtype), spec.bandwidth)
+        return Prediction(report, spec, times.line, times)
     return Prediction(report, spec, waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth))

@@ -77,6 +77,10 @@ def roofline(
     prediction = guarded(lambda: predict(model, device=device, dtype=dtype, batch=batch, input_shape=input,
                                          fusion=fusion, blocks=split(block), attention=attention))
     report, line = prediction.report, prediction.line
+    if prediction.calibrated is not None:  # --device calibrated: calibrated vs roofline times
+        from intensity.cli.calibrate_commands import show_calibrated
+
+        return show_calibrated(prediction, format, out)
 
     def tables() -> list:
         from intensity.report.tables import roofline_table
