@@ -7,7 +7,6 @@ from intensity.cli import (  # noqa: F401 (each module registers its commands)
     analysis_commands, calibrate_commands, explore_commands, fold_commands, kernel_commands,
     measure_commands,
 )
-)
 from intensity.cli._app import app
 
 __all__ = ["app", "main"]
