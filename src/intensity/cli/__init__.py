@@ -3,7 +3,7 @@
 Library errors (ValueError, KeyError) and usage errors become a one-line `error: ...` on stderr
 and exit code 2.
 """
-from intensity.cli import analysis_commands, fold_commands, measure_commands  # noqa: F401 (register)
+from intensity.cli import analysis_commands, fold_commands, measure_commands, train_commands  # noqa: F401 (register)
 from intensity.cli._app import app
 
 __all__ = ["app", "main"]
