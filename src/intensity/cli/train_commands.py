@@ -96,3 +96,59 @@ def evaluate(
     if format not in ("table", "json", "csv"):
         fail("--format must be table, json or csv")
     emit(format, records, tables)
+
+
+@app.command("comm-model")
+def comm_model_command(
+    model: Annotated[str, typer.Argument(help="zoo, torchvision:NAME or timm:NAME model")],
+    workers: Annotated[str, typer.Option(help="worker counts, comma-separated")] = "1,2,4,8,16,32,64,128",
+    bandwidth_gbs: Annotated[float, typer.Option(help="per-node send/receive bandwidth, GB/s")] = 7.0,
+    dtype: Annotated[str, typer.Option(help="gradient dtype: fp32, fp16, bf16")] = "fp32",
+    device: Annotated[str, typer.Option(help="accelerator spec for the compute time (waterline)")] = "v100",
+    batch: Annotated[int, typer.Option("--batch", "-b", help="images per worker per step", min=1)] = 32,
+    plot: Annotated[Optional[Path], typer.Option(help="directory for comm_model.png/.svg")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",  # noqa: A002
+) -> None:
+    """Per-step gradient communication: parameter server (Eqn 3.3), reduction tree (3.4), ring."""
+    from intensity.analysis.comm import comm_model
+    from intensity.cli._app import numbers
+
+    counts = guarded(lambda: numbers(workers, int, "--workers", "1,2,4,8"))
+    size, compute, rows = guarded(lambda: comm_model(model, counts, bandwidth_gbs, dtype=dtype, device=device,
+                                                     batch=batch))
+    records = [{"workers": r.workers, "strategy": r.strategy, "comm_ms": r.comm_s * 1e3,
+                "compute_ms": r.compute_s * 1e3, "efficiency": r.efficiency} for r in rows]
+
+    def tables() -> list:
+        from rich.table import Table
+
+        table = Table("workers", "strategy", "comm ms", "compute ms", "efficiency",
+                      title=f"{model}: {size / 1e6:.2f} MB gradients ({dtype}), {bandwidth_gbs} GB/s, {device}")
+        for r in records:
+            table.add_row(str(r["workers"]), r["strategy"], f"{r['comm_ms']:.3f}", f"{r['compute_ms']:.3f}",
+                          f"{r['efficiency']:.1%}")
+        return [table]
+
+    if format not in ("table", "json", "csv"):
+        fail("--format must be table, json or csv")
+    emit(format, records, tables)
+    if plot is not None:
+        _comm_plot(records, model, plot)
+
+
+def _comm_plot(records: list[dict], model: str, directory: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from intensity.report.plots import save
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for strategy in dict.fromkeys(r["strategy"] for r in records):
+        mine = [r for r in records if r["strategy"] == strategy]
+        axes.plot([r["workers"] for r in mine], [r["comm_ms"] for r in mine], marker="o", label=strategy)
+    axes.set(xscale="log", yscale="log", xlabel="workers p", ylabel="communication per step (ms)",
+             title=f"{model}: gradient communication (seed 002 Eqn 3.3/3.4)")
+    axes.legend()
+    typer.echo(f"plot: {save(figure, directory, 'comm_model')['png']}")
