@@ -47,6 +47,7 @@ class TrainResult:
     out: str
     metrics: list[dict] = field(default_factory=list)
     test_acc: float = 0.0
+    model: nn.Module | None = None
 
 
 def _dropout_model(model: nn.Sequential) -> nn.Sequential:
@@ -165,7 +166,10 @@ def _epoch(run: _Run, data: torch.utils.data.Dataset, epoch: int, model: nn.Modu
            progress: Progress | None, rank: int = 0, world: int = 1) -> dict:
     classes = run.curriculum.classes_at(epoch)
     order = [i for i in epoch_order(len(data), epoch, run.config.seed) if data.targets[i] < classes]
-    order = order[rank::world]  # DDP: each rank a disjoint share of one shuffle
+    if world > 1:  # DDP: every rank the same shuffle (same groups), a share padded to equal steps
+        sampler = torch.utils.data.DistributedSampler(order, world, rank, shuffle=False)
+        sampler.set_epoch(epoch)
+        order = [order[i] for i in sampler]
     model.train()
     loss_sum, correct, start, batch = 0.0, 0, time.perf_counter(), run.config.batch
     for step, first in enumerate(range(0, len(order), batch)):
@@ -220,4 +224,4 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
             save_checkpoint(out / "last.pt", run.state(epoch))
             _write_metrics(out, run.metrics)
     test = accuracy(run.model, data.test, config.f, config.batch).top1
-    return TrainResult(str(out), run.metrics, test)
+    return TrainResult(str(out), run.metrics, test, run.model)
