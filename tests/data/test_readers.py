@@ -8,7 +8,8 @@ from intensity.data.game_text import GameTextDataset
 
 def test_write_and_read_back(tmp_path):
     data = GameTextDataset("game-apex-count", 1, (19, 25))
-    manifest = write_image_folder({"train": data, "test": data}, tmp_path / "ds", {"task": "game-apex-count", "seed": 0})
+    manifest = write_image_folder({"train": data, "test": data}, tmp_path / "ds",
+                                  {"task": "game-apex-count", "seed": 0})
     assert manifest["counts"]["train"]["other"] == 1 and len(manifest["classes"]) == 22
     splits = folder_splits(tmp_path / "ds", (19, 25))
     x, y = splits.train[21]

@@ -9,7 +9,8 @@ import typer
 from intensity.cli._app import app, emit, fail, guarded, progress
 
 DataOpt = Annotated[str, typer.Option(
-    "--data", help="DIR (train/ val/ test/ image folders), generated:TASK, cifar10:DIR, cifar100:DIR or video:VIDEO,CSV")]
+    "--data", help="DIR (train/ val/ test/ image folders), generated:TASK, cifar10:DIR, cifar100:DIR "
+                   "or video:VIDEO,CSV")]
 
 
 @app.command("make-dataset")
