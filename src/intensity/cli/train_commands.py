@@ -1,0 +1,155 @@
+"""Commands that make data and train: make-dataset, train, evaluate (seed 000 4.2, 5.1, 5.4, App. A)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from intensity.cli._app import app, emit, fail, guarded, progress
+
+DataOpt = Annotated[str, typer.Option(
+    "--data", help="DIR (train/ val/ test/ image folders), generated:TASK, cifar10:DIR, cifar100:DIR "
+                   "or video:VIDEO,CSV")]
+
+
+@app.command("make-dataset")
+def make_dataset(
+    task: Annotated[str, typer.Argument(help="a game task, e.g. game-lol-gold1")],
+    out: Annotated[Path, typer.Option(help="new (or empty) directory for train/ val/ test/ and manifest.json")],
+    per_class: Annotated[int, typer.Option(help="training images per class", min=1)] = 1000,
+    eval_per_class: Annotated[Optional[int], typer.Option(help="val and test images per class (default per_class/5)",
+                                                          min=1)] = None,
+    seed: Annotated[int, typer.Option(help="generator seed")] = 0,
+) -> None:
+    """Render a synthetic game-text dataset (App. A.1) as image folders at the model's resolution."""
+    from intensity.data.folders import write_image_folder
+    from intensity.data.game_text import game_splits
+    from intensity.models import model_entry
+
+    def run() -> dict:
+        shape = model_entry(task).input_shape
+        splits = game_splits(task, shape[1:], per_class, eval_per_class, seed)
+        parts = {"train": splits.train, "val": splits.val, "test": splits.test}
+        return write_image_folder(parts, out, {"task": task, "seed": seed, "size": list(shape[1:])})
+
+    manifest = guarded(run)
+    typer.echo(f"wrote {sum(sum(c.values()) for c in manifest['counts'].values())} images of "
+               f"{len(manifest['classes'])} classes to {out}")
+
+
+@app.command()
+def train(
+    model: Annotated[str, typer.Argument(help="zoo model, e.g. game-lol-gold1 or noscope-coral")],
+    data: DataOpt,
+    out: Annotated[Path, typer.Option(help="run directory: last.pt and metrics.csv")],
+    f: Annotated[int, typer.Option("-f", help="folding factor (1 = the original CNN)", min=1)] = 1,
+    epochs: Annotated[int, typer.Option(min=1)] = 10,
+    batch: Annotated[int, typer.Option("--batch", "-b", min=1)] = 32,
+    preset: Annotated[str, typer.Option(help="noscope (RMSprop 6.6e-4, dropout) or game/cifar (Adam 1e-4)")] = "game",
+    lr: Annotated[Optional[float], typer.Option(help="learning rate (default: the preset's)")] = None,
+    seed: int = 0,
+    per_class: Annotated[int, typer.Option(help="images per class for generated: data", min=1)] = 200,
+    curriculum: Annotated[Optional[bool], typer.Option(help="curriculum (default: folded game models)")] = None,
+    initial: Annotated[Optional[int], typer.Option(help="curriculum I")] = None,
+    delta: Annotated[Optional[int], typer.Option(help="curriculum Delta")] = None,
+    every: Annotated[int, typer.Option(help="curriculum E (epochs)", min=1)] = 60,
+    teacher: Annotated[Optional[str], typer.Option(help="an original model's last.pt to distill from")] = None,
+    temperature: float = 4.0,
+    weight: Annotated[float, typer.Option(help="share of the distillation term")] = 0.9,
+    resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
+) -> None:
+    """Train an original (f = 1) or folded CNN; checkpoint every epoch, metrics.csv per epoch."""
+    from intensity.train.loop import TrainConfig, train as run_training
+
+    config = TrainConfig(model, data, str(out), f, epochs, batch, preset, lr, seed, per_class, curriculum,
+                         initial, delta, every, teacher, temperature, weight, resume)
+    with progress(f"training {model} f={f}") as report:
+        result = guarded(lambda: run_training(config, report))
+    for row in result.metrics:
+        typer.echo(f"epoch {row['epoch']}: loss {row['loss']:.4f}  train {row['train_acc']:.1%}  "
+                   f"val {row['val_acc']:.1%}  {row['images_per_s']:.0f} images/s")
+    typer.echo(f"test top-1 {result.test_acc:.2%}; checkpoint {out / 'last.pt'}")
+
+
+@app.command()
+def evaluate(
+    runs: Annotated[list[str], typer.Argument(help="run directories or checkpoints (original and folded)")],
+    data: DataOpt,
+    batch: Annotated[int, typer.Option("--batch", "-b", min=1)] = 256,
+    orders: Annotated[int, typer.Option(help="image orders sampled for order sensitivity", min=1)] = 24,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",  # noqa: A002
+) -> None:
+    """Top-1 of each model on the same test images, per class, and order sensitivity (5.3)."""
+    from intensity.train.evaluate import evaluate_checkpoints
+
+    records = guarded(lambda: evaluate_checkpoints(runs, data, batch, orders))
+
+    def tables() -> list:
+        from rich.table import Table
+
+        table = Table("checkpoint", "model", "f", "images", "top-1", "order-stable", title="evaluation")
+        for r in records:
+            stable = "-" if r["order_stable"] is None else f"{r['order_stable']:.1%}"
+            table.add_row(r["checkpoint"], r["model"], str(r["f"]), str(r["images"]), f"{r['top1']:.2%}", stable)
+        return [table]
+
+    if format not in ("table", "json", "csv"):
+        fail("--format must be table, json or csv")
+    emit(format, records, tables)
+
+
+@app.command("comm-model")
+def comm_model_command(
+    model: Annotated[str, typer.Argument(help="zoo, torchvision:NAME or timm:NAME model")],
+    workers: Annotated[str, typer.Option(help="worker counts, comma-separated")] = "1,2,4,8,16,32,64,128",
+    bandwidth_gbs: Annotated[float, typer.Option(help="per-node send/receive bandwidth, GB/s")] = 7.0,
+    dtype: Annotated[str, typer.Option(help="gradient dtype: fp32, fp16, bf16")] = "fp32",
+    device: Annotated[str, typer.Option(help="accelerator spec for the compute time (waterline)")] = "v100",
+    batch: Annotated[int, typer.Option("--batch", "-b", help="images per worker per step", min=1)] = 32,
+    plot: Annotated[Optional[Path], typer.Option(help="directory for comm_model.png/.svg")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",  # noqa: A002
+) -> None:
+    """Per-step gradient communication: parameter server (Eqn 3.3), reduction tree (3.4), ring."""
+    from intensity.analysis.comm import comm_model
+    from intensity.cli._app import numbers
+
+    counts = guarded(lambda: numbers(workers, int, "--workers", "1,2,4,8"))
+    size, compute, rows = guarded(lambda: comm_model(model, counts, bandwidth_gbs, dtype=dtype, device=device,
+                                                     batch=batch))
+    records = [{"workers": r.workers, "strategy": r.strategy, "comm_ms": r.comm_s * 1e3,
+                "compute_ms": r.compute_s * 1e3, "efficiency": r.efficiency} for r in rows]
+
+    def tables() -> list:
+        from rich.table import Table
+
+        table = Table("workers", "strategy", "comm ms", "compute ms", "efficiency",
+                      title=f"{model}: {size / 1e6:.2f} MB gradients ({dtype}), {bandwidth_gbs} GB/s, {device}")
+        for r in records:
+            table.add_row(str(r["workers"]), r["strategy"], f"{r['comm_ms']:.3f}", f"{r['compute_ms']:.3f}",
+                          f"{r['efficiency']:.1%}")
+        return [table]
+
+    if format not in ("table", "json", "csv"):
+        fail("--format must be table, json or csv")
+    emit(format, records, tables)
+    if plot is not None:
+        _comm_plot(records, model, plot)
+
+
+def _comm_plot(records: list[dict], model: str, directory: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from intensity.report.plots import save
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for strategy in dict.fromkeys(r["strategy"] for r in records):
+        mine = [r for r in records if r["strategy"] == strategy]
+        axes.plot([r["workers"] for r in mine], [r["comm_ms"] for r in mine], marker="o", label=strategy)
+    axes.set(xscale="log", yscale="log", xlabel="workers p", ylabel="communication per step (ms)",
+             title=f"{model}: gradient communication (seed 002 Eqn 3.3/3.4)")
+    axes.legend()
+    typer.echo(f"plot: {save(figure, directory, 'comm_model')['png']}")

@@ -1,0 +1,51 @@
+"""Checkpoints of a training run: model, optimizer, scheduler, curriculum, RNG states, epoch.
+Written atomically (temporary file, then rename); read with weights_only=True."""
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FORMAT = "intensity-train/1"
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    path = Path(path)
+    _, keys, pos, gauss, cached = np.random.get_state()
+    rng = {"torch": torch.get_rng_state(), "python": repr(random.getstate()),
+           "numpy": torch.from_numpy(keys.astype(np.int64)), "numpy_rest": [int(pos), int(gauss), float(cached)]}
+    temporary = path.with_suffix(".tmp")
+    torch.save({"format": FORMAT, **state, "rng": rng}, temporary)
+    os.replace(temporary, path)
+
+
+def load_checkpoint(path: str | Path, model: str | None = None, f: int | None = None) -> dict:
+    """A checkpoint, or a ValueError naming the file when it is corrupt or of another model/f."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"checkpoint {path} does not exist; give a run directory or a .pt file it wrote")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError) as error:
+        raise ValueError(f"checkpoint {path} is corrupt or not an intensity checkpoint "
+                         f"({str(error).splitlines()[0][:120]}); delete it or train again") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"checkpoint {path} is not an intensity training checkpoint ({FORMAT})")
+    for key, wanted in (("model_name", model), ("f", f)):
+        if wanted is not None and state[key] != wanted:
+            raise ValueError(f"checkpoint {path} is of {key} {state[key]!r}, not {wanted!r}; resume with the "
+                             f"same model and -f, or give a new --out")
+    return state
+
+
+def restore_rng(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    import ast
+
+    random.setstate(ast.literal_eval(state["python"]))
+    np.random.set_state(("MT19937", state["numpy"].numpy().astype(np.uint32), *state["numpy_rest"]))

@@ -1,0 +1,98 @@
+"""Evaluation of original and folded CNNs on the same images (seed 000 5.1, 5.3)."""
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+
+import torch
+
+from intensity.data.grouping import eval_order, folded_logits
+
+
+@dataclass
+class Accuracy:
+    top1: float
+    images: int
+    per_class: dict[int, float] = field(default_factory=dict)
+
+
+def _batches(data: torch.utils.data.Dataset, order: list[int], batch: int):  # noqa: ANN202
+    for first in range(0, len(order), batch):
+        items = [data[i] for i in order[first:first + batch]]
+        yield torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
+
+
+@torch.no_grad()
+def predictions(model: torch.nn.Module, data: torch.utils.data.Dataset, f: int, batch: int = 256,
+                seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(predicted, true) classes over all images, in fixed random groups of f (batch rounded to a
+    multiple of f so groups never straddle batches; the last group is padded, padding dropped)."""
+    model.eval()
+    batch = max(f, batch // f * f)
+    predicted, true = [], []
+    for images, labels in _batches(data, eval_order(len(data), seed), batch):
+        predicted.append(folded_logits(model, images, f).argmax(1))
+        true.append(labels)
+    return torch.cat(predicted), torch.cat(true)
+
+
+def accuracy(model: torch.nn.Module, data: torch.utils.data.Dataset, f: int, batch: int = 256,
+             seed: int = 0) -> Accuracy:
+    if len(data) == 0:
+        raise ValueError("no images to evaluate on; give a dataset with a test split")
+    predicted, true = predictions(model, data, f, batch, seed)
+    right = predicted == true
+    per_class = {int(c): float(right[true == c].float().mean()) for c in true.unique()}
+    return Accuracy(float(right.float().mean()), len(true), per_class)
+
+
+@torch.no_grad()
+def order_sensitivity(model: torch.nn.Module, images: torch.Tensor, f: int, max_orders: int = 24,
+                      seed: int = 0) -> float:
+    """Seed 000 5.3: the share of images whose prediction is the same in all f! orders of its group
+    (a random sample of `max_orders` orders when f! is larger). `images` are (N, C, H, W), grouped
+    consecutively; a partial last group is left out."""
+    model.eval()
+    groups = images[: images.shape[0] // f * f].reshape(-1, f, *images.shape[1:])
+    orders = list(itertools.permutations(range(f)))
+    if math.factorial(f) > max_orders:
+        orders = [orders[0], *random.Random(seed).sample(orders[1:], max_orders - 1)]
+    per_order = []
+    for order in orders:
+        logits = folded_logits(model, groups[:, list(order)].flatten(0, 1), f).reshape(groups.shape[0], f, -1)
+        back = torch.empty_like(logits)
+        back[:, list(order)] = logits
+        per_order.append(back.argmax(2))
+    stacked = torch.stack(per_order)  # (orders, groups, f)
+    return float((stacked == stacked[0]).all(0).float().mean())
+
+
+def _checkpoint_path(path: str) -> str:
+    from pathlib import Path
+
+    return str(Path(path) / "last.pt") if Path(path).is_dir() else path
+
+
+def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orders: int = 24) -> list[dict]:
+    """Each checkpoint's top-1 on the same test images (per class too) and, folded, its order
+    sensitivity over the first groups of the fixed evaluation order."""
+    from intensity.train.checkpoint import load_checkpoint
+    from intensity.train.loop import build_model, load_data
+
+    records, splits = [], None
+    for path in map(_checkpoint_path, paths):
+        state = load_checkpoint(path)
+        model, shape, _ = build_model(state["model_name"], state["f"], state["config"]["preset"])
+        model.load_state_dict(state["model"])
+        splits = splits or load_data(data, shape, state["config"]["per_class"], state["config"]["seed"])
+        result = accuracy(model, splits.test, state["f"], batch)
+        stable = None
+        if state["f"] > 1:
+            order = eval_order(len(splits.test))[:256]
+            images = torch.stack([splits.test[i][0] for i in order])
+            stable = order_sensitivity(model, images, state["f"], max_orders)
+        records.append({"checkpoint": path, "model": state["model_name"], "f": state["f"], "images": result.images,
+                        "top1": result.top1, "per_class": result.per_class, "order_stable": stable})
+    return records

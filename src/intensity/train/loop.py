@@ -1,0 +1,227 @@
+"""The training loop for original (f = 1) and folded CNNs (seed 000 4.2, 5.1, 5.4)."""
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from intensity.data.grouping import check_batch, epoch_order, folded_logits
+from intensity.progress import Progress, notify
+from intensity.train.checkpoint import load_checkpoint, restore_rng, save_checkpoint
+from intensity.train.curriculum import Curriculum, all_classes
+from intensity.train.distill import distillation_loss
+from intensity.train.evaluate import accuracy
+
+PRESETS = ("noscope", "game", "cifar")
+METRICS = ("epoch", "classes", "loss", "train_acc", "val_acc", "images_per_s", "seconds")
+
+
+@dataclass
+class TrainConfig:
+    model: str
+    data: str  # DIR, generated:TASK, cifar10:DIR, cifar100:DIR or video:VIDEO,CSV
+    out: str
+    f: int = 1
+    epochs: int = 10
+    batch: int = 32
+    preset: str = "game"
+    lr: float | None = None  # default: the preset's
+    seed: int = 0
+    per_class: int = 200  # generated data only
+    curriculum: bool | None = None  # default: on for folded game models (5.1)
+    initial: int | None = None
+    delta: int | None = None
+    every: int = 60
+    teacher: str | None = None
+    temperature: float = 4.0
+    weight: float = 0.9
+    resume: bool = False
+
+
+@dataclass
+class TrainResult:
+    out: str
+    metrics: list[dict] = field(default_factory=list)
+    test_acc: float = 0.0
+    model: nn.Module | None = None
+
+
+def _dropout_model(model: nn.Sequential) -> nn.Sequential:
+    """NoScope preset: Dropout(0.25) after the second layer (conv + ReLU) and before the last."""
+    layers = list(model)
+    relus = [i for i, layer in enumerate(layers) if isinstance(layer, nn.ReLU)]
+    layers.insert(len(layers) - 1, nn.Dropout(0.25))
+    layers.insert(relus[1] + 1 if len(relus) > 1 else 1, nn.Dropout(0.25))
+    return nn.Sequential(*layers)
+
+
+def build_model(name: str, f: int, preset: str) -> tuple[nn.Module, tuple[int, ...], int]:
+    from intensity.models import model_entry, resolve_model
+    from intensity.transforms.folding import fold
+
+    resolved = resolve_model(name)
+    model, shape = resolved.module, tuple(resolved.input_shape)
+    if preset == "noscope" and isinstance(model, nn.Sequential):
+        model = _dropout_model(model)
+    classes = model_entry(name).num_classes
+    return fold(model, f, shape).model, shape, classes
+
+
+def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    if config.preset not in PRESETS:
+        raise ValueError(f"unknown preset {config.preset!r}; choose one of {', '.join(PRESETS)}")
+    if config.preset == "noscope":
+        return torch.optim.RMSprop(model.parameters(), lr=config.lr or 6.6e-4)
+    return torch.optim.Adam(model.parameters(), lr=config.lr or 1e-4, weight_decay=1e-5)
+
+
+def _curriculum(config: TrainConfig, classes: int) -> Curriculum:
+    wanted = config.curriculum if config.curriculum is not None else (config.preset == "game" and config.f > 1)
+    if not wanted:
+        return all_classes(classes)
+    return Curriculum.seed_default(classes, config.f, config.initial, config.delta, config.every)
+
+
+def load_data(spec: str, shape: tuple[int, ...], per_class: int = 200, seed: int = 0):  # noqa: ANN201
+    """Splits from DIR (train/ val/ test/), generated:TASK, cifar10:DIR, cifar100:DIR or video:VIDEO,CSV."""
+    kind, _, rest = spec.partition(":")
+    size = tuple(shape[1:])
+    if kind == "generated":
+        from intensity.data.game_text import game_splits
+
+        return game_splits(rest, size, per_class, seed=seed)
+    if kind in ("cifar10", "cifar100"):
+        from intensity.data.folders import cifar_splits
+
+        return cifar_splits(rest, int(kind[5:]))
+    if kind == "video":
+        from intensity.data.video import video_splits
+
+        video, _, labels = rest.partition(",")
+        return video_splits(video, labels, size)
+    from intensity.data.folders import folder_splits
+
+    return folder_splits(spec, size)
+
+
+class _Run:
+    """One training run's state: what a checkpoint holds."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        check_batch(config.batch, config.f)
+        self.config = config
+        torch.manual_seed(config.seed)
+        self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset)
+        self.optimizer = _optimizer(config, self.model)
+        self.scheduler = torch.optim.lr_scheduler.ConstantLR(self.optimizer, factor=1.0, total_iters=0)
+        self.curriculum = _curriculum(config, self.classes)
+        self.teacher = _teacher(config.teacher) if config.teacher else None
+        self.start, self.metrics = 0, []
+
+    def state(self, epoch: int) -> dict:
+        return {"model_name": self.config.model, "f": self.config.f, "epoch": epoch,
+                "input_shape": list(self.shape), "num_classes": self.classes, "config": asdict(self.config),
+                "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(), "curriculum": self.curriculum.state_dict(),
+                "metrics": self.metrics}
+
+    def resume(self, path: Path) -> None:
+        state = load_checkpoint(path, self.config.model, self.config.f)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.curriculum = Curriculum(**state["curriculum"])
+        self.metrics, self.start = list(state["metrics"]), state["epoch"] + 1
+        restore_rng(state["rng"])
+
+
+def _teacher(path: str) -> nn.Module:
+    state = load_checkpoint(path)
+    if state["f"] != 1:
+        raise ValueError(f"teacher {path} is a folded model (f = {state['f']}); give an original (f = 1) run")
+    model, _, _ = build_model(state["model_name"], 1, state["config"]["preset"])
+    model.load_state_dict(state["model"])
+    return model.eval()
+
+
+def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Module) -> tuple[float, int]:
+    logits = folded_logits(model, images, run.config.f)
+    if run.teacher is not None:
+        with torch.no_grad():
+            soft = run.teacher(images)
+        loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight)
+    else:
+        loss = nn.functional.cross_entropy(logits, labels)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    run.optimizer.step()
+    return loss.item() * len(labels), int((logits.argmax(1) == labels).sum())
+
+
+def _epoch(run: _Run, data: torch.utils.data.Dataset, epoch: int, model: nn.Module,
+           progress: Progress | None, rank: int = 0, world: int = 1) -> dict:
+    classes = run.curriculum.classes_at(epoch)
+    order = [i for i in epoch_order(len(data), epoch, run.config.seed) if data.targets[i] < classes]
+    if world > 1:  # DDP: every rank the same shuffle (same groups), a share padded to equal steps
+        sampler = torch.utils.data.DistributedSampler(order, world, rank, shuffle=False)
+        sampler.set_epoch(epoch)
+        order = [order[i] for i in sampler]
+    model.train()
+    loss_sum, correct, start, batch = 0.0, 0, time.perf_counter(), run.config.batch
+    for step, first in enumerate(range(0, len(order), batch)):
+        items = [data[i] for i in order[first:first + batch]]
+        images, labels = torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
+        loss, right = _step(run, images, labels, model)
+        loss_sum, correct = loss_sum + loss, correct + right
+        notify(progress, f"epoch {epoch + 1}/{run.config.epochs} loss {loss_sum / max(1, first + len(items)):.3f}",
+               step + 1, -(-len(order) // batch))
+    seconds = time.perf_counter() - start
+    run.scheduler.step()
+    return {"epoch": epoch + 1, "classes": classes, "loss": loss_sum / max(1, len(order)),
+            "train_acc": correct / max(1, len(order)), "images_per_s": len(order) / seconds, "seconds": seconds}
+
+
+def _write_metrics(out: Path, metrics: list[dict]) -> None:
+    with open(out / "metrics.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, METRICS)
+        writer.writeheader()
+        writer.writerows(metrics)
+
+
+def prepare_out(config: TrainConfig) -> Path:
+    out = Path(config.out)
+    if config.resume:
+        if not (out / "last.pt").is_file():
+            raise ValueError(f"nothing to resume in {out} (no last.pt); drop --resume to start a new run")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"run directory {out} is not empty; give a new --out, or --resume to continue it")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, world: int = 1,
+          wrap: object = None) -> TrainResult:
+    """Train `config.model` folded by f on `config.data`; checkpoint every epoch into `config.out`
+    (rank 0 only). `wrap` (DDP) wraps the model for the forward/backward passes."""
+    run = _Run(config)
+    data = load_data(config.data, run.shape, config.per_class, config.seed)
+    if len(data.classes) != run.classes:
+        raise ValueError(f"data {config.data} has {len(data.classes)} classes but {config.model} has "
+                         f"{run.classes}; give data with the model's classes")
+    out = prepare_out(config) if rank == 0 else Path(config.out)
+    if config.resume:
+        run.resume(out / "last.pt")
+    model = wrap(run.model) if wrap else run.model
+    for epoch in range(run.start, config.epochs):
+        row = _epoch(run, data.train, epoch, model, progress, rank, world)
+        row["val_acc"] = accuracy(run.model, data.val, config.f, config.batch).top1
+        run.metrics.append(row)
+        if rank == 0:
+            save_checkpoint(out / "last.pt", run.state(epoch))
+            _write_metrics(out, run.metrics)
+    test = accuracy(run.model, data.test, config.f, config.batch).top1
+    return TrainResult(str(out), run.metrics, test, run.model)

@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+
+from intensity.data.game_text import TASKS, GameTextDataset, game_task
+from intensity.models import model_entry
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_every_task_matches_its_zoo_model(name):
+    entry = model_entry(name)
+    data = GameTextDataset(name, 1, entry.input_shape[1:], seed=0)
+    assert len(data.classes) == entry.num_classes  # e.g. V1: digits 0-9 + other = 11
+    x, y = data[len(data) - 1]
+    assert tuple(x.shape) == entry.input_shape and y == entry.num_classes - 1 and data.classes[y] == "other"
+
+
+def test_deterministic_for_a_seed_and_different_across_seeds():
+    a, b = GameTextDataset("game-lol-gold1", 2, (22, 52), 3), GameTextDataset("game-lol-gold1", 2, (22, 52), 3)
+    c = GameTextDataset("game-lol-gold1", 2, (22, 52), 4)
+    assert np.array_equal(a.image(7), b.image(7))
+    assert not np.array_equal(a.image(7), c.image(7))
+
+
+def test_text_follows_the_task_structure():
+    import random
+
+    assert game_task("game-lol-gold1").render_text("7", random.Random(0)).endswith(".7k")
+    assert game_task("game-lol-time").render_text("30", random.Random(0)).startswith("30:")
+    assert len(TASKS["game-lol-gold2"].classes) == 111 and len(TASKS["game-lol-time"].classes) == 62
+
+
+def test_unknown_task_names_the_choices():
+    with pytest.raises(KeyError, match="game-lol-gold1"):
+        game_task("game-nope")
