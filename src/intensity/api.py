@@ -4,6 +4,7 @@ This is the only module that joins model/device resolution with the cost engine 
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -71,11 +72,20 @@ def analyze(
     spec = _device_spec(device, data_type.name, peak_tflops, bandwidth_gbs)
     module, label, default_shape = _resolve(model, name)
     shape = parse_input_shape(input_shape) if input_shape is not None else default_shape
+    _check_size(batch, shape)
     return count_costs(module, shape, batch=batch, dtype=data_type.name, fusion=fusion,
                        blocks=blocks, only=only, alpha=alpha, label=label,
                        device=spec.summary(data_type.name) if spec else None,
                        attention=attention, image_list=image_list,
                        real_model=_real_build(model))
+
+
+def _check_size(batch: int, shape: Sequence[int]) -> None:
+    """A batch whose input alone has 2**62 elements or more cannot be indexed by torch (int64)."""
+    elements = batch * math.prod(shape)
+    if elements >= 2**62:
+        raise ValueError(f"`batch` {batch} x input {'x'.join(map(str, shape))} is {elements:.3g} elements, "
+                         f"more than a tensor can index (2**62); give a smaller `batch`")
 
 
 def _device_spec(device, dtype, peak_tflops, bandwidth_gbs):  # noqa: ANN001, ANN202

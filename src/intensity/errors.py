@@ -2,6 +2,21 @@
 the CLI turns them into a one-line message and exit code 2."""
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ModelRunError(ValueError):
     """The model raised while running on the requested input."""
+
+
+def check_file(path: str | Path, what: str, fix: str) -> Path:
+    """`path` as a readable file, or a ValueError saying whether it is missing or a directory.
+
+    `what` names the file's role ("hardware spec file"), `fix` says what to give instead.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a directory, not a file; {fix}")
+    if not path.is_file():
+        raise ValueError(f"{what} {path} does not exist; {fix}")
+    return path

@@ -99,6 +99,15 @@ CASES = [
     ("report --out is a file", "report noscope-coral --out {tmp}/energy.csv", "is a file"),
     ("report --out below a file", "report noscope-coral --out {tmp}/energy.csv/rep", "is a file"),
     ("list-models no match", "list-models zzz-no-such", "no zoo model matches"),
+    # -- found by the probe of this release
+    ("batch too large to index", "analyze noscope-coral -b 99999999999999999999", "more than a tensor can index"),
+    ("cascade infinite speedup", "cascade --speedup inf --accuracy-drop 0.1", "finite positive"),
+    ("cascade drop above 1", "cascade --speedup 2.5 --accuracy-drop 1.5", "--accuracy-drop is a fraction"),
+    ("device is a directory", "analyze noscope-coral --device {tmp}", "is a directory, not a file"),
+    ("calibration table is a directory", "calibrate-di {tmp}", "is a directory, not a file"),
+    ("calibrated device is a directory", "analyze noscope-coral --device calibrated:{tmp}", "is a directory"),
+    ("spec file is binary", "analyze noscope-coral --device {tmp}/binary.toml", "is not text"),
+    ("empty --out", "analyze noscope-coral --out", "--out"),
     ("unknown command", "analyse noscope-coral", "No such command 'analyse'"),
     ("missing argument", "analyze", "Missing argument"),
 ]
@@ -122,6 +131,7 @@ SPECS = {
     "nobw.toml": 'key = "nobw"\n[peak_tflops]\nfp16 = 100\n',
     "broken.toml": 'key = "broken\n',
 }
+BINARY = {"binary.toml": bytes(range(128, 256))}
 
 TABLES = {
     "energy.csv": "model,energy_efficiency\nnoscope-coral,1e9\nnoscope-taipei,2e9\n",
@@ -141,6 +151,8 @@ def scratch(tmp_path_factory):
     (tmp / "badmodels.py").write_text(textwrap.dedent(BAD_MODELS))
     for name, text in {**SPECS, **TABLES}.items():
         (tmp / name).write_text(text)
+    for name, data in BINARY.items():
+        (tmp / name).write_bytes(data)
     sys.path.insert(0, str(tmp))
     yield tmp
     sys.path.remove(str(tmp))
@@ -160,6 +172,17 @@ def test_bad_input_is_one_clear_line(scratch, command, fragment):
 
 def test_table_is_large():
     assert len(CASES) >= 60
+
+
+def test_empty_out_is_refused_not_read_as_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["report", "noscope-coral", "--out", ""])
+    assert result.exit_code == 2 and "is empty" in result.stderr and not list(tmp_path.iterdir())
+
+
+def test_largest_batch_says_when_it_stopped_at_the_cap():
+    result = runner.invoke(app, ["largest-batch", "noscope-coral", "--memory-gb", "1e30", "--limit", "64"])
+    assert result.exit_code == 0 and result.stdout.strip() == "64" and "search's cap" in result.stderr
 
 
 def test_existing_out_file_survives_a_failed_run(tmp_path):

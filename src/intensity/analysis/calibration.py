@@ -16,6 +16,7 @@ from statistics import NormalDist
 import numpy as np
 
 from intensity.cost import reuse
+from intensity.errors import check_file
 
 ALPHAS = tuple(round(0.05 * i, 2) for i in range(21))
 
@@ -167,9 +168,8 @@ def rows_from_table(path: str, batch: int = 1, fusion: str = "trivial") -> list[
     activations`; models without counts are analysed (at `batch`) to get them."""
     import pandas as pd
 
-    if not Path(path).is_file():
-        raise ValueError(f"calibration table {path} does not exist; give a CSV with columns model, "
-                         f"energy_efficiency (MACs/J) and optionally flops, weights, activations")
+    check_file(path, "calibration table", "give a CSV with columns model, energy_efficiency (MACs/J) "
+               "and optionally flops, weights, activations")
     try:
         table = pd.read_csv(path)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ class _OneLineErrors(TyperGroup):
     """Runs commands with usage errors turned into one line on stderr (exit code 2)."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # noqa: ARG002
+        warnings.showwarning = _one_line_warning
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except _click.exceptions.NoArgsIsHelpError:
@@ -48,6 +50,12 @@ class _OneLineErrors(TyperGroup):
                        f"with the traceback that INTENSITY_DEBUG=1 shows", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line_warning(message: Warning | str, category: type, filename: str, lineno: int,  # noqa: ARG001
+                      file: Any = None, line: str | None = None) -> None:  # noqa: ARG001
+    """Python warnings (ours and torch's) as `warning: ...` lines, without source paths."""
+    typer.echo(f"warning: {message}", err=True)
 
 
 def _usage_error(error: Exception) -> int:
@@ -147,7 +155,17 @@ ItersOpt = Annotated[int, typer.Option(help="batches per trial", min=1)]
 TrialsOpt = Annotated[int, typer.Option(help="timed trials (median reported, spread shown)", min=1)]
 ThreadsOpt = Annotated[Optional[int], typer.Option(
     help="CPU threads for the timing (default: torch's setting)", min=1)]
-OutOpt = Annotated[Optional[Path], typer.Option(help="write to this file instead of stdout")]
+def nonempty_path(value: Optional[str]) -> Optional[Path]:
+    """An --out/--plots value as a Path; an empty string (which Path would read as '.') is refused."""
+    if value is None:
+        return None
+    if not str(value).strip():
+        raise typer.BadParameter("is empty: give a path, e.g. results/out.json or a directory name")
+    return Path(value)
+
+
+OutOpt = Annotated[Optional[str], typer.Option(help="write to this file instead of stdout",
+                                               callback=nonempty_path)]
 TableJson = Literal["table", "json"]
 TableJsonCsv = Literal["table", "json", "csv"]
 FormatOpt = Annotated[TableJsonCsv, typer.Option("--format", help="table, json or csv")]

@@ -9,7 +9,7 @@ import typer
 
 from intensity.cli._app import (
     AttentionOpt, BatchOpt, BlockOpt, DeviceOpt, DtypeOpt, FormatOpt, FusionOpt, InputOpt, ModelArg, OnOpt, OutOpt,
-    ThreadsOpt, app, check_out_dir, check_out_file, emit, fail, guarded, note, numbers, resolve_device,
+    ThreadsOpt, app, check_out_dir, nonempty_path, check_out_file, emit, fail, guarded, note, numbers, resolve_device,
     split, warn,
 )
 from intensity.cost.reuse import DEFAULT_ALPHA
@@ -211,7 +211,8 @@ def _curve_csv(result: object) -> str:
 @app.command()
 def report(
     model: ModelArg,
-    out: Annotated[Path, typer.Option(help="a new or existing directory for report.html, report.json and figures/")],
+    out: Annotated[str, typer.Option(help="a new or existing directory for report.html, report.json and figures/",
+                                     callback=nonempty_path)],
     device: Annotated[str, typer.Option(help="accelerator spec for the predictions")] = "h100",
     batch: BatchOpt = 256,
     input: InputOpt = None,  # noqa: A002

@@ -8,7 +8,7 @@ import typer
 
 from intensity.cli._app import (
     BatchOpt, DtypeOpt, FormatOpt, InputOpt, ItersOpt, ModelArg, OnOpt, OutOpt, PeakDeviceOpt,
-    ThreadsOpt, TrialsOpt, app, check_out_file, emit, guarded, note, warn,
+    ThreadsOpt, TrialsOpt, app, nonempty_path, check_out_file, emit, guarded, note, warn,
 )
 
 
@@ -102,7 +102,8 @@ def gap(
     device: PeakDeviceOpt = "measured",
     iters: ItersOpt = 5,
     trials: TrialsOpt = 3,
-    plots: Annotated[Optional[Path], typer.Option(help="write the gap and Pareto figures (PNG, SVG) here; needs --accuracy")] = None,
+    plots: Annotated[Optional[str], typer.Option(help="write the gap and Pareto figures (PNG, SVG) here; needs --accuracy",
+                                                 callback=nonempty_path)] = None,
     threads: ThreadsOpt = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
@@ -178,6 +179,8 @@ def largest_batch_command(
     with progress(f"largest batch of {model}") as report:
         found = guarded(lambda: search(report))
     typer.echo(str(found))
+    if found >= limit:
+        note(f"{found} is the search's cap (--limit), not the largest batch that fits; raise --limit to look further")
 
 
 def _cuda_available() -> bool:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from intensity.errors import check_file
 from intensity.hardware.spec import HardwareSpec
 
 FORMAT_VERSION = 1
@@ -158,9 +159,8 @@ def load(path: str | Path | None = None) -> Calibration:
     """Read a calibration file; a corrupt one raises ValueError naming the file, one from another
     machine, torch or format version warns (CalibrationWarning)."""
     path = Path(path) if path is not None else default_path()
-    if not path.is_file():
-        raise ValueError(f"calibration file {path} does not exist; run `intensity calibrate-device"
-                         f"{'' if path == default_path() else f' --out {path}'}` first")
+    check_file(path, "calibration file", f"run `intensity calibrate-device"
+               f"{'' if path == default_path() else f' --out {path}'}` first")
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:

@@ -26,7 +26,7 @@ def get_spec(device: str | HardwareSpec, dtype: str = "fp32", peak_tflops: float
         spec = device
     elif parse_device(device)[0]:  # calibrated[:FILE]: a file of measured kernel throughputs
         spec = calibrated_spec(parse_device(device)[1])
-    elif device.endswith(".toml") or Path(device).is_file():
+    elif device.endswith(".toml") or Path(device).is_file() or Path(device).is_dir():
         spec = load_spec_file(device)
     elif device.lower() in DETECTED:
         spec = measured_spec(device.lower(), dtype, need_peak=peak_tflops is None, threads=threads,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from intensity.dtypes import resolve_dtype
+from intensity.errors import check_file
 from intensity.hardware.timing import Benchmark
 from intensity.registry import Registry
 
@@ -44,7 +45,7 @@ class HardwareSpec:
         if name not in self.peak_tflops:
             known = ", ".join(sorted(self.peak_tflops)) or "none"
             raise ValueError(f"{self.key} has no published {name} peak (it has: {known}); choose "
-                             f"another `dtype` or give `peak_tflops`")
+                             f"another `dtype` or `device`")
         return self.peak_tflops[name] * 1e12
 
     @property
@@ -152,11 +153,11 @@ def spec_from_mapping(data: dict[str, Any], origin: str) -> HardwareSpec:
 
 
 def load_spec_file(path: str | Path) -> HardwareSpec:
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"hardware spec file {path} does not exist")
+    path = check_file(path, "hardware spec file", "give a .toml spec (see `intensity devices` for names)")
     try:
         data = tomllib.loads(path.read_text())
+    except UnicodeDecodeError:
+        raise ValueError(f"hardware spec file {path} is not text (TOML); give a .toml spec") from None
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"hardware spec file {path} is not valid TOML: {error}") from None
     return spec_from_mapping(data, str(path))

@@ -206,8 +206,10 @@ def fold(model: nn.Module | str, f: int, input_shape: tuple[int, ...] | None = N
 
 def cascade_break_even(speedup: float, accuracy_drop: float) -> float:
     """App. G: the largest T_g / T_s for which the folded filter still speeds up the cascade."""
-    if speedup <= 0 or accuracy_drop <= 0:
-        raise ValueError("speedup and accuracy drop must be positive (e.g. 2.5 and 0.0021)")
+    if not (math.isfinite(speedup) and speedup > 0):
+        raise ValueError(f"`speedup` must be a finite positive number (e.g. 2.5), got {speedup}")
+    if not 0 < accuracy_drop <= 1:
+        raise ValueError(f"`accuracy_drop` is a fraction in (0, 1] (0.0021 = 0.21 points), got {accuracy_drop}")
     return (1 - 1 / speedup) / accuracy_drop
 
 
