@@ -33,6 +33,20 @@ def test_bad_input():
         comm_seconds("star", 1, 2, 1e9)
 
 
+@pytest.mark.parametrize("bandwidth", [-5, 0, float("nan"), float("inf")])
+def test_bad_bandwidth_names_bandwidth_gbs_and_the_value_given(bandwidth):
+    # checked before the model is built, in GB/s as given (not -5e9 bytes/s)
+    with pytest.raises(ValueError, match=rf"`bandwidth_gbs` must be a positive number of GB/s, got {bandwidth:g};"):
+        comm_model("noscope-coral", [1, 2], bandwidth)
+
+
+def test_bad_workers_names_workers():
+    with pytest.raises(ValueError, match="`workers` must be at least 1, got 0"):
+        comm_model("noscope-coral", [2, 0], 7)
+    with pytest.raises(ValueError, match="`workers` is empty"):
+        comm_model("noscope-coral", [], 7)
+
+
 def test_model_bytes():
     # noscope-coral fp32: conv 3->16 (448) + conv 16->16 (2320) + fc 25*25*16->128 (1_280_128) + fc 128->2 (258)
     gradient_bytes, compute, rows = comm_model("noscope-coral", [1, 2], 7, dtype="fp32", device="v100")

@@ -31,3 +31,33 @@ def test_fusion_grid_json_matches_seed_and_network_efficiency():
 def test_fuse_bad_input_is_one_line():
     result = runner.invoke(app, ["fuse", "convfirstnet-pico", "--check", "--input", "3by5"])
     assert result.exit_code == 2 and "malformed input shape" in result.output
+
+
+def test_fuse_check_on_too_small_input_is_one_line_model_error():
+    # 3x4x4 shrinks to 1x1 before a reflect-padded layer: torch raises a RuntimeError in the model
+    result = runner.invoke(app, ["fuse", "convfirstnet-pico", "--check", "--input", "3x4x4"])
+    assert result.exit_code == 2, result.output
+    assert "model raised on an input of shape (2, 3, 4, 4)" in result.output and "check --input" in result.output
+    assert "internal error" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_fuse_model_without_supported_blocks_notes_nothing_was_fused():
+    result = runner.invoke(app, ["fuse", "noscope-coral", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["replaced"] == []
+    assert "note: no supported blocks (ConvFirst, MBConv" in result.stderr and "runs unchanged" in result.stderr
+
+
+def test_fusion_grid_dtype_without_peak_names_its_own_flags():
+    result = runner.invoke(app, ["fusion-grid", "--network", "", "--dtype", "int8", "--device", "v100"])
+    assert result.exit_code == 2
+    assert "v100 has no published int8 peak" in result.output
+    assert "choose another --dtype or --device" in result.output and "peak-tflops" not in result.output
+
+
+def test_fusion_grid_plot_on_a_file_names_plot(tmp_path):
+    target = tmp_path / "taken.png"
+    target.write_text("x")
+    result = runner.invoke(app, ["fusion-grid", "--network", "", "--plot", str(target)])
+    assert result.exit_code == 2
+    assert f"--plot {target} is a file" in result.output and "--out" not in result.output

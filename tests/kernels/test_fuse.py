@@ -1,5 +1,6 @@
 """fuse(model): supported blocks replaced, unsupported ones kept and listed, outputs unchanged."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -51,3 +52,12 @@ def test_fused_block_stays_equal_after_dtype_move(bn_randomizer):
     x = torch.randn(2, 8, 6, 6, dtype=torch.float64)
     with torch.no_grad():
         torch.testing.assert_close(fused.double()(x), block.double()(x))
+
+
+def test_check_fuse_model_error_is_a_model_run_error():
+    from intensity.errors import ModelRunError
+    from intensity.kernels.fuse import check_fuse
+
+    # 3x4x4: the stem and a stride-2 stage leave 1x1 maps, too small for BlurPool's reflect padding
+    with pytest.raises(ModelRunError, match=r"raised on an input of shape \(2, 3, 4, 4\).*`input_shape`"):
+        check_fuse(create_model("convfirstnet-pico"), (3, 4, 4))

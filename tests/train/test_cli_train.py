@@ -1,3 +1,4 @@
+import pytest
 from typer.testing import CliRunner
 
 from intensity.cli import app
@@ -17,3 +18,25 @@ def test_comm_model_json():
     result = CliRunner().invoke(app, ["comm-model", "noscope-coral", "--workers", "1,2", "--format", "json"])
     rows = json.loads(result.output)
     assert result.exit_code == 0 and [r["workers"] for r in rows] == [1, 1, 1, 2, 2, 2]
+
+
+def test_comm_model_negative_bandwidth_names_the_flag_and_value():
+    result = CliRunner().invoke(app, ["comm-model", "noscope-coral", "--bandwidth-gbs", "-5"])
+    assert result.exit_code == 2
+    assert "--bandwidth-gbs must be a positive number of GB/s, got -5;" in result.output
+    assert "e+09" not in result.output and "5000000000" not in result.output
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--lr", "-1", "--lr must be a positive learning rate, got -1"),
+    ("--lr", "nan", "--lr must be a positive learning rate, got nan"),
+    ("--temperature", "0", "--temperature must be > 0, got 0"),
+    ("--weight", "1.5", "--weight must be between 0 and 1"),
+    ("--weight", "-0.1", "--weight must be between 0 and 1"),
+])
+def test_train_bad_numbers_fail_up_front(tmp_path, option, value, message):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "noscope-coral", "--data", "generated:noscope-coral",
+                                      "--out", str(out), option, value])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Invalid learning rate" not in result.output and not out.exists()  # nothing created

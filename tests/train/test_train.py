@@ -107,3 +107,15 @@ def test_generated_classes_can_be_learned(tmp_path):
     # V1 at 60 images per class, 6 epochs (~3 min on 2 busy cores): 25.8% seen, chance is 1/11 = 9.1%
     result = train(_config(tmp_path, f=1, epochs=6, per_class=60, batch=16, lr=3e-3))
     assert result.test_acc > 0.2
+
+
+@pytest.mark.parametrize(("field", "value"), [("lr", -1.0), ("lr", 0.0), ("temperature", -2.0), ("weight", 2.0)])
+def test_config_checked_before_data_and_optimizer(tmp_path, field, value):
+    from intensity.train.loop import check_config
+
+    config = TrainConfig("noscope-coral", "generated:noscope-coral", str(tmp_path / "run"), **{field: value})
+    with pytest.raises(ValueError, match=f"--{field} must be"):
+        check_config(config)
+    with pytest.raises(ValueError, match=f"--{field} must be"):
+        train(config)
+    assert not (tmp_path / "run").exists()

@@ -19,8 +19,10 @@ STRATEGIES = ("parameter_server", "reduction_tree", "ring")
 
 def comm_seconds(strategy: str, gradient_bytes: float, workers: int, bandwidth: float) -> float:
     """Seconds per step to sum `gradient_bytes` over `workers` at `bandwidth` bytes/s."""
-    if workers < 1 or bandwidth <= 0:
-        raise ValueError(f"workers must be >= 1 and bandwidth > 0; got {workers}, {bandwidth}")
+    if workers < 1:
+        raise ValueError(f"`workers` must be at least 1, got {workers}; give worker counts such as 1,2,4,8")
+    if not (bandwidth > 0 and math.isfinite(bandwidth)):
+        raise ValueError(f"`bandwidth` must be a positive number of bytes/s, got {bandwidth}")
     factor = {"parameter_server": workers, "reduction_tree": 2 * math.log2(workers),
               "ring": 2 * (workers - 1) / workers}.get(strategy)
     if factor is None:
@@ -52,7 +54,20 @@ def comm_model(model: str, workers: list[int], bandwidth_gbs: float, *, dtype: s
     from intensity.dtypes import resolve_dtype
     from intensity.models import resolve_model
 
+    _check_inputs(workers, bandwidth_gbs)
     module = resolve_model(model).module
     gradient_bytes = sum(p.numel() for p in module.parameters()) * resolve_dtype(dtype).bytes
     compute = 3 * predict(model, device=device, dtype=dtype, batch=batch).latency
     return gradient_bytes, compute, comm_table(gradient_bytes, workers, bandwidth_gbs * 1e9, compute)
+
+
+def _check_inputs(workers: list[int], bandwidth_gbs: float) -> None:
+    """Fail before building the model, naming the value as the caller gave it (GB/s, not bytes/s)."""
+    if not (bandwidth_gbs > 0 and math.isfinite(bandwidth_gbs)):
+        raise ValueError(f"`bandwidth_gbs` must be a positive number of GB/s, got {bandwidth_gbs:g}; "
+                         f"give e.g. 7 (10 GbE is about 1.25)")
+    if not workers:
+        raise ValueError("`workers` is empty; give worker counts such as 1,2,4,8")
+    bad = [p for p in workers if p < 1]
+    if bad:
+        raise ValueError(f"`workers` must be at least 1, got {bad[0]}; give worker counts such as 1,2,4,8")

@@ -37,6 +37,9 @@ def fuse_command(
     shape = guarded(lambda: parse_input_shape(input)) if input else resolved.input_shape
     result = guarded(lambda: check_fuse(resolved.module, shape, batch=batch, device=on)) if check else None
     report = result.report if result else fuse(resolved.module)[1]
+    if not report.replaced and not report.unchanged:
+        note(f"no supported blocks (ConvFirst, MBConv; the fused kernels cover their FFN) found in {model}; "
+             f"nothing was fused, so the model runs unchanged")
     data = {"model": model, "backend": report.backend,
             "replaced": [{"path": p, "block": b} for p, b in report.replaced],
             "unchanged": [{"path": p, "block": b, "reason": r} for p, b, r in report.unchanged]}
@@ -92,9 +95,10 @@ def fusion_grid_command(
 
     guarded(lambda: check_out_file(out))
     if plot is not None:
-        guarded(lambda: check_out_dir(plot))
-    points = guarded(lambda: fusion_grid(block, device=device, dtype=dtype, batch=batch))
-    whole = guarded(lambda: network_fusion(network, device=device, dtype=dtype, batch=batch)) if network else None
+        guarded(lambda: _plot_dir(plot))
+    points = guarded(lambda: _no_peak_flag(lambda: fusion_grid(block, device=device, dtype=dtype, batch=batch)))
+    whole = guarded(lambda: _no_peak_flag(lambda: network_fusion(network, device=device, dtype=dtype, batch=batch))) \
+        if network else None
     data = {"grid": [p.to_dict() for p in points], "network": whole.to_dict() if whole else None}
     emit(format, data, lambda: _grid_tables(block, data, device, batch, dtype), out,
          csv_text=lambda: _csv(data["grid"]))
@@ -105,6 +109,25 @@ def fusion_grid_command(
         figure = fusion_grid_figure(points, f"{block}: layer-wise vs block fusion, batch {batch}, {dtype}, {device}")
         paths = save(figure, plot, f"fusion_grid_{block}")
         note(f"plot written to {paths['png']} and {paths['svg']}")
+
+
+def _plot_dir(plot: Path) -> None:
+    """check_out_dir, with its messages naming --plot (the option the user typed), not --out."""
+    try:
+        check_out_dir(plot)
+    except ValueError as error:
+        raise ValueError(str(error).replace("--out", "--plot", 1).replace("for the report", "for the plot")) from None
+
+
+def _no_peak_flag(action):  # noqa: ANN001, ANN202
+    """fusion-grid has no --peak-tflops: a spec without the dtype's peak asks for another --device."""
+    try:
+        return action()
+    except ValueError as error:
+        text = str(error)
+        if "give `peak_tflops`" not in text:
+            raise
+        raise ValueError(text.replace("give `peak_tflops`", "`device`")) from None
 
 
 def _csv(rows: list[dict]) -> str:

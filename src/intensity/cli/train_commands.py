@@ -60,10 +60,11 @@ def train(
     resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
 ) -> None:
     """Train an original (f = 1) or folded CNN; checkpoint every epoch, metrics.csv per epoch."""
-    from intensity.train.loop import TrainConfig, train as run_training
+    from intensity.train.loop import TrainConfig, check_config, train as run_training
 
     config = TrainConfig(model, data, str(out), f, epochs, batch, preset, lr, seed, per_class, curriculum,
                          initial, delta, every, teacher, temperature, weight, resume)
+    guarded(lambda: check_config(config))  # before the progress bar: a bad number is one clean line
     with progress(f"training {model} f={f}") as report:
         result = guarded(lambda: run_training(config, report))
     for row in result.metrics:

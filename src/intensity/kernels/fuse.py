@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from intensity.errors import ModelRunError
 from intensity.kernels.reference import FFNWeights, SEWeights, convfirst_fused, fold, mbconv_fused
 from intensity.models.convfirst import BlurPool, ConvFirst, MBConv, SqueezeExcite
 
@@ -206,7 +207,17 @@ def check_fuse(model: nn.Module, input_shape: tuple[int, ...], *, batch: int = 2
     original = model.eval().to(device, dtype)
     fused = fused.to(device, dtype)
     x = torch.randn(batch, *input_shape, generator=torch.Generator().manual_seed(seed)).to(device, dtype)
-    with torch.no_grad():
-        expected, got = original(x), fused(x)
+    expected, got = _run(original, x, "original"), _run(fused, x, "fused")
     diff = (expected.float() - got.float()).abs().max().item()
     return FuseCheck(report, diff, expected.float().abs().max().item(), tuple(expected.shape))
+
+
+def _run(model: nn.Module, x: torch.Tensor, which: str) -> torch.Tensor:
+    """One no-grad forward pass; a model error (usually a too-small input) becomes a user error."""
+    try:
+        with torch.no_grad():
+            return model(x)
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelRunError(f"the {which} model raised on an input of shape {tuple(x.shape)} ({first}); "
+                            f"check `input_shape` (channels x height x width) and `batch`") from error

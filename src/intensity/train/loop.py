@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -192,6 +193,18 @@ def _write_metrics(out: Path, metrics: list[dict]) -> None:
         writer.writerows(metrics)
 
 
+def check_config(config: TrainConfig) -> None:
+    """Numeric settings checked before any data is loaded, naming the option (torch's own messages do not)."""
+    if config.lr is not None and not (config.lr > 0 and math.isfinite(config.lr)):
+        raise ValueError(f"--lr must be a positive learning rate, got {config.lr:g}; give e.g. 1e-4, "
+                         f"or leave it out for the preset's")
+    if not (config.temperature > 0 and math.isfinite(config.temperature)):
+        raise ValueError(f"--temperature must be > 0, got {config.temperature:g}; give e.g. 4")
+    if not 0 <= config.weight <= 1:
+        raise ValueError(f"--weight must be between 0 and 1 (the distillation term's share), "
+                         f"got {config.weight:g}; give e.g. 0.9")
+
+
 def prepare_out(config: TrainConfig) -> Path:
     out = Path(config.out)
     if config.resume:
@@ -207,6 +220,7 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
           wrap: object = None) -> TrainResult:
     """Train `config.model` folded by f on `config.data`; checkpoint every epoch into `config.out`
     (rank 0 only). `wrap` (DDP) wraps the model for the forward/backward passes."""
+    check_config(config)
     run = _Run(config)
     data = load_data(config.data, run.shape, config.per_class, config.seed)
     if len(data.classes) != run.classes:
