@@ -193,18 +193,22 @@ def _remote_client(scheduler: str, progress: Progress | None):  # noqa: ANN202
     import socket
     from urllib.parse import urlsplit
 
-    try:
-        parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
-        host, port = parts.hostname, parts.port
-    except ValueError as error:
-        raise _unreachable(scheduler, f"bad address: {error}") from None
-    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+    scheme = scheduler.partition("://")[0] if "://" in scheduler else "tcp"
+    if scheme not in ("tcp", "tls", "inproc", "ucx", "ws", "wss"):
         raise _unreachable(scheduler, "expected tcp://HOST:PORT")
     notify(progress, f"connecting to {scheduler} (up to {SCHEDULER_TIMEOUT_S} s)", 0, None)
-    try:
-        socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
-    except Exception as error:  # noqa: BLE001 (refused, timed out, unknown host: all unreachable)
-        raise _unreachable(scheduler, f"{type(error).__name__}: {error}") from None
+    if scheme in ("tcp", "tls"):  # inproc:// (an in-process cluster) has no socket to probe
+        try:
+            parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+            host, port = parts.hostname, parts.port
+        except ValueError as error:
+            raise _unreachable(scheduler, f"bad address: {error}") from None
+        if not host or port is None:
+            raise _unreachable(scheduler, "expected tcp://HOST:PORT")
+        try:
+            socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
+        except Exception as error:  # noqa: BLE001 (refused, timed out, unknown host: all unreachable)
+            raise _unreachable(scheduler, f"{type(error).__name__}: {error}") from None
     try:
         from distributed import Client
     except ImportError:
