@@ -75,5 +75,5 @@ def test_budget_hours_stops_the_search():
     result = search(space, table.__getitem__, strategy="random", budget=2, device="a100-40gb",
                     budget_hours=1e-9, known=list(table))
     assert result.evaluations == 0  # the deadline passed before the first evaluation
-    with pytest.raises(ValueError, match="budget_hours must be positive"):
+    with pytest.raises(ValueError, match="--budget-hours must be a finite number > 0"):
         search(space, table.__getitem__, strategy="random", budget=2, device="a100-40gb", budget_hours=0)

@@ -24,9 +24,11 @@ StoreArg = Annotated[Path, typer.Argument(help="a results store written by `inte
 
 
 def _space(name: str, grid: list[str] | None, dataset: str | None):  # noqa: ANN202
-    from intensity.explore.spaces import make_space, parse_grid
+    from intensity.explore.spaces import check_space, make_space, parse_grid
 
-    return guarded(lambda: make_space(name, dataset=dataset, grid=parse_grid(grid or [])))
+    space = guarded(lambda: make_space(name, dataset=dataset, grid=parse_grid(grid or [])))
+    guarded(lambda: check_space(space))  # a bad grid value fails here, before any store or work
+    return space
 
 
 @space_app.command("list")
@@ -51,8 +53,10 @@ def space_show(
     points = [{"index": i, "point": space.point(i)} for i in range(min(limit, space.size))]
     if space.name == "nats-size" and limit:
         points.append({"index": space.size - 1, "point": space.point(space.size - 1)})
+    # a grid over num_classes overrides the model's default classes per point
+    classes = space.spec.get("grid", {}).get("num_classes", space.num_classes)
     data = {"space": space.name, "size": space.size, "spec": space.spec,
-            "input_shape": list(space.input_shape), "classes": space.num_classes,
+            "input_shape": list(space.input_shape), "classes": classes,
             "description": space.description, "points": points}
     summary = [{"field": k, "value": str(v)} for k, v in data.items() if k != "points"]
     emit(format, data, lambda: [_table(space.name, summary), _table("points", points)])
@@ -87,23 +91,50 @@ def sweep(
     DI; with --measure also timed images/s) and commit each to the store; a rerun resumes where a
     killed one stopped."""
     from intensity.explore.evaluators import make_evaluator
+    from intensity.explore.spaces import iter_points
     from intensity.explore.store import Store
     from intensity.explore.sweep import sweep as run_sweep
 
+    if points is not None and sample is not None:
+        fail("give --points or --sample, not both")
     space = _space(name, grid, dataset)
     batches = guarded(lambda: numbers(batch, int, "--batch", "1,64"))
     judge = guarded(lambda: make_evaluator(evaluator, space, table))
     spec = resolve_device(device, dtype)
     selection = _points(points)
-    with guarded(lambda: Store(store, space.key)) as results, progress(f"sweep {space.name}") as bar:
-        outcome = guarded(lambda: run_sweep(
-            space, results, device=spec, dtype=dtype, batches=batches, points=selection,
-            sample=sample, seed=seed, evaluator=judge, method=method, workers=workers,
-            scheduler=scheduler, progress=bar,
-            measure=None if measure is None else {"on": measure, "iters": iters, "trials": trials,
-                                                  "threads": threads}))
+    guarded(lambda: next(iter_points(space, selection, sample, seed), None))  # bad --points/--sample
+    if scheduler is not None:
+        note(f"connecting to the Dask scheduler at {scheduler} ...")
+    fresh = not store.exists()
+    try:
+        with guarded(lambda: Store(store, space.key)) as results, progress(f"sweep {space.name}") as bar:
+            outcome = guarded(lambda: run_sweep(
+                space, results, device=spec, dtype=dtype, batches=batches, points=selection,
+                sample=sample, seed=seed, evaluator=judge, method=method, workers=workers,
+                scheduler=scheduler, progress=bar,
+                measure=None if measure is None else {"on": measure, "iters": iters, "trials": trials,
+                                                      "threads": threads}))
+    except typer.Exit:
+        if fresh:
+            _remove_empty_store(store)
+        raise
     note(f"{outcome.added} points added, {outcome.skipped} already stored, {outcome.seconds:.1f} s "
          f"({outcome.method}) -> {store}")
+
+
+def _remove_empty_store(path: Path) -> None:
+    """A store this failed sweep created and left without rows is removed, so a rerun with
+    another space or grid is not refused as 'another space'."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(path) as conn:
+            empty = conn.execute("select count(*) from results").fetchone()[0] == 0
+    except sqlite3.Error:
+        empty = False
+    if empty:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _points(text: str | None) -> list[str] | None:
@@ -125,6 +156,8 @@ def results(
     guarded(lambda: check_out_file(out))
     with guarded(lambda: open_store(store)) as opened:
         records = [r.flat() for r in opened.rows()]
+    if not records:
+        fail(f"no results in {store}; run `intensity sweep` with --store {store} first")
     shown = records[:limit] if limit else records
     emit(format, records, lambda: [_table(f"{store} ({len(records)} rows)", shown)], out)
 
@@ -135,9 +168,17 @@ def _load_records(store: Path, batch: int | None, dtype: str | None, device: str
 
     with guarded(lambda: open_store(store)) as opened:
         rows = opened.rows(batch=batch, dtype=dtype, device=device, evaluator=evaluator)
+        stored = opened.rows() if not rows else rows
     settings = {(r.batch, r.dtype, r.device, r.evaluator) for r in rows}
+    if not stored:
+        fail(f"no results in {store}; run `intensity sweep` with --store {store} first")
     if not rows:
-        fail(f"{store} has no results matching the filters")
+        def listed(values: set) -> str:
+            return ", ".join(map(str, sorted(values)))
+
+        fail(f"{store} has no results matching the filters; it holds batches {listed({r.batch for r in stored})}, "
+             f"devices {listed({r.device for r in stored})}, dtypes {listed({r.dtype for r in stored})}, "
+             f"evaluators {listed({r.evaluator for r in stored})}")
     if len(settings) > 1:
         listed = "; ".join(f"--batch {b} --dtype {d} --device {v} --evaluator {e}" for b, d, v, e in sorted(settings))
         fail(f"{store} holds several settings; choose one with: {listed}")
@@ -236,7 +277,8 @@ def search(
     g_t: Annotated[float, typer.Option("--g-t", help="Eqn 3's target throughput G_T (images/s)")] = 175_000.0,
     w: Annotated[float, typer.Option("--w", help="Eqn 3's throughput weight w")] = 0.07,
     seed: Annotated[int, typer.Option(help="sampler seed")] = 0,
-    split_name: Annotated[str, typer.Option("--split", help="NATS records: evaluation split")] = "ori-test",
+    split_name: Annotated[Optional[str], typer.Option(
+        "--split", help="NATS-Bench JSON records only: evaluation split (default ori-test)")] = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
@@ -246,6 +288,7 @@ def search(
     from intensity.explore.search import search as run_search
 
     guarded(lambda: check_out_file(out))
+    _check_search_numbers(g_t, w, budget_hours)
     space = _space(name, grid, dataset)
     judge = guarded(lambda: make_evaluator("table", space, table, split_name))
     spec = resolve_device(device, dtype)
@@ -265,6 +308,18 @@ def search(
                                 _table("best by Eqn 3", data["best_by_eqn3"])], out)
     for text in result.notes:
         note(text)
+
+
+def _check_search_numbers(g_t: float, w: float, budget_hours: float | None) -> None:
+    """Eqn 3's G_T and w and the time budget, checked before the table and space are loaded."""
+    import math
+
+    if not (math.isfinite(g_t) and g_t > 0):
+        fail(f"--g-t (Eqn 3's target throughput G_T, images/s) must be a finite number > 0, got {g_t}")
+    if not (math.isfinite(w) and w >= 0):
+        fail(f"--w (Eqn 3's throughput weight) must be a finite number >= 0, got {w}")
+    if budget_hours is not None and not (math.isfinite(budget_hours) and budget_hours > 0):
+        fail(f"--budget-hours must be a finite number > 0, got {budget_hours}")
 
 
 @app.command()

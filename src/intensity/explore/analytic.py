@@ -21,6 +21,7 @@ import numpy as np
 from intensity.cost.result import Totals
 from intensity.cost.reuse import DEFAULT_ALPHA
 from intensity.explore.spaces import NATS_CHOICES, NATS_DATASETS, NATS_SIZE, Space
+from intensity.progress import Progress, notify
 
 FIELDS = ("flops", "input_bytes", "weight_bytes", "output_bytes", "weight_elements",
           "input_elements", "output_elements")
@@ -128,11 +129,22 @@ def _tracer(dataset: str, batch: int, dtype: str) -> Callable[[tuple[int, ...]],
     return trace
 
 
-@functools.lru_cache(maxsize=16)
-def nats_fits(dataset: str, batch: int, dtype: str) -> tuple[PatternFit, ...]:
-    """The four pattern fits of one dataset, batch and dtype (about 70 traces, a few seconds)."""
-    trace = _tracer(dataset, batch, dtype)
-    return tuple(fit_pattern(p, trace) for p in itertools.product((False, True), repeat=2))
+def nats_fits(dataset: str, batch: int, dtype: str, progress: Progress | None = None
+              ) -> tuple[PatternFit, ...]:
+    """The four pattern fits of one dataset, batch and dtype (about 70 traces, a few seconds);
+    `progress` hears of each fitted pattern (cached ones report at once)."""
+    patterns = list(itertools.product((False, True), repeat=2))
+    fits = []
+    notify(progress, "fitting the closed form (patterns fitted)", 0, len(patterns))
+    for done, pattern in enumerate(patterns, start=1):
+        fits.append(_pattern_fit(dataset, batch, dtype, pattern))
+        notify(progress, "fitting the closed form (patterns fitted)", done, len(patterns))
+    return tuple(fits)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern_fit(dataset: str, batch: int, dtype: str, pattern: tuple[bool, bool]) -> PatternFit:
+    return fit_pattern(pattern, _tracer(dataset, batch, dtype))
 
 
 def nats_widths(indices: np.ndarray) -> np.ndarray:
@@ -183,12 +195,12 @@ def waterline_arrays(flops: np.ndarray, nbytes: np.ndarray, peak: float, bandwid
 
 
 def nats_metrics(space: Space, indices: np.ndarray, *, spec: object, dtype: str, batch: int,
-                 alpha: float = DEFAULT_ALPHA, fits: tuple[PatternFit, ...] | None = None
-                 ) -> dict[int, dict]:
+                 alpha: float = DEFAULT_ALPHA, fits: tuple[PatternFit, ...] | None = None,
+                 progress: Progress | None = None) -> dict[int, dict]:
     """{index: metrics} for NATS networks, equal to `predicted_metrics` on each."""
     if space.name != "nats-size" or space.spec["dataset"] not in NATS_DATASETS:
         raise ValueError(f"the closed-form sweep covers nats-size only, not {space.name!r}")
-    fits = fits or nats_fits(space.spec["dataset"], batch, dtype)
+    fits = fits or nats_fits(space.spec["dataset"], batch, dtype, progress)
     costs = nats_costs(np.asarray(indices, dtype=np.int64), fits)
     peak, bandwidth = spec.peak_flops(dtype), spec.bandwidth
     results = {}

@@ -16,6 +16,7 @@ from pathlib import Path
 from intensity.explore.spaces import Space
 
 EVALUATORS = ("table", "train")
+DEFAULT_SPLIT = "ori-test"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class TableEvaluator:
 
 
 def make_evaluator(kind: str | None, space: Space, table: str | Path | None = None,
-                   split: str = "ori-test") -> TableEvaluator | None:
+                   split: str | None = None) -> TableEvaluator | None:
     if kind is None:
         if table is not None:
             raise ValueError("an accuracy table needs `evaluator` table (--evaluator table)")
@@ -59,8 +60,11 @@ def make_evaluator(kind: str | None, space: Space, table: str | Path | None = No
     return TableEvaluator(Path(table), load_table(Path(table), space, split))
 
 
-def load_table(path: Path, space: Space, split: str = "ori-test") -> dict[str, float]:
-    """{canonical point: accuracy} from a CSV or JSON file."""
+def load_table(path: Path, space: Space, split: str | None = None) -> dict[str, float]:
+    """{canonical point: accuracy} from a CSV or JSON file. `split` (default ori-test) picks the
+    evaluation split of NATS-Bench records; given for a table without them, it is refused."""
+    if path.is_dir():
+        raise ValueError(f"accuracy table {path} is a directory; give a CSV or JSON file")
     if not path.is_file():
         raise ValueError(f"accuracy table {path} does not exist; give a CSV or JSON file")
     try:
@@ -71,7 +75,18 @@ def load_table(path: Path, space: Space, split: str = "ori-test") -> dict[str, f
                          f"point,accuracy or a JSON list of records") from None
     if not isinstance(records, list):
         raise ValueError(f"accuracy table {path} must hold a list of records")
-    return dict(_entry(record, space, path, split) for record in records)
+    if not records:
+        raise ValueError(f"table {path} has no records; give a CSV with a header and rows "
+                         f"point,accuracy (or a JSON list of records)")
+    if split is not None and not any(isinstance(r, dict) and "datasets" in r for r in records):
+        raise ValueError(f"--split applies only to NATS-Bench JSON records, and {path} has none; "
+                         f"drop --split")
+    entries = [_entry(record, space, path, split or DEFAULT_SPLIT) for record in records]
+    for number, (point, accuracy) in enumerate(entries, start=1):
+        if not 0 <= accuracy <= 100:
+            raise ValueError(f"accuracy table {path}: record {number} ({point}) has accuracy {accuracy}, "
+                             f"outside 0..100; give top-1 accuracy in percent")
+    return dict(entries)
 
 
 def _entry(record: dict, space: Space, path: Path, split: str) -> tuple[str, float]:

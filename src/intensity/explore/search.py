@@ -70,7 +70,9 @@ def analytic_all(space: Space, *, device: object, dtype: str, batch: int,
     points = list(pool) if pool is not None else space.points()
     if space.name == "nats-size" and len(points) > 200:
         indices = np.array([nats_index(p) for p in points], dtype=np.int64)
-        results = analytic.nats_metrics(space, indices, spec=spec, dtype=dtype, batch=batch)
+        results = analytic.nats_metrics(space, indices, spec=spec, dtype=dtype, batch=batch,
+                                        progress=progress)
+        notify(progress, f"analytic metrics (closed form, {len(points)} points)", len(points), len(points))
         return {space.point(i): results[i] for i in indices.tolist()}
     metrics = {}
     for count, point in enumerate(points, start=1):
@@ -90,9 +92,13 @@ def search(space: Space, accuracy: Callable[[str], float], *, strategy: str, bud
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if budget < 1:
-        raise ValueError(f"budget_evals must be >= 1, got {budget}")
-    if budget_hours is not None and not budget_hours > 0:
-        raise ValueError(f"budget_hours must be positive, got {budget_hours}")
+        raise ValueError(f"--budget-evals must be >= 1, got {budget}")
+    if budget_hours is not None and not 0 < budget_hours < float("inf"):
+        raise ValueError(f"--budget-hours must be a finite number > 0, got {budget_hours}")
+    if not 0 < g_t < float("inf"):
+        raise ValueError(f"--g-t (Eqn 3's target throughput G_T) must be a finite number > 0, got {g_t}")
+    if not 0 <= w < float("inf"):
+        raise ValueError(f"--w (Eqn 3's throughput weight) must be a finite number >= 0, got {w}")
     rank(1.0, 1.0, g_t, w)  # checks G_T before any work
     pool = _pool(space, known)
     metrics = analytic_all(space, device=device, dtype=dtype, batch=batch, pool=pool, progress=progress)
@@ -141,7 +147,7 @@ class _Evaluator:
             acc = float(self.accuracy(point))
             self.seen[point] = Evaluated(point, acc, m["images_per_s"], m["utilization"],
                                          rank(acc, m["images_per_s"], self.g_t, self.w))
-            notify(self.progress, "accuracy evaluations", len(self.seen), self.budget)
+            notify(self.progress, "accuracy evaluations (of the budget)", len(self.seen), self.budget)
         return self.seen[point]
 
 

@@ -183,7 +183,7 @@ def _grid_space(model: str, grid: dict[str, Sequence]) -> Space:
     if not grid:
         raise ValueError(f"a model space needs --grid over its keyword arguments "
                          f"({', '.join(parameters) or 'it has none'}), e.g. --grid NAME=1,2")
-    axes = {k: [_typed(v, parameters[k].default) for v in values] for k, values in grid.items()}
+    axes = {k: [_typed(v, parameters[k].default, k) for v in values] for k, values in grid.items()}
     return _product_space(model, model, axes, f"grid over {model}'s keyword arguments",
                           entry.input_shape, entry.num_classes)
 
@@ -196,7 +196,7 @@ def _product_space(name: str, model: str, axes: dict[str, list], description: st
     return Space(name, spec, description, tuple(shape), classes, points)
 
 
-def _typed(text: object, default: object) -> object:
+def _typed(text: object, default: object, axis: str = "") -> object:
     """A grid value as the type of the argument's default (int, float, bool or str)."""
     if not isinstance(text, str):
         return text
@@ -207,7 +207,8 @@ def _typed(text: object, default: object) -> object:
         if kind in (int, float):
             return kind(text)
     except (KeyError, ValueError):
-        raise ValueError(f"grid value {text!r} is not a {kind.__name__}") from None
+        raise ValueError(f"grid axis {axis} value {text!r} is not a {kind.__name__} (the type of "
+                         f"{axis}'s default {default!r}); give e.g. --grid {axis}={default}") from None
     return _number(text)
 
 
@@ -250,9 +251,38 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
     return grid
 
 
+def check_space(space: Space) -> None:
+    """Build (on meta) one point per grid value, so a bad value fails before any work or store:
+    each axis is varied alone from the first point, and the failing `--grid AXIS=VALUE` is named."""
+    import warnings
+
+    if space.name == "nats-size":
+        return  # fixed widths, all valid
+    grid = space.spec["grid"]
+    first = space.kwargs(space.point(0))
+    # (the axis values that may be at fault, kwargs): first all of point 0, then one axis varied
+    tried = [(first, first)] + [({k: v}, {**first, k: v}) for k, values in grid.items()
+                                for v in values[1:]]
+    for suspects, kwargs in tried:
+        point, blame = _kwargs_text(kwargs), " or ".join(f"{k}={v}" for k, v in suspects.items())
+        try:
+            with warnings.catch_warnings():  # torch's zero-element UserWarnings: reported below
+                warnings.simplefilter("ignore")
+                module = space.build(point)
+        except Exception as error:  # noqa: BLE001 (any build failure is a bad grid value)
+            raise ValueError(f"space {space.name}: point {point} cannot be built ({error}); fix "
+                             f"--grid {blame}") from None
+        empty = [n for n, p in module.named_parameters() if p.numel() == 0]
+        if empty:
+            raise ValueError(f"space {space.name}: point {point} builds zero-size weights ({empty[0]}); "
+                             f"fix --grid {blame}: every value must give a non-empty network")
+
+
 def iter_points(space: Space, selection: Sequence[str] | None = None,
                 sample: int | None = None, seed: int = 0) -> Iterator[str]:
     """The space's points, or the named ones, or a seeded random sample of them."""
+    if selection and sample is not None:
+        raise ValueError("give --points or --sample, not both")
     if selection:
         yield from dict.fromkeys(space.canonical(p) for p in selection)
         return

@@ -66,16 +66,46 @@ def load_published(directory: Path, device: str = "rtx4090") -> list[SurveyModel
         if not path.is_file():
             raise ValueError(f"{path} is missing; give --data, the folder of timm's results files")
     best: dict[tuple[str, int], float] = {}
-    for row in csv.DictReader(results.open()):
-        key = (row["model"].split(".")[0], int(row["img_size"]))
-        best[key] = max(best.get(key, 0.0), float(row["top1"]))
+    for row in _records(results, RESULTS_COLUMNS, "results-imagenet.csv"):
+        key = (row["model"].split(".")[0], _value(int, row, "img_size", results))
+        best[key] = max(best.get(key, 0.0), _value(float, row, "top1", results))
     models = []
-    for row in csv.DictReader(bench.open()):
-        key = (row["model"], int(row["infer_img_size"]))
+    for row in _records(bench, BENCH_COLUMNS, BENCHMARKS[device]):
+        key = (row["model"], _value(int, row, "infer_img_size", bench))
         if key in best:
-            models.append(SurveyModel(key[0], key[1], best[key], float(row["infer_samples_per_sec"]),
-                                      int(row["infer_batch_size"]), float(row["infer_gmacs"])))
+            models.append(SurveyModel(key[0], key[1], best[key],
+                                      _value(float, row, "infer_samples_per_sec", bench),
+                                      _value(int, row, "infer_batch_size", bench),
+                                      _value(float, row, "infer_gmacs", bench)))
     return models
+
+
+RESULTS_COLUMNS = ("model", "img_size", "top1")
+BENCH_COLUMNS = ("model", "infer_img_size", "infer_samples_per_sec", "infer_batch_size", "infer_gmacs")
+
+
+def _records(path: Path, columns: Sequence[str], kind: str) -> list[dict]:
+    """A timm CSV's rows, refusing an undecodable file or one that lacks a needed column."""
+    try:
+        rows = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
+        header = rows.fieldnames or []
+        records = list(rows)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"{path} is not a readable CSV ({type(error).__name__}: {str(error)[:80]}); "
+                         f"give timm's {kind}") from None
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ValueError(f"{path} lacks column {', '.join(missing)}; expected timm's {kind} columns "
+                         f"{', '.join(columns)}")
+    return records
+
+
+def _value(kind: type, row: dict, column: str, path: Path) -> object:
+    try:
+        return kind(row[column])
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: model {row.get('model')!r} has {column} {row.get(column)!r}, not "
+                         f"a {kind.__name__}; give timm's unmodified results files") from None
 
 
 def _point(model: SurveyModel) -> str:

@@ -23,7 +23,7 @@ from intensity.progress import Progress, notify
 CHUNK = 2048  # closed-form points computed (and committed) together
 CLOSED_FORM_FROM = 200  # 'auto' fits the closed form (~70 traces) only for more points than this
 METHODS = ("auto", "closed-form", "trace")
-SCHEDULER_TIMEOUT_S = 20  # how long to try reaching a --scheduler
+SCHEDULER_TIMEOUT_S = 10  # how long to try reaching a --scheduler
 
 
 @dataclass
@@ -103,20 +103,21 @@ def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
     label = ("analytic" if measure is None else f"measured-{measure['on']}") + \
         (f"+{evaluator.name}" if evaluator else "")
     start, added, skipped = time.perf_counter(), 0, 0
-    with _executor(workers, scheduler) as submit:
+    with _executor(workers, scheduler, progress) as submit:
         for batch in batches:
             done = store.done(batch, dtype, spec.key, label)
             todo = [p for p in selected if p not in done]
             skipped += len(selected) - len(todo)
             accuracy = evaluator.evaluate(todo) if evaluator else {}
-            fits = analytic.nats_fits(space.spec["dataset"], batch, dtype) if closed and todo else None
+            fits = analytic.nats_fits(space.spec["dataset"], batch, dtype, progress=progress) \
+                if closed and todo else None
             tasks = [Task(space.spec, tuple(chunk), spec, dtype, batch, fits, measure)
                      for chunk in _chunks(todo, CHUNK if closed else 1)]
             finished = 0
             for results in submit(tasks):
                 rows = [_row(space, p, m, accuracy, batch, dtype, spec.key, label) for p, m in results]
                 finished += store.add(rows)
-                notify(progress, f"batch {batch}", finished, len(todo))
+                notify(progress, f"batch {batch}: points written", finished, len(todo))
             added += finished
     return SweepResult(space.name, str(store.path), spec.key, dtype, list(batches), label, added,
                        skipped, time.perf_counter() - start, "closed-form" if closed else "trace")
@@ -137,16 +138,16 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 class _executor:  # noqa: N801 (used as a context manager factory)
     """Local: run tasks in order. Dask: submit them all, yield results as they complete."""
 
-    def __init__(self, workers: int | None, scheduler: str | None) -> None:
+    def __init__(self, workers: int | None, scheduler: str | None, progress: Progress | None = None) -> None:
         if workers is not None and scheduler is not None:
             raise ValueError("give `workers` (a local Dask cluster) or `scheduler`, not both")
-        self.workers, self.scheduler = workers, scheduler
+        self.workers, self.scheduler, self.progress = workers, scheduler, progress
         self.cluster = self.client = None
 
     def __enter__(self):  # noqa: ANN204
         if self.workers is None and self.scheduler is None:
             return lambda tasks: (run_task(t) for t in tasks)
-        self.client = _dask_client(self.workers, self.scheduler)
+        self.client = _dask_client(self.workers, self.scheduler, self.progress)
         self.cluster = getattr(self.client, "_own_cluster", None)
         return self._dask
 
@@ -164,17 +165,13 @@ class _executor:  # noqa: N801 (used as a context manager factory)
             self.cluster.close()
 
 
-def _dask_client(workers: int | None, scheduler: str | None):  # noqa: ANN202
+def _dask_client(workers: int | None, scheduler: str | None, progress: Progress | None = None):  # noqa: ANN202
+    if scheduler is not None:
+        return _remote_client(scheduler, progress)
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise ValueError("Dask is not installed: pip install 'intensity[explore]' (dask, distributed)") from None
-    if scheduler is not None:
-        try:
-            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
-        except OSError as error:
-            raise ValueError(f"cannot reach the Dask scheduler {scheduler} ({error}); check the "
-                             f"address (tcp://HOST:PORT)") from None
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -182,3 +179,41 @@ def _dask_client(workers: int | None, scheduler: str | None):  # noqa: ANN202
     client = Client(cluster)
     client._own_cluster = cluster
     return client
+
+
+def _unreachable(scheduler: str, why: str) -> ValueError:
+    return ValueError(f"cannot reach a Dask scheduler at {scheduler} ({why}): start one with "
+                      f"`dask scheduler` or use --workers N")
+
+
+def _remote_client(scheduler: str, progress: Progress | None):  # noqa: ANN202
+    """A client of `scheduler` (tcp://HOST:PORT): a plain socket probe first (fails at once on a
+    closed port, where Dask would retry until its timeout), then Dask with a short timeout; any
+    failure on the way is the one clear error, never a traceback."""
+    import socket
+    from urllib.parse import urlsplit
+
+    scheme = scheduler.partition("://")[0] if "://" in scheduler else "tcp"
+    if scheme not in ("tcp", "tls", "inproc", "ucx", "ws", "wss"):
+        raise _unreachable(scheduler, "expected tcp://HOST:PORT")
+    notify(progress, f"connecting to {scheduler} (up to {SCHEDULER_TIMEOUT_S} s)", 0, None)
+    if scheme in ("tcp", "tls"):  # inproc:// (an in-process cluster) has no socket to probe
+        try:
+            parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+            host, port = parts.hostname, parts.port
+        except ValueError as error:
+            raise _unreachable(scheduler, f"bad address: {error}") from None
+        if not host or port is None:
+            raise _unreachable(scheduler, "expected tcp://HOST:PORT")
+        try:
+            socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
+        except Exception as error:  # noqa: BLE001 (refused, timed out, unknown host: all unreachable)
+            raise _unreachable(scheduler, f"{type(error).__name__}: {error}") from None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError("Dask is not installed: pip install 'intensity[explore]' (dask, distributed)") from None
+    try:
+        return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+    except Exception as error:  # noqa: BLE001 (a port that is open but not Dask, a version clash)
+        raise _unreachable(scheduler, f"{type(error).__name__}: {error}") from None
