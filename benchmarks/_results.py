@@ -14,17 +14,9 @@ from pathlib import Path
 
 import torch
 
+from intensity.hardware.calibration import cpu_model  # noqa: E402,F401 (one copy, re-exported)
+
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load() -> str:
