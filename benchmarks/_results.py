@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import socket
 from pathlib import Path
 
