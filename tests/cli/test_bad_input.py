@@ -164,7 +164,8 @@ def test_bad_input_is_one_clear_line(scratch, command, fragment):
     result = runner.invoke(app, command.format(tmp=scratch).split())
     assert "Traceback" not in result.output, result.output
     assert result.exit_code == 2, (result.exit_code, result.output)
-    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("warning:")]
+    lines = [line for line in result.stderr.strip().splitlines()
+             if not line.startswith(("warning:", "progress:"))]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert fragment in lines[0], lines[0]
     assert sorted(p.name for p in scratch.iterdir()) == before  # nothing written, nothing lost

@@ -121,3 +121,16 @@ def test_folding_commands():
     assert scale.exit_code == 0 and "3x43x43" in scale.stdout
     bad = runner.invoke(app, ["cascade", "--speedup", "0", "--accuracy-drop", "0.01"])
     assert bad.exit_code == 2 and "--speedup 0" in bad.stderr
+
+
+def test_progress_off_a_terminal_is_an_occasional_line(monkeypatch):
+    from intensity.cli import _app
+
+    clock = iter([0.0, 1.0, 6.0, 7.0, 13.0])
+    monkeypatch.setattr(_app.time, "monotonic", lambda: next(clock))
+    lines = []
+    monkeypatch.setattr(_app.typer, "echo", lambda text, err=False: lines.append(text))
+    report = _app._line_progress("sweep")  # starts at t = 0
+    for step in range(1, 5):  # t = 1 (quiet), 6 (prints), 7 (quiet), 13 (prints)
+        report("points", step, None if step == 4 else 4)
+    assert lines == ["progress: sweep: points 2/4", "progress: sweep: points 4/?"]

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, is_dataclass
@@ -290,21 +291,37 @@ def warn(text: str) -> None:
 # Progress
 @contextlib.contextmanager
 def progress(description: str) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr; yields the callback the library reports to:
-    `callback(what, completed, total)`. Transient: it disappears when the work is done."""
+    """Progress on stderr; yields the callback the library reports to: `callback(what, completed,
+    total)`. On a terminal a transient rich bar; elsewhere (pipes, CI logs) a `progress:` line at
+    most every few seconds, so a long command is never silent and a short one prints nothing."""
+    if not sys.stderr.isatty():
+        yield _line_progress(description)
+        return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=None)
 
-        def report(what: str, completed: int, total: int) -> None:
+        def report(what: str, completed: int, total: int | None) -> None:
             bar.update(task, description=f"{description}: {what}", completed=completed,
                        total=total or None)
 
         yield report
+
+
+def _line_progress(description: str, every: float = 5.0) -> Callable[[str, int, int], None]:
+    last = [time.monotonic()]
+
+    def report(what: str, completed: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            typer.echo(f"progress: {description}: {what} {completed}/{total or '?'}", err=True)
+
+    return report
 
 
 def resolve_device(device: str | None, dtype: str, peak_tflops: float | None = None,
