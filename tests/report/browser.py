@@ -8,6 +8,7 @@ with the natural size of every <img>.
 from __future__ import annotations
 
 import fcntl
+import contextlib
 import json
 import os
 import select
@@ -115,15 +116,11 @@ def load_page(browser: str, page: Path, timeout: float = 30.0) -> PageLoad:
 
 def _close(pipe: _Pipe, process: subprocess.Popen) -> None:
     """Ask the browser to quit; kill its whole process group (renderers too) if it does not."""
-    try:
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
         os.write(pipe.write_fd, json.dumps({"id": 10**6, "method": "Browser.close"}).encode() + b"\0")
         process.wait(timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # the group this test started (start_new_session)
-    except ProcessLookupError:
-        pass
     process.wait()
 
 
