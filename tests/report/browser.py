@@ -7,8 +7,8 @@ with the natural size of every <img>.
 """
 from __future__ import annotations
 
-import fcntl
 import contextlib
+import fcntl
 import json
 import os
 import select
