@@ -180,15 +180,17 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def check_out_dir(path: Path) -> None:
-    """Fail before any work if `path` cannot be a directory we write into (existing ones are kept)."""
+def check_out_dir(path: Path, option: str = "--out") -> None:
+    """Fail before any work if `path` cannot be a directory we write into (existing ones are kept).
+
+    `option` is the flag the user gave the path with (--out, --plot, --plots)."""
     if path.exists() and not path.is_dir():
-        raise ValueError(f"--out {path} is a file; give a directory (new or existing) for the report")
+        raise ValueError(f"{option} {path} is a file; give a directory (new or existing)")
     parent = _existing_parent(path / "x")
     if not parent.is_dir():
-        raise ValueError(f"--out {path}: {parent} is a file, not a directory; choose another path")
+        raise ValueError(f"{option} {path}: {parent} is a file, not a directory; choose another path")
     if not os.access(parent, os.W_OK):
-        raise ValueError(f"--out {path}: cannot write in {parent} (permission denied); choose "
+        raise ValueError(f"{option} {path}: cannot write in {parent} (permission denied); choose "
                          f"a writable place")
 
 

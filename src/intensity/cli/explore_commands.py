@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from intensity.cli._app import (
-    DtypeOpt, FormatOpt, OutOpt, app, check_out_dir, check_out_file, emit, fail, guarded, note,
+    DtypeOpt, FormatOpt, OutOpt, app, check_out_dir, check_out_file, emit, fail, guarded, nonempty_path, note,
     numbers, progress, resolve_device,
 )
 
@@ -194,7 +194,7 @@ def pareto(
     dtype: Annotated[Optional[str], typer.Option(help="only rows of this dtype")] = None,
     device: Annotated[Optional[str], typer.Option(help="only rows of this device")] = None,
     evaluator: Annotated[Optional[str], typer.Option(help="only rows of this evaluator")] = None,
-    plots: Annotated[Optional[Path], typer.Option(help="write the frontier plot (png, svg) here")] = None,
+    plots: Annotated[Optional[str], typer.Option(help="write the frontier plot (png, svg) here", callback=nonempty_path)] = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
@@ -203,7 +203,7 @@ def pareto(
 
     guarded(lambda: check_out_file(out))
     if plots is not None:
-        guarded(lambda: check_out_dir(plots))
+        guarded(lambda: check_out_dir(plots, "--plots"))
     records = _load_records(store, batch, dtype, device, evaluator)
     chosen = guarded(lambda: parse_objectives(objectives, [*records[0], "accuracy"]))
     front = guarded(lambda: frontier(records, chosen))
@@ -350,7 +350,7 @@ def survey(
     limit: Annotated[Optional[int], typer.Option(help="only the first N benchmarked models", min=1)] = None,
     fold: Annotated[int, typer.Option(help="predict folding for the N lowest-intensity models", min=0)] = 5,
     f: Annotated[int, typer.Option("-f", help="folding factor", min=2)] = 4,
-    plots: Annotated[Optional[Path], typer.Option(help="write the frontier plots (png, svg) here")] = None,
+    plots: Annotated[Optional[str], typer.Option(help="write the frontier plots (png, svg) here", callback=nonempty_path)] = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
@@ -362,7 +362,7 @@ def survey(
 
     guarded(lambda: check_out_file(out))
     if plots is not None:
-        guarded(lambda: check_out_dir(plots))
+        guarded(lambda: check_out_dir(plots, "--plots"))
     import json
 
     with guarded(lambda: Store(store, json.dumps(SURVEY_SPACE, sort_keys=True))) as cache, \

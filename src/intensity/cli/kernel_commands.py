@@ -8,7 +8,7 @@ import typer
 
 from intensity.cli._app import (
     BatchOpt, DtypeOpt, FormatOpt, InputOpt, ModelArg, OutOpt, app, check_out_dir, check_out_file, emit,
-    fail, guarded, note,
+    fail, guarded, nonempty_path, note,
 )
 
 
@@ -86,7 +86,7 @@ def fusion_grid_command(
     dtype: DtypeOpt = "fp16",
     network: Annotated[Optional[str], typer.Option(
         help="also a whole network's max. efficiency both ways (seed §6.2: convfirstnet-small)")] = "convfirstnet-small",
-    plot: Annotated[Optional[Path], typer.Option(help="write the Fig. 8/12 waterline plot (PNG, SVG) here")] = None,
+    plot: Annotated[Optional[str], typer.Option(help="write the Fig. 8/12 waterline plot (PNG, SVG) here", callback=nonempty_path)] = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
@@ -95,9 +95,9 @@ def fusion_grid_command(
 
     guarded(lambda: check_out_file(out))
     if plot is not None:
-        guarded(lambda: _plot_dir(plot))
-    points = guarded(lambda: _no_peak_flag(lambda: fusion_grid(block, device=device, dtype=dtype, batch=batch)))
-    whole = guarded(lambda: _no_peak_flag(lambda: network_fusion(network, device=device, dtype=dtype, batch=batch))) \
+        guarded(lambda: check_out_dir(plot, "--plot"))
+    points = guarded(lambda: fusion_grid(block, device=device, dtype=dtype, batch=batch))
+    whole = guarded(lambda: network_fusion(network, device=device, dtype=dtype, batch=batch)) \
         if network else None
     data = {"grid": [p.to_dict() for p in points], "network": whole.to_dict() if whole else None}
     emit(format, data, lambda: _grid_tables(block, data, device, batch, dtype), out,
@@ -109,25 +109,6 @@ def fusion_grid_command(
         figure = fusion_grid_figure(points, f"{block}: layer-wise vs block fusion, batch {batch}, {dtype}, {device}")
         paths = save(figure, plot, f"fusion_grid_{block}")
         note(f"plot written to {paths['png']} and {paths['svg']}")
-
-
-def _plot_dir(plot: Path) -> None:
-    """check_out_dir, with its messages naming --plot (the option the user typed), not --out."""
-    try:
-        check_out_dir(plot)
-    except ValueError as error:
-        raise ValueError(str(error).replace("--out", "--plot", 1).replace("for the report", "for the plot")) from None
-
-
-def _no_peak_flag(action):  # noqa: ANN001, ANN202
-    """fusion-grid has no --peak-tflops: a spec without the dtype's peak asks for another --device."""
-    try:
-        return action()
-    except ValueError as error:
-        text = str(error)
-        if "give `peak_tflops`" not in text:
-            raise
-        raise ValueError(text.replace("give `peak_tflops`", "`device`")) from None
 
 
 def _csv(rows: list[dict]) -> str:

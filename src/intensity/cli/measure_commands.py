@@ -121,7 +121,7 @@ def gap(
     if plots is not None:
         from intensity.report import plots as figures
 
-        check_out_dir(plots)
+        check_out_dir(plots, "--plots")
         figures.save(figures.gap_figure(records, f"efficiency gap, batch {batch}"), plots, "efficiency_gap")
         figures.save(figures.pareto_figure(records), plots, "pareto")
         typer.echo(f"wrote figures to {plots}", err=True)
@@ -132,7 +132,7 @@ def _check_plots(plots: Path, accuracy: str | None) -> None:
 
     if not accuracy:
         raise ValueError("--plots draws accuracy against latency: give --accuracy too")
-    check_out_dir(plots)
+    check_out_dir(plots, "--plots")
 
 
 def _accuracies(text: str | None, count: int) -> list[float | None]:

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from intensity.cli._app import app, emit, fail, guarded, progress
+from intensity.cli._app import FormatOpt, app, emit, guarded, nonempty_path, progress
 
 DataOpt = Annotated[str, typer.Option(
     "--data", help="DIR (train/ val/ test/ image folders), generated:TASK, cifar10:DIR, cifar100:DIR "
@@ -79,7 +79,7 @@ def evaluate(
     data: DataOpt,
     batch: Annotated[int, typer.Option("--batch", "-b", min=1)] = 256,
     orders: Annotated[int, typer.Option(help="image orders sampled for order sensitivity", min=1)] = 24,
-    format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",  # noqa: A002
+    format: FormatOpt = "table",  # noqa: A002
 ) -> None:
     """Top-1 of each model on the same test images, per class, and order sensitivity (5.3)."""
     from intensity.train.evaluate import evaluate_checkpoints
@@ -95,8 +95,6 @@ def evaluate(
             table.add_row(r["checkpoint"], r["model"], str(r["f"]), str(r["images"]), f"{r['top1']:.2%}", stable)
         return [table]
 
-    if format not in ("table", "json", "csv"):
-        fail("--format must be table, json or csv")
     emit(format, records, tables)
 
 
@@ -108,13 +106,15 @@ def comm_model_command(
     dtype: Annotated[str, typer.Option(help="gradient dtype: fp32, fp16, bf16")] = "fp32",
     device: Annotated[str, typer.Option(help="accelerator spec for the compute time (waterline)")] = "v100",
     batch: Annotated[int, typer.Option("--batch", "-b", help="images per worker per step", min=1)] = 32,
-    plot: Annotated[Optional[Path], typer.Option(help="directory for comm_model.png/.svg")] = None,
-    format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",  # noqa: A002
+    plot: Annotated[Optional[str], typer.Option(help="directory for comm_model.png/.svg", callback=nonempty_path)] = None,
+    format: FormatOpt = "table",  # noqa: A002
 ) -> None:
     """Per-step gradient communication: parameter server (Eqn 3.3), reduction tree (3.4), ring."""
     from intensity.analysis.comm import comm_model
-    from intensity.cli._app import numbers
+    from intensity.cli._app import check_out_dir, numbers
 
+    if plot is not None:
+        guarded(lambda: check_out_dir(plot, "--plot"))
     counts = guarded(lambda: numbers(workers, int, "--workers", "1,2,4,8"))
     size, compute, rows = guarded(lambda: comm_model(model, counts, bandwidth_gbs, dtype=dtype, device=device,
                                                      batch=batch))
@@ -131,8 +131,6 @@ def comm_model_command(
                           f"{r['efficiency']:.1%}")
         return [table]
 
-    if format not in ("table", "json", "csv"):
-        fail("--format must be table, json or csv")
     emit(format, records, tables)
     if plot is not None:
         _comm_plot(records, model, plot)
