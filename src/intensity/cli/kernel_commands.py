@@ -1,7 +1,6 @@
 """Commands for block-fusion kernels: fuse (with --check), fusion-grid (seed 001 Fig. 8/12, §6.2)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 import typer
