@@ -32,3 +32,21 @@ def test_text_follows_the_task_structure():
 def test_unknown_task_names_the_choices():
     with pytest.raises(KeyError, match="game-lol-gold1"):
         game_task("game-nope")
+
+
+def test_items_are_rendered_once_and_kept():
+    import torch
+
+    data = GameTextDataset("game-lol-gold1", 2, (22, 52), 0)
+    first, label = data[5]
+    first.mul_(0)  # callers may modify their copy: the kept pixels must not change
+    again, _ = data[5]
+    assert list(data._cache) == [5] and label == 5
+    assert torch.equal(again, torch.from_numpy(data.image(5)).permute(2, 0, 1).float() / 255)
+
+
+def test_large_datasets_are_not_kept(monkeypatch):
+    monkeypatch.setattr(GameTextDataset, "CACHE_BYTES", 100)
+    data = GameTextDataset("game-lol-gold1", 2, (22, 52), 0)
+    data[0]
+    assert not data._cache

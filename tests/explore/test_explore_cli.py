@@ -43,7 +43,12 @@ def test_sweep_with_table_then_results_and_pareto(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (("sweep", "nats-size", "--points", "0,1", "--evaluator", "table", "--table", RECORDS),
      "has no entry for 1 of 2 points"),
-    (("sweep", "nats-size", "--points", "0", "--evaluator", "train"), "not available yet"),
+    (("sweep", "nats-size", "--points", "0", "--evaluator", "train"), "the train evaluator needs `data`"),
+    (("sweep", "nats-size", "--points", "0", "--data", "generated:game-lol-gold1"), "need `evaluator` train"),
+    (("sweep", "nats-size", "--points", "0", "--epochs", "2"), "need --data and --evaluator train"),
+    (("sweep", "nats-size", "--points", "0", "--evaluator", "train", "--data", "x", "--lr", "-1"), "--lr must be"),
+    (("sweep", "nats-size", "--points", "0", "--evaluator", "train", "--data", "generated:game-lol-gold1"),
+     "has 11 classes but nats-size"),
     (("sweep", "nosuch", "--points", "0"), "unknown space"),
     (("sweep", "fire", "--grid", "base_e"), "malformed grid"),
 ])

@@ -42,7 +42,7 @@ def test_bad_sweep_input(tmp_path):
             sweep(space, store, device="a100-40gb", method="closed-form")
         with pytest.raises(ValueError, match="not in space fire"):
             sweep(space, store, device="a100-40gb", points=["base_e=1"])
-    with pytest.raises(ValueError, match="not available yet"):
+    with pytest.raises(ValueError, match="train evaluator needs `data`"):
         make_evaluator("train", space)
     with pytest.raises(ValueError, match="unknown evaluator"):
         make_evaluator("oracle", space)

@@ -1,7 +1,10 @@
 """Two gloo processes on CPU train a few steps; both replicas must equal a one-process run on the
 full batch (V1 has no batch norm; the game preset has no dropout)."""
+import csv
 import os
 import socket
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -40,7 +43,8 @@ def test_two_gloo_replicas_equal_one_process(tmp_path):
         p.terminate()
     assert not alive and all(p.exitcode == 0 for p in context.processes)
     a, b = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
-    single = train(TrainConfig(**BASE, out=str(tmp_path / "single"), batch=22)).model.state_dict()
+    single_run = train(TrainConfig(**BASE, out=str(tmp_path / "single"), batch=22))
+    single = single_run.model.state_dict()
     for key in a:
         assert torch.equal(a[key], b[key])
         # Adam divides by sqrt(v): gradients equal up to float summation order give updates equal
@@ -48,3 +52,20 @@ def test_two_gloo_replicas_equal_one_process(tmp_path):
         diff = (a[key] - single[key]).abs()
         assert diff.median() < 1e-6 and diff.max() <= 4 * BASE["lr"], key
     assert (tmp_path / "run" / "last.pt").is_file()  # rank 0 wrote it
+    # rank 0's metrics cover all 44 images (summed over ranks), not its own 22
+    row = next(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert float(row["loss"]) == pytest.approx(single_run.metrics[0]["loss"], abs=1e-5)
+    assert float(row["train_acc"]) == pytest.approx(single_run.metrics[0]["train_acc"])
+
+
+@pytest.mark.slow  # about 30 s: torchrun starts two ranks that import torch
+def test_torchrun_launches_the_documented_command(tmp_path):
+    env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+               "-m", "intensity.train", "game-lol-gold1", "--data", "generated:game-lol-gold1", "--per-class", "4",
+               "--epochs", "2", "--batch", "11", "--out", str(tmp_path / "run")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "test top-1" in done.stdout and done.stdout.count("test top-1") == 1  # rank 0 only
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert [r["epoch"] for r in rows] == ["1", "2"]

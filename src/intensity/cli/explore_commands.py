@@ -75,8 +75,17 @@ def sweep(
                                                        "use ; between grid points")] = None,
     sample: Annotated[Optional[int], typer.Option(help="a seeded random sample of N points", min=1)] = None,
     seed: Annotated[int, typer.Option(help="seed of --sample")] = 0,
-    evaluator: Annotated[Optional[str], typer.Option(help="accuracy: table (with --table) or train")] = None,
+    evaluator: Annotated[Optional[Literal["table", "train"]], typer.Option(
+        help="accuracy: table (with --table) or train (with --data)")] = None,
     table: Annotated[Optional[Path], typer.Option(help="CSV/JSON of known accuracies (--evaluator table)")] = None,
+    data: Annotated[Optional[str], typer.Option(help="--evaluator train: DIR, cifar10:DIR, generated:TASK or "
+                                                     "video:VIDEO,CSV with the space's classes")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="--evaluator train: epochs per point (5)", min=1)] = None,
+    lr: Annotated[Optional[float], typer.Option(help="--evaluator train: Adam learning rate (1e-3)")] = None,
+    per_class: Annotated[Optional[int], typer.Option(help="--evaluator train: generated images per class (200)",
+                                                     min=1)] = None,
+    runs: Annotated[Optional[Path], typer.Option(help="--evaluator train: run directories (default STORE.runs)",
+                                                 callback=nonempty_path)] = None,
     method: Annotated[Literal["auto", "closed-form", "trace"], typer.Option(
         help="auto: closed form for nats-size, tracing otherwise")] = "auto",
     workers: Annotated[Optional[int], typer.Option(help="run on a local Dask cluster of N workers", min=1)] = None,
@@ -99,7 +108,9 @@ def sweep(
         fail("give --points or --sample, not both")
     space = _space(name, grid, dataset)
     batches = guarded(lambda: numbers(batch, int, "--batch", "1,64"))
-    judge = guarded(lambda: make_evaluator(evaluator, space, table))
+    settings = guarded(lambda: _train_settings(data, epochs, lr, per_class, runs))
+    judge = guarded(lambda: make_evaluator(evaluator, space, table, train=settings,
+                                           runs=runs or store.with_name(store.name + ".runs")))
     spec = resolve_device(device, dtype)
     selection = _points(points)
     guarded(lambda: next(iter_points(space, selection, sample, seed), None))  # bad --points/--sample
@@ -120,6 +131,26 @@ def sweep(
         raise
     note(f"{outcome.added} points added, {outcome.skipped} already stored, {outcome.seconds:.1f} s "
          f"({outcome.method}) -> {store}")
+
+
+def _train_settings(data: str | None, epochs: int | None, lr: float | None, per_class: int | None,
+                    runs: Path | None):  # noqa: ANN202 (TrainSettings, imported lazily)
+    """The train evaluator's settings, or None when none was given (so make_evaluator can refuse
+    them without --evaluator train instead of ignoring them)."""
+    import math
+
+    from intensity.explore.evaluators import TrainSettings
+
+    given = {"--data": data, "--epochs": epochs, "--lr": lr, "--per-class": per_class, "--runs": runs}
+    if all(v is None for v in given.values()):
+        return None
+    if data is None:
+        raise ValueError(f"{', '.join(k for k, v in given.items() if v is not None)} need --data and "
+                         f"--evaluator train; give --data DIR|generated:TASK|cifar10:DIR")
+    if lr is not None and not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"--lr must be a positive learning rate, got {lr:g}; give e.g. 1e-3")
+    defaults = TrainSettings(data)
+    return TrainSettings(data, epochs or defaults.epochs, lr or defaults.lr, per_class=per_class or defaults.per_class)
 
 
 def _remove_empty_store(path: Path) -> None:

@@ -58,13 +58,19 @@ def train(
     temperature: float = 4.0,
     weight: Annotated[float, typer.Option(help="share of the distillation term")] = 0.9,
     resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
+    normalize: Annotated[bool, typer.Option(help="per-channel mean/std of the training images")] = True,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: torch's setting)", min=1)] = None,
 ) -> None:
     """Train an original (f = 1) or folded CNN; checkpoint every epoch, metrics.csv per epoch."""
+    import torch
+
     from intensity.train.loop import TrainConfig, check_config, train as run_training
 
     config = TrainConfig(model, data, str(out), f, epochs, batch, preset, lr, seed, per_class, curriculum,
-                         initial, delta, every, teacher, temperature, weight, resume)
+                         initial, delta, every, teacher, temperature, weight, resume, normalize)
     guarded(lambda: check_config(config))  # before the progress bar: a bad number is one clean line
+    if threads is not None:
+        torch.set_num_threads(threads)
     with progress(f"training {model} f={f}") as report:
         result = guarded(lambda: run_training(config, report))
     for row in result.metrics:

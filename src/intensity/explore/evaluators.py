@@ -3,7 +3,10 @@
 - `table`: known accuracies from a CSV (columns `point` or `arch` or `index`, and `accuracy`) or a
   JSON file (a list of such records, or NATS-Bench records as in shared/reference/nats/, whose
   accuracy is `top1_last_epoch[split]` of the chosen dataset). A point the table lacks is an error.
-- `train`: short training runs; not available until the training issue's trainer lands.
+- `train`: a short training run of each point (the trainer of intensity.train) on data the user
+  gives (an image folder, cifar10:DIR, generated:TASK, video:...), with the space's classes; the
+  test top-1 in %. Each point's run directory keeps its checkpoint, so a killed sweep's rerun
+  resumes the point it was training and reuses the finished ones.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intensity.explore.spaces import Space
+from intensity.progress import Progress, notify
 
 EVALUATORS = ("table", "train")
 DEFAULT_SPLIT = "ori-test"
@@ -30,7 +34,7 @@ class TableEvaluator:
     def name(self) -> str:
         return f"table:{self.path.name}"
 
-    def evaluate(self, points: Sequence[str]) -> dict[str, float]:
+    def evaluate(self, points: Sequence[str], progress: Progress | None = None) -> dict[str, float]:  # noqa: ARG002
         missing = [p for p in points if p not in self.accuracies]
         if missing:
             shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
@@ -43,16 +47,75 @@ class TableEvaluator:
         return list(self.accuracies)
 
 
+@dataclass(frozen=True)
+class TrainSettings:
+    """What a train evaluator's accuracies depend on (all part of its name in a results store)."""
+
+    data: str
+    epochs: int = 5
+    lr: float = 1e-3
+    batch: int = 32
+    per_class: int = 200  # generated: data only
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class TrainEvaluator:
+    """Test top-1 (%) of each point after a short training run; runs are kept under `runs`."""
+
+    space: Space
+    settings: TrainSettings
+    runs: Path
+
+    @property
+    def name(self) -> str:
+        s = self.settings
+        return f"train:{s.data};epochs={s.epochs};lr={s.lr:g};batch={s.batch};per_class={s.per_class};seed={s.seed}"
+
+    def evaluate(self, points: Sequence[str], progress: Progress | None = None) -> dict[str, float]:
+        accuracies = {}
+        for done, point in enumerate(points):
+            notify(progress, f"training {self.space.model_name(point)}", done, len(points))
+            accuracies[point] = self._train(point, progress) * 100
+        notify(progress, "training points", len(points), len(points))
+        return accuracies
+
+    def _train(self, point: str, progress: Progress | None) -> float:
+        import hashlib
+
+        import torch
+
+        from intensity.train.loop import TrainConfig, train
+
+        s = self.settings
+        label = self.space.model_name(point)
+        out = self.runs / f"point-{hashlib.sha1(label.encode()).hexdigest()[:12]}"
+        resume = (out / "last.pt").is_file()  # a killed sweep: continue (or reuse) this point's run
+        config = TrainConfig(label, s.data, str(out), epochs=s.epochs, batch=s.batch, preset="game", lr=s.lr,
+                             seed=s.seed, per_class=s.per_class, curriculum=False, resume=resume)
+        torch.manual_seed(s.seed)  # the same initial weights for a point on every run
+        original = self.space.build(point, meta=False), self.space.input_shape, self.space.num_classes
+        return train(config, progress, original=original).test_acc
+
+
 def make_evaluator(kind: str | None, space: Space, table: str | Path | None = None,
-                   split: str | None = None) -> TableEvaluator | None:
+                   split: str | None = None, train: TrainSettings | None = None,
+                   runs: str | Path | None = None) -> TableEvaluator | TrainEvaluator | None:
     if kind is None:
         if table is not None:
             raise ValueError("an accuracy table needs `evaluator` table (--evaluator table)")
+        if train is not None:
+            raise ValueError("training settings need `evaluator` train (--evaluator train)")
         return None
     if kind == "train":
-        raise ValueError("the train evaluator is not available yet: it needs the trainer of the "
-                         "training issue (issue 9), which has not landed; use --evaluator table "
-                         "with a file of known accuracies")
+        if table is not None:
+            raise ValueError("`table` is for the table evaluator; the train evaluator takes `data`")
+        if train is None or runs is None:
+            raise ValueError("the train evaluator needs `data` (an image folder, cifar10:DIR, generated:TASK "
+                             "...) with the space's classes, and a directory for the runs")
+        return TrainEvaluator(space, train, Path(runs))
+    if train is not None:
+        raise ValueError("training settings (`data`, `epochs` ...) need `evaluator` train (--evaluator train)")
     if kind != "table":
         raise ValueError(f"unknown evaluator {kind!r}; choose one of {', '.join(EVALUATORS)}")
     if table is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from intensity.explore import analytic
-from intensity.explore.evaluators import TableEvaluator
+from intensity.explore.evaluators import TableEvaluator, TrainEvaluator
 from intensity.explore.spaces import Space, iter_points, make_space, nats_index
 from intensity.explore.store import Row, Store, new_row
 from intensity.progress import Progress, notify
@@ -85,7 +85,7 @@ def _measured(space: Space, point: str, task: Task) -> dict:
 
 def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
           batches: Sequence[int] = (1,), points: Sequence[str] | None = None,
-          sample: int | None = None, seed: int = 0, evaluator: TableEvaluator | None = None,
+          sample: int | None = None, seed: int = 0, evaluator: TableEvaluator | TrainEvaluator | None = None,
           method: str = "auto", workers: int | None = None, scheduler: str | None = None,
           measure: dict | None = None, progress: Progress | None = None) -> SweepResult:
     """Evaluate the selected points at every batch; commit rows as they finish. `measure`
@@ -108,7 +108,7 @@ def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
             done = store.done(batch, dtype, spec.key, label)
             todo = [p for p in selected if p not in done]
             skipped += len(selected) - len(todo)
-            accuracy = evaluator.evaluate(todo) if evaluator else {}
+            accuracy = evaluator.evaluate(todo, progress) if evaluator else {}
             fits = analytic.nats_fits(space.spec["dataset"], batch, dtype, progress=progress) \
                 if closed and todo else None
             tasks = [Task(space.spec, tuple(chunk), spec, dtype, batch, fits, measure)

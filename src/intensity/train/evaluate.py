@@ -79,7 +79,7 @@ def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orde
     """Each checkpoint's top-1 on the same test images (per class too) and, folded, its order
     sensitivity over the first groups of the fixed evaluation order."""
     from intensity.train.checkpoint import load_checkpoint
-    from intensity.train.loop import build_model, load_data
+    from intensity.train.loop import build_model, load_data, normalized
 
     records, splits = [], None
     for path in map(_checkpoint_path, paths):
@@ -87,11 +87,12 @@ def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orde
         model, shape, _ = build_model(state["model_name"], state["f"], state["config"]["preset"])
         model.load_state_dict(state["model"])
         splits = splits or load_data(data, shape, state["config"]["per_class"], state["config"]["seed"])
-        result = accuracy(model, splits.test, state["f"], batch)
+        test = normalized(splits.test, state.get("normalize"))  # the run's own input statistics
+        result = accuracy(model, test, state["f"], batch)
         stable = None
         if state["f"] > 1:
-            order = eval_order(len(splits.test))[:256]
-            images = torch.stack([splits.test[i][0] for i in order])
+            order = eval_order(len(test))[:256]
+            images = torch.stack([test[i][0] for i in order])
             stable = order_sensitivity(model, images, state["f"], max_orders)
         records.append({"checkpoint": path, "model": state["model_name"], "f": state["f"], "images": result.images,
                         "top1": result.top1, "per_class": result.per_class, "order_stable": stable})

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from intensity.data.grouping import check_batch, epoch_order, folded_logits
+from intensity.data.normalize import Normalized, channel_stats, renormalize
 from intensity.progress import Progress, notify
 from intensity.train.checkpoint import load_checkpoint, restore_rng, save_checkpoint
 from intensity.train.curriculum import Curriculum, all_classes
@@ -41,6 +42,7 @@ class TrainConfig:
     temperature: float = 4.0
     weight: float = 0.9
     resume: bool = False
+    normalize: bool = True  # per-channel mean/std of the training split (data/normalize.py)
 
 
 @dataclass
@@ -60,16 +62,23 @@ def _dropout_model(model: nn.Sequential) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def build_model(name: str, f: int, preset: str) -> tuple[nn.Module, tuple[int, ...], int]:
-    from intensity.models import model_entry, resolve_model
+Original = tuple[nn.Module, tuple[int, ...], int]  # an unfolded CNN, its input shape (C, H, W), classes
+
+
+def build_model(name: str, f: int, preset: str, original: Original | None = None) -> Original:
+    """The zoo model `name` (or `original`, a module built elsewhere, e.g. a design-space point)
+    folded by f, its input shape and its number of classes."""
     from intensity.transforms.folding import fold
 
-    resolved = resolve_model(name)
-    model, shape = resolved.module, tuple(resolved.input_shape)
+    if original is None:
+        from intensity.models import model_entry, resolve_model
+
+        resolved = resolve_model(name)
+        original = resolved.module, tuple(resolved.input_shape), model_entry(name).num_classes
+    model, shape, classes = original
     if preset == "noscope" and isinstance(model, nn.Sequential):
         model = _dropout_model(model)
-    classes = model_entry(name).num_classes
-    return fold(model, f, shape).model, shape, classes
+    return fold(model, f, tuple(shape)).model, tuple(shape), classes
 
 
 def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
@@ -112,23 +121,23 @@ def load_data(spec: str, shape: tuple[int, ...], per_class: int = 200, seed: int
 class _Run:
     """One training run's state: what a checkpoint holds."""
 
-    def __init__(self, config: TrainConfig) -> None:
+    def __init__(self, config: TrainConfig, original: Original | None = None) -> None:
         check_batch(config.batch, config.f)
         self.config = config
         torch.manual_seed(config.seed)
-        self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset)
+        self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset, original)
         self.optimizer = _optimizer(config, self.model)
         self.scheduler = torch.optim.lr_scheduler.ConstantLR(self.optimizer, factor=1.0, total_iters=0)
         self.curriculum = _curriculum(config, self.classes)
-        self.teacher = _teacher(config.teacher) if config.teacher else None
-        self.start, self.metrics = 0, []
+        self.teacher, self.teacher_norm = _teacher(config.teacher) if config.teacher else (None, None)
+        self.start, self.metrics, self.norm = 0, [], None
 
     def state(self, epoch: int) -> dict:
         return {"model_name": self.config.model, "f": self.config.f, "epoch": epoch,
                 "input_shape": list(self.shape), "num_classes": self.classes, "config": asdict(self.config),
                 "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "curriculum": self.curriculum.state_dict(),
-                "metrics": self.metrics}
+                "metrics": self.metrics, "normalize": self.norm}
 
     def resume(self, path: Path) -> None:
         state = load_checkpoint(path, self.config.model, self.config.f)
@@ -137,23 +146,25 @@ class _Run:
         self.scheduler.load_state_dict(state["scheduler"])
         self.curriculum = Curriculum(**state["curriculum"])
         self.metrics, self.start = list(state["metrics"]), state["epoch"] + 1
+        self.norm = state.get("normalize")
         restore_rng(state["rng"])
 
 
-def _teacher(path: str) -> nn.Module:
+def _teacher(path: str) -> tuple[nn.Module, dict | None]:
+    """The teacher model and the input normalization it was trained with."""
     state = load_checkpoint(path)
     if state["f"] != 1:
         raise ValueError(f"teacher {path} is a folded model (f = {state['f']}); give an original (f = 1) run")
     model, _, _ = build_model(state["model_name"], 1, state["config"]["preset"])
     model.load_state_dict(state["model"])
-    return model.eval()
+    return model.eval(), state.get("normalize")
 
 
 def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Module) -> tuple[float, int]:
     logits = folded_logits(model, images, run.config.f)
     if run.teacher is not None:
         with torch.no_grad():
-            soft = run.teacher(images)
+            soft = run.teacher(renormalize(images, run.norm, run.teacher_norm))
         loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight)
     else:
         loss = nn.functional.cross_entropy(logits, labels)
@@ -182,8 +193,19 @@ def _epoch(run: _Run, data: torch.utils.data.Dataset, epoch: int, model: nn.Modu
                step + 1, -(-len(order) // batch))
     seconds = time.perf_counter() - start
     run.scheduler.step()
-    return {"epoch": epoch + 1, "classes": classes, "loss": loss_sum / max(1, len(order)),
-            "train_acc": correct / max(1, len(order)), "images_per_s": len(order) / seconds, "seconds": seconds}
+    images = len(order)
+    if world > 1:  # the epoch's figures over all ranks, not rank 0's share
+        loss_sum, correct, images = _all_ranks_sum(loss_sum, correct, images)
+    return {"epoch": epoch + 1, "classes": classes, "loss": loss_sum / max(1, images),
+            "train_acc": correct / max(1, images), "images_per_s": images / seconds, "seconds": seconds}
+
+
+def _all_ranks_sum(*values: float) -> list[float]:
+    import torch.distributed as dist
+
+    total = torch.tensor(values, dtype=torch.float64)
+    dist.all_reduce(total)
+    return total.tolist()
 
 
 def _write_metrics(out: Path, metrics: list[dict]) -> None:
@@ -216,12 +238,20 @@ def prepare_out(config: TrainConfig) -> Path:
     return out
 
 
+def normalized(data: torch.utils.data.Dataset, norm: dict | None) -> torch.utils.data.Dataset:
+    return data if norm is None else Normalized(data, norm["mean"], norm["std"])
+
+
 def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, world: int = 1,
-          wrap: object = None) -> TrainResult:
+          wrap: object = None, original: Original | None = None) -> TrainResult:
     """Train `config.model` folded by f on `config.data`; checkpoint every epoch into `config.out`
-    (rank 0 only). `wrap` (DDP) wraps the model for the forward/backward passes."""
+    (rank 0 only). `wrap` (DDP) wraps the model for the forward/backward passes. Turns on
+    torch.set_flush_denormal for the process (torch has no getter to restore it). `original`
+    trains a module built elsewhere (then `config.model` is only its label)."""
     check_config(config)
-    run = _Run(config)
+    # Adam's running mean of a dead ReLU's zero gradient decays into denormals, 3x slower to update.
+    torch.set_flush_denormal(True)
+    run = _Run(config, original)
     data = load_data(config.data, run.shape, config.per_class, config.seed)
     if len(data.classes) != run.classes:
         raise ValueError(f"data {config.data} has {len(data.classes)} classes but {config.model} has "
@@ -229,13 +259,17 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
     out = prepare_out(config) if rank == 0 else Path(config.out)
     if config.resume:
         run.resume(out / "last.pt")
+    elif config.normalize:
+        mean, std = channel_stats(data.train)
+        run.norm = {"mean": mean, "std": std}
+    train_data, val, test = (normalized(split, run.norm) for split in (data.train, data.val, data.test))
     model = wrap(run.model) if wrap else run.model
     for epoch in range(run.start, config.epochs):
-        row = _epoch(run, data.train, epoch, model, progress, rank, world)
-        row["val_acc"] = accuracy(run.model, data.val, config.f, config.batch).top1
+        row = _epoch(run, train_data, epoch, model, progress, rank, world)
+        row["val_acc"] = accuracy(run.model, val, config.f, config.batch).top1
         run.metrics.append(row)
         if rank == 0:
             save_checkpoint(out / "last.pt", run.state(epoch))
             _write_metrics(out, run.metrics)
-    test = accuracy(run.model, data.test, config.f, config.batch).top1
+    test = accuracy(run.model, test, config.f, config.batch).top1
     return TrainResult(str(out), run.metrics, test, run.model)
