@@ -49,6 +49,7 @@ def test_sweep_with_table_then_results_and_pareto(tmp_path):
     (("sweep", "nats-size", "--points", "0", "--evaluator", "train", "--data", "x", "--lr", "-1"), "--lr must be"),
     (("sweep", "nats-size", "--points", "0", "--evaluator", "train", "--data", "generated:game-lol-gold1"),
      "has 11 classes but nats-size"),
+    (("sweep", "nats-size", "--points", "0", "--evaluator", "train", "--data", "d", "--runs", ""), "is empty"),
     (("sweep", "nosuch", "--points", "0"), "unknown space"),
     (("sweep", "fire", "--grid", "base_e"), "malformed grid"),
 ])

@@ -95,6 +95,15 @@ def test_distillation_run_and_evaluate(tmp_path):
     assert records[0]["order_stable"] is None and 0 <= records[1]["order_stable"] <= 1
 
 
+def test_evaluate_refuses_data_with_other_classes(tmp_path):
+    from intensity.train.evaluate import evaluate_checkpoints
+
+    train(_config(tmp_path, f=1, epochs=1))
+    # V2's 22 classes against V1's 11: refused, not scored as if the labels matched
+    with pytest.raises(ValueError, match="has 22 classes but .* has 11"):
+        evaluate_checkpoints([str(tmp_path / "run")], "generated:game-apex-count")
+
+
 def test_noscope_preset_adds_dropout():
     from intensity.train.loop import build_model
 

@@ -84,7 +84,7 @@ def sweep(
     lr: Annotated[Optional[float], typer.Option(help="--evaluator train: Adam learning rate (1e-3)")] = None,
     per_class: Annotated[Optional[int], typer.Option(help="--evaluator train: generated images per class (200)",
                                                      min=1)] = None,
-    runs: Annotated[Optional[Path], typer.Option(help="--evaluator train: run directories (default STORE.runs)",
+    runs: Annotated[Optional[str], typer.Option(help="--evaluator train: run directories (default STORE.runs)",
                                                  callback=nonempty_path)] = None,
     method: Annotated[Literal["auto", "closed-form", "trace"], typer.Option(
         help="auto: closed form for nats-size, tracing otherwise")] = "auto",

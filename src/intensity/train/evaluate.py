@@ -87,6 +87,9 @@ def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orde
         model, shape, _ = build_model(state["model_name"], state["f"], state["config"]["preset"])
         model.load_state_dict(state["model"])
         splits = splits or load_data(data, shape, state["config"]["per_class"], state["config"]["seed"])
+        if len(splits.classes) != state["num_classes"]:
+            raise ValueError(f"data {data} has {len(splits.classes)} classes but {path} ({state['model_name']}) "
+                             f"has {state['num_classes']}; evaluate on data with the model's classes")
         test = normalized(splits.test, state.get("normalize"))  # the run's own input statistics
         result = accuracy(model, test, state["f"], batch)
         stable = None

@@ -188,9 +188,9 @@ def _epoch(run: _Run, data: torch.utils.data.Dataset, epoch: int, model: nn.Modu
         items = [data[i] for i in order[first:first + batch]]
         images, labels = torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
         loss, right = _step(run, images, labels, model)
-        loss_sum, correct = loss_sum + loss, correct + right
-        notify(progress, f"epoch {epoch + 1}/{run.config.epochs} loss {loss_sum / max(1, first + len(items)):.3f}",
-               step + 1, -(-len(order) // batch))
+        loss_sum, correct, seen = loss_sum + loss, correct + right, first + len(items)
+        notify(progress, f"epoch {epoch + 1}/{run.config.epochs} loss {loss_sum / seen:.3f} acc {correct / seen:.1%} "
+                         f"{seen / (time.perf_counter() - start):.0f} img/s", step + 1, -(-len(order) // batch))
     seconds = time.perf_counter() - start
     run.scheduler.step()
     images = len(order)
