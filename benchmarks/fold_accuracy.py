@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="for the speedup timing")
     parser.add_argument("--frames", type=int, default=1600, help="synthetic NoScope video length")
     parser.add_argument("--models", default=None, help="comma-separated subset of the five")
+    parser.add_argument("--results", default="fold_accuracy_cpu.txt", help="file name under benchmarks/results/")
     args = parser.parse_args()
     models, fs = (["game-lol-gold1"], [1, 2]) if args.quick else (GAME + [NOSCOPE], [1, 2, 3, 4])
     models = args.models.split(",") if args.models else models
@@ -133,7 +134,7 @@ def main() -> None:
     console.print(_table(rows, speed, title))
     console.print(f"peer: each model's f = 1 row, trained and timed in the same run; load at end: {load()}",
                   markup=False)
-    path = write("fold_accuracy_cpu.txt", console.export_text(), args.quick)
+    path = write(args.results, console.export_text(), args.quick)
     if path:
         console.print(f"wrote {path}")
 
