@@ -246,32 +246,10 @@ def pareto(
     title = f"frontier: {len(rows)} of {len(records)} points, hypervolume {front.hypervolume:.6g}"
     emit(format, data, lambda: [_table(title, rows)], out)
     if plots is not None:
-        from intensity.report.plots import save
+        from intensity.report.plots import frontier_figure, save
 
-        paths = save(_frontier_figure(records, chosen, front.members), plots, "pareto")
+        paths = save(frontier_figure(records, chosen, front.members), plots, "pareto")
         note(f"plot: {paths['png']}")
-
-
-def _frontier_figure(records: list[dict], objectives: list, members: list[int]):  # noqa: ANN202
-    """Seed 003 Fig. 1 style: each pair of objectives, all points gray, the frontier in colour."""
-    import itertools
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    pairs = list(itertools.combinations(objectives, 2))
-    figure, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4), squeeze=False)
-    chosen = set(members)
-    for ax, (x, y) in zip(axes[0], pairs):
-        ax.scatter([r[x.metric] for r in records], [r[y.metric] for r in records], s=4, color="0.7")
-        front = [records[i] for i in sorted(chosen, key=lambda i: records[i][x.metric])]
-        ax.scatter([r[x.metric] for r in front], [r[y.metric] for r in front], s=12, color="tab:orange",
-                   label="non-dominated")
-        ax.set(xlabel=x.name, ylabel=y.name)
-        ax.legend(fontsize=8)
-    return figure
 
 
 def _table(title: str, records: list[dict]):  # noqa: ANN202
@@ -404,9 +382,9 @@ def survey(
     emit(format, result, lambda: _survey_tables(result, models), out,
          csv_text=lambda: _csv(models))
     if plots is not None:
-        from intensity.report.plots import save
+        from intensity.report.plots import save, survey_figure
 
-        note(f"plot: {save(_survey_figure(result), plots, 'survey')['png']}")
+        note(f"plot: {save(survey_figure(result), plots, 'survey')['png']}")
 
 
 def _survey_row(model, frontiers: dict) -> dict:  # noqa: ANN001
@@ -436,28 +414,3 @@ def _survey_tables(result, models: list[dict]) -> list:  # noqa: ANN001
              f"on all three: {', '.join(result.on_all) or 'none'}")
     return [_table(title, on_frontier), _table("split by intensity at op:byte (Fig. 2a)", split_rows),
             _table(f"failed analyses ({len(failed)}), utilization from timm's GMACs", failed)]
-
-
-def _survey_figure(result):  # noqa: ANN001, ANN202
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from intensity.explore.survey import PAIRS
-
-    figure, axes = plt.subplots(1, 3, figsize=(15, 4))
-    colour = {True: "tab:blue", False: "tab:orange", None: "0.6"}
-    for ax, (x, y), members in zip(axes, PAIRS, result.frontiers.values()):
-        chosen = set(members)
-        for model in result.models:
-            on = f"{model.name}@{model.img_size}" in chosen
-            ax.scatter(getattr(model, x), getattr(model, y), s=14 if on else 4,
-                       color=colour[model.above_op_byte], edgecolors="k" if on else "none")
-            if x == "utilization" and model.fold and "utilization_after" in model.fold:
-                ax.annotate("", (model.fold["utilization_after"], model.top1), (model.utilization, model.top1),
-                            arrowprops={"arrowstyle": "->", "color": "tab:green"})
-        ax.set(xlabel=x.replace("images_per_s", "images/s"), ylabel=y,
-               xscale="log" if x == "images_per_s" else "linear")
-    axes[0].set_title("blue: intensity >= op:byte, orange: below; ringed: frontier", fontsize=8)
-    return figure

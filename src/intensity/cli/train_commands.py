@@ -139,22 +139,6 @@ def comm_model_command(
 
     emit(format, records, tables)
     if plot is not None:
-        _comm_plot(records, model, plot)
+        from intensity.report.plots import comm_figure, save
 
-
-def _comm_plot(records: list[dict], model: str, directory: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from intensity.report.plots import save
-
-    figure, axes = plt.subplots(figsize=(6, 4))
-    for strategy in dict.fromkeys(r["strategy"] for r in records):
-        mine = [r for r in records if r["strategy"] == strategy]
-        axes.plot([r["workers"] for r in mine], [r["comm_ms"] for r in mine], marker="o", label=strategy)
-    axes.set(xscale="log", yscale="log", xlabel="workers p", ylabel="communication per step (ms)",
-             title=f"{model}: gradient communication (seed 002 Eqn 3.3/3.4)")
-    axes.legend()
-    typer.echo(f"plot: {save(figure, directory, 'comm_model')['png']}")
+        typer.echo(f"plot: {save(comm_figure(records, model), plot, 'comm_model')['png']}")

@@ -1,4 +1,5 @@
-"""matplotlib figures: roofline, waterline, batch sweep, memory traffic, efficiency gap.
+"""matplotlib figures: roofline, waterline, batch sweep, memory traffic, efficiency gap, Pareto
+frontiers, the timm survey and gradient communication.
 
 Each function returns a Figure; `save` writes PNG and SVG. The Agg backend is used so figures
 render on machines without a display.
@@ -212,5 +213,55 @@ def op_byte_figure(sweep: Sequence[tuple[float, float, float]], title: str, devi
     if device_op_byte:
         axes.axvline(device_op_byte, color="gray", linestyle=":", label=f"this device ({device_op_byte:.0f})")
     axes.set(xlabel="processor op:byte", ylabel="max. efficiency (%)", ylim=(0, 105), title=title)
+    axes.legend()
+    return figure
+
+
+def frontier_figure(records: Sequence[dict], objectives: Sequence, members: Sequence[int]) -> Figure:
+    """Seed 003 Fig. 1 style: each pair of objectives, all points gray, the frontier in colour."""
+    import itertools
+
+    pairs = list(itertools.combinations(objectives, 2))
+    figure, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4), squeeze=False)
+    chosen = set(members)
+    for ax, (x, y) in zip(axes[0], pairs):
+        ax.scatter([r[x.metric] for r in records], [r[y.metric] for r in records], s=4, color="0.7")
+        front = [records[i] for i in sorted(chosen, key=lambda i: records[i][x.metric])]
+        ax.scatter([r[x.metric] for r in front], [r[y.metric] for r in front], s=12, color="tab:orange",
+                   label="non-dominated")
+        ax.set(xlabel=x.name, ylabel=y.name)
+        ax.legend(fontsize=8)
+    return figure
+
+
+def survey_figure(result) -> Figure:  # noqa: ANN001 (a SurveyResult)
+    """Seed 003 Fig. 2: the three 2-D frontiers of the survey; arrows show folding's utilization."""
+    from intensity.explore.survey import PAIRS
+
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4))
+    colour = {True: "tab:blue", False: "tab:orange", None: "0.6"}
+    for ax, (x, y), members in zip(axes, PAIRS, result.frontiers.values()):
+        chosen = set(members)
+        for model in result.models:
+            on = f"{model.name}@{model.img_size}" in chosen
+            ax.scatter(getattr(model, x), getattr(model, y), s=14 if on else 4,
+                       color=colour[model.above_op_byte], edgecolors="k" if on else "none")
+            if x == "utilization" and model.fold and "utilization_after" in model.fold:
+                ax.annotate("", (model.fold["utilization_after"], model.top1), (model.utilization, model.top1),
+                            arrowprops={"arrowstyle": "->", "color": "tab:green"})
+        ax.set(xlabel=x.replace("images_per_s", "images/s"), ylabel=y,
+               xscale="log" if x == "images_per_s" else "linear")
+    axes[0].set_title("blue: intensity >= op:byte, orange: below; ringed: frontier", fontsize=8)
+    return figure
+
+
+def comm_figure(records: Sequence[dict], model: str) -> Figure:
+    """Communication per step against workers, one line per strategy (seed 002 Eqn 3.3/3.4)."""
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for strategy in dict.fromkeys(r["strategy"] for r in records):
+        mine = [r for r in records if r["strategy"] == strategy]
+        axes.plot([r["workers"] for r in mine], [r["comm_ms"] for r in mine], marker="o", label=strategy)
+    axes.set(xscale="log", yscale="log", xlabel="workers p", ylabel="communication per step (ms)",
+             title=f"{model}: gradient communication (seed 002 Eqn 3.3/3.4)")
     axes.legend()
     return figure
