@@ -57,6 +57,10 @@ def test_survey_utilization_frontiers_failures_and_cache(data, tmp_path):
         again = survey(data, store, limit=3)
         assert len(store.rows(evaluator="analysis")) == 3
     assert [m.utilization for m in again.models] == [m.utilization for m in result.models]
+    from intensity.report.plots import survey_figure
+
+    figure = survey_figure(result)  # the three frontiers of Fig. 2, one point per model on each
+    assert len(figure.axes) == 3 and all(len(ax.collections) == len(result.models) for ax in figure.axes)
 
 
 def test_survey_bad_input(tmp_path):

@@ -74,3 +74,11 @@ def test_figures_save_as_png_and_svg(tmp_path, tiny_line):
     with open(paths["png"], "rb") as png:
         assert png.read(8) == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in open(paths["svg"]).read(500)
+
+
+def test_comm_figure_one_line_per_strategy():
+    records = [{"workers": p, "strategy": name, "comm_ms": ms} for name, ms in (("ring", 1.0), ("tree", 2.0))
+               for p in (1, 2, 4)]
+    figure = plots.comm_figure(records, "tiny")
+    assert [line.get_label() for line in figure.axes[0].lines] == ["ring", "tree"]
+    plt.close(figure)
