@@ -15,7 +15,9 @@ batch 128. Inputs are normalized per channel (the trainer's default). Curriculum
 Runs go --workers at a time, one thread each.
 
     PYTHONPATH=src python benchmarks/fold_accuracy.py --quick      # V1, f = 1, 2; under a minute
-    PYTHONPATH=src python benchmarks/fold_accuracy.py              # the full table; ~35 min here
+    PYTHONPATH=src python benchmarks/fold_accuracy.py              # the full table; ~38 min here
+    PYTHONPATH=src python benchmarks/fold_accuracy.py --models game-lol-gold1 --fs 2,4 --epochs 240 \
+        --results fold_accuracy_v1_240ep_cpu.txt                     # does a longer budget close the gap?
 """
 from __future__ import annotations
 
@@ -107,10 +109,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="for the speedup timing")
     parser.add_argument("--frames", type=int, default=1600, help="synthetic NoScope video length")
     parser.add_argument("--models", default=None, help="comma-separated subset of the five")
+    parser.add_argument("--fs", default=None, help="folding factors, comma-separated (1,2,3,4; quick 1,2)")
     parser.add_argument("--results", default="fold_accuracy_cpu.txt", help="file name under benchmarks/results/")
     args = parser.parse_args()
     models, fs = (["game-lol-gold1"], [1, 2]) if args.quick else (GAME + [NOSCOPE], [1, 2, 3, 4])
     models = args.models.split(",") if args.models else models
+    fs = sorted({1, *map(int, args.fs.split(","))}) if args.fs else fs
     if args.quick:
         args.epochs, args.per_class = 2, 20
     console = Console(width=150, record=True)
