@@ -2,8 +2,9 @@
 
 Started by torchrun, which sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT:
     torchrun --standalone --nproc_per_node=2 -m intensity.train MODEL --data ... --out RUN
-gloo on CPU, nccl on GPU. Every rank draws the same shuffle (so the same folded groups) and takes
-its DistributedSampler share; DDP averages the gradients; only rank 0 writes checkpoints and
+gloo: the trainer runs on the CPU (no GPU training yet), and nccl takes CUDA tensors only.
+Every rank draws the same shuffle (so the same folded groups) and takes its DistributedSampler
+share; DDP averages the gradients; only rank 0 writes checkpoints and
 metrics. Each rank's --batch is its own share: the global batch is batch x world size.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ def distributed_train(config: TrainConfig, timeout_s: float = 300, progress=None
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    backend = "gloo"  # not nccl even where CUDA exists: the model and batches stay on the CPU
     dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))
     try:
         rank = dist.get_rank()
