@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import os
 
-
 from intensity.train.loop import TrainConfig, TrainResult, train
 
 
