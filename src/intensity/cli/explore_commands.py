@@ -137,9 +137,8 @@ def _train_settings(data: str | None, epochs: int | None, lr: float | None, per_
                     runs: Path | None):  # noqa: ANN202 (TrainSettings, imported lazily)
     """The train evaluator's settings, or None when none was given (so make_evaluator can refuse
     them without --evaluator train instead of ignoring them)."""
-    import math
-
     from intensity.explore.evaluators import TrainSettings
+    from intensity.train.loop import check_lr
 
     given = {"--data": data, "--epochs": epochs, "--lr": lr, "--per-class": per_class, "--runs": runs}
     if all(v is None for v in given.values()):
@@ -147,8 +146,7 @@ def _train_settings(data: str | None, epochs: int | None, lr: float | None, per_
     if data is None:
         raise ValueError(f"{', '.join(k for k, v in given.items() if v is not None)} need --data and "
                          f"--evaluator train; give --data DIR|generated:TASK|cifar10:DIR")
-    if lr is not None and not (lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"--lr must be a positive learning rate, got {lr:g}; give e.g. 1e-3")
+    check_lr(lr, "give e.g. 1e-3")
     defaults = TrainSettings(data)
     return TrainSettings(data, epochs or defaults.epochs, lr or defaults.lr, per_class=per_class or defaults.per_class)
 

@@ -215,11 +215,14 @@ def _write_metrics(out: Path, metrics: list[dict]) -> None:
         writer.writerows(metrics)
 
 
+def check_lr(lr: float | None, advice: str = "give e.g. 1e-4, or leave it out for the preset's") -> None:
+    if lr is not None and not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"--lr must be a positive learning rate, got {lr:g}; {advice}")
+
+
 def check_config(config: TrainConfig) -> None:
     """Numeric settings checked before any data is loaded, naming the option (torch's own messages do not)."""
-    if config.lr is not None and not (config.lr > 0 and math.isfinite(config.lr)):
-        raise ValueError(f"--lr must be a positive learning rate, got {config.lr:g}; give e.g. 1e-4, "
-                         f"or leave it out for the preset's")
+    check_lr(config.lr)
     if not (config.temperature > 0 and math.isfinite(config.temperature)):
         raise ValueError(f"--temperature must be > 0, got {config.temperature:g}; give e.g. 4")
     if not 0 <= config.weight <= 1:
