@@ -1,0 +1,9 @@
+"""The operations layer: one function per command, typed request in, typed result out.
+
+See `_base.py` for the shared request and the result protocol. The CLI (`cli/`) only parses
+options, calls one operation and emits its result; a web page or a Dask worker calls the same
+functions.
+"""
+from intensity.ops._base import ModelRequest, Result
+
+__all__ = ["ModelRequest", "Result"]

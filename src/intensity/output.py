@@ -1,0 +1,120 @@
+"""The one way anything the user asked for is written to disk (`--out`, reports, stores, runs).
+
+Nothing a user owns is lost, by construction:
+- an output that resolves to one of the command's inputs (a store, a table, a spec, a
+  checkpoint, a data folder) is refused before any work;
+- a symlink is written through: its target is replaced, the link stays;
+- device nodes, FIFOs, sockets and other non-regular targets are refused (print to stdout
+  instead of `--out /dev/stdout`);
+- the text goes to a temporary file beside the target and is renamed over it, so a failed
+  write leaves the old file intact and a failed command creates no file;
+- `locked(path)` holds an exclusive lock while a run or a store is written: a second writer gets
+  a clear error, not a silent race.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+
+class OutputError(ValueError):
+    """An output path that cannot or must not be written."""
+
+
+def resolved_target(path: str | Path) -> Path:
+    """Where writing `path` really lands: symlinks followed (also a dangling one's target)."""
+    return Path(os.path.realpath(Path(path).expanduser()))
+
+
+def check_output(path: str | Path, *, inputs: Iterable[str | Path | None] = (), option: str = "--out",
+                 directory: bool = False) -> Path:
+    """The real target of `path`, or an OutputError naming `option`, the problem and the fix.
+
+    `inputs` are the files/folders the command reads: an output resolving to one of them, or inside
+    an input folder, is refused. `directory=True` checks a folder to write into instead of a file.
+    """
+    if not str(path).strip():
+        raise OutputError(f"{option} is empty; give a path, e.g. results/out.json")
+    target = resolved_target(path)
+    _refuse_inputs(target, inputs, option)
+    if target.exists():
+        mode = target.stat().st_mode
+        if directory and not stat.S_ISDIR(mode):
+            raise OutputError(f"{option} {path} is a file; give a directory (new or existing)")
+        if not directory and stat.S_ISDIR(mode):
+            raise OutputError(f"{option} {path} is a directory; give a file name such as {Path(path) / 'out.json'}")
+        if not directory and not stat.S_ISREG(mode):
+            raise OutputError(f"{option} {path} is not a regular file (a device, FIFO or socket); give a "
+                              f"file path, or leave out {option} to print to stdout")
+    _check_parent_writable(target if directory else target.parent, path, option)
+    return target
+
+
+def _refuse_inputs(target: Path, inputs: Iterable[str | Path | None], option: str) -> None:
+    for given in inputs:
+        if given is None or not str(given).strip():
+            continue
+        source = resolved_target(given)
+        if target == source or (source.is_dir() and source in target.parents):
+            raise OutputError(f"{option} {target} is an input of this command ({given}); writing it would "
+                              f"destroy the input: give another {option} path")
+
+
+def _check_parent_writable(folder: Path, given: str | Path, option: str) -> None:
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("/"))
+    if not existing.is_dir():
+        raise OutputError(f"{option} {given}: {existing} is a file, not a directory; choose another path")
+    if not os.access(existing, os.W_OK):
+        raise OutputError(f"{option} {given}: cannot write in {existing} (permission denied); choose a "
+                          f"writable place")
+
+
+def write_atomic(path: str | Path, data: str | bytes, *, inputs: Iterable[str | Path | None] = (),
+                 option: str = "--out") -> Path:
+    """Write `data` to `path` through a temporary file (see the module docstring); returns the real
+    target written. A failure leaves any old file intact and no partial file behind."""
+    target = check_output(path, inputs=inputs, option=option)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        if isinstance(data, str):
+            partial.write_text(data)
+        else:
+            partial.write_bytes(data)
+        if target.exists():
+            os.chmod(partial, stat.S_IMODE(target.stat().st_mode))
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {option} {path}: {error.strerror or error}; choose a writable "
+                          f"place") from None
+    return target
+
+
+@contextlib.contextmanager
+def locked(path: str | Path, what: str = "file") -> Iterator[Path]:
+    """Hold an exclusive advisory lock on `path` (a run folder or a store file) while writing it.
+
+    The lock lives in a sibling `.NAME.lock` file so it works for folders and files alike, and is
+    released when the process ends, even if killed. A second writer gets an OutputError at once.
+    """
+    target = resolved_target(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.with_name(f".{target.name}.lock")
+    handle = open(lock_path, "a+")  # noqa: SIM115 (held for the duration of the context)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.EACCES):
+                raise OutputError(f"{what} {path} is being written by another process; wait for it to "
+                                  f"finish or choose another path") from None
+            raise
+        yield target
+    finally:
+        handle.close()
