@@ -312,7 +312,7 @@ def _draw(result: Any, out: str | Path | None, inputs: Iterable[Any]) -> None:
                       file=io.StringIO() if out is not None else None)
     header = result.header() if hasattr(result, "header") else None
     if header:
-        console.print(header, markup=False, highlight=False)
+        console.print(header, markup=False, highlight=False, soft_wrap=True)
     for grid in result.grids():
         console.print(rich_table(grid) if isinstance(grid, Grid) else grid)
     if out is not None:

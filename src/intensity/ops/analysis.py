@@ -52,7 +52,7 @@ def run_analyze(request: ModelRequest, *, only: Sequence[str] = (), alpha: float
         raise ValueError(f"`top` must be a positive number of kernels, not {top}")
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     report = analyze(request.model, device=resolved.device, only=list(only), alpha=alpha, **request.analysis_kwargs())
-    return AnalyzeResult(report, top, settings=request.settings(), notes=list(report.notes), warnings=warnings)
+    return AnalyzeResult(report, top, settings=resolved.settings(), notes=list(report.notes), warnings=warnings)
 
 
 def _origins(settings: Settings | None) -> dict[str, str]:
@@ -98,7 +98,7 @@ def run_roofline(request: ModelRequest, *, threads: int | None = None,
 
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     prediction = predict(request.model, device=resolved.device, **request.analysis_kwargs())
-    common = {"settings": request.settings(), "notes": list(prediction.report.notes), "warnings": warnings}
+    common = {"settings": resolved.settings(), "notes": list(prediction.report.notes), "warnings": warnings}
     if prediction.calibrated is not None:
         from intensity.ops.calibrate import CalibratedRooflineResult
 
@@ -146,7 +146,7 @@ def run_waterline(request: ModelRequest, op_bytes: Sequence[float] = DEFAULT_OP_
     rows = [{"op_byte": r, "waterline": w, "mediant": m, "device": prediction.spec.key if r == own else None}
             for r, w, m in efficiency_vs_op_byte(prediction.report.kernels, sorted({*op_bytes, own}))]
     return WaterlineResult(prediction.report.model, request.batch, request.fusion, own, rows,
-                           settings=request.settings(), notes=list(prediction.report.notes), warnings=warnings)
+                           settings=resolved.settings(), notes=list(prediction.report.notes), warnings=warnings)
 
 
 # --- sweep-batch ---------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def run_sweep_batch(request: ModelRequest, batches: Sequence[int] = DEFAULT_BATC
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     options = {k: v for k, v in request.analysis_kwargs().items() if k != "batch"}
     points = sweep_batch(request.model, list(batches), device=resolved.device, **options)
-    return SweepBatchResult(str(request.model), request.fusion, points, settings=request.settings(), warnings=warnings)
+    return SweepBatchResult(str(request.model), request.fusion, points, settings=resolved.settings(), warnings=warnings)
 
 
 # --- calibrate-di --------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def run_report(request: ModelRequest, out: str | Path, *, measurement: Any = Non
     summary = write_report(request.model, target, device=resolved.device, dtype=request.dtype, batch=request.batch,
                            fusion=request.fusion, blocks=request.blocks, input_shape=request.input_shape,
                            attention=request.attention, measure=measurement)
-    return ReportResult(str(out), summary, settings=request.settings(), warnings=warnings)
+    return ReportResult(str(out), summary, settings=resolved.settings(), warnings=warnings)
 
 
 # --- devices, list-models, config ------------------------------------------------------------------

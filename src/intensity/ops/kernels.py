@@ -89,7 +89,7 @@ def run_fusion_grid(request: ModelRequest, *, block: str = "convfirst", network:
     options = {"device": resolved.device, "dtype": request.dtype, "batch": request.batch}
     points = fusion_grid(block, **options)
     whole = network_fusion(network, **options) if network else None
-    result = FusionGridResult(block, request.batch, points, whole, settings=request.settings(), warnings=warnings)
+    result = FusionGridResult(block, request.batch, points, whole, settings=resolved.settings(), warnings=warnings)
     if resolved.device.key != SEED_DEVICE:
         result.notes.append(f"the seed's printed latencies (last column) are on {SEED_DEVICE}, not "
                             f"{resolved.device.key}: give --device {SEED_DEVICE} to compare with them")
