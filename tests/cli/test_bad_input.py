@@ -5,6 +5,7 @@ code, and a fragment the message must contain. The table is the contract of issu
 """
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
@@ -40,7 +41,8 @@ CASES = [
     ("block fusion without blocks", "analyze noscope-coral --fusion block", "needs --block"),
     ("unknown --only kind", "analyze noscope-coral --only convs", "unknown kernel kind"),
     ("alpha out of range", "analyze noscope-coral --alpha 2", "alpha must be in [0, 1]"),
-    ("peak override without device", "analyze noscope-coral --peak-tflops 10", "give --device too"),
+    ("peak override infinite", "analyze noscope-coral --peak-tflops inf", "positive finite"),
+    ("bandwidth override infinite", "roofline noscope-coral --bandwidth-gbs inf", "positive finite"),
     ("negative peak override", "analyze noscope-coral --device v100 --peak-tflops -1", "must be a positive"),
     ("top zero", "analyze noscope-coral --top 0", "'--top'"),
     ("top negative", "analyze noscope-coral --top -3", "'--top'"),
@@ -57,6 +59,14 @@ CASES = [
     ("format gap", "gap noscope-coral --format xml", "'xml' is not one of"),
     ("format calibrate-di", "calibrate-di {tmp}/energy.csv --format xml", "'xml' is not one of"),
     ("format scale", "scale noscope-coral --format csv", "'csv' is not one of"),
+    ("format config", "config --format xml", "'xml' is not one of"),
+    ("format largest-batch", "largest-batch noscope-coral --format xml", "'xml' is not one of"),
+    ("format fusion-grid", "fusion-grid --format xml", "'xml' is not one of"),
+    ("unknown attention", "analyze noscope-coral --attention fast", "'fast' is not one of"),
+    ("out onto /dev/stdout", "devices --out /dev/stdout", "leave out --out to print to stdout"),
+    ("out onto the spec read", "roofline noscope-coral --device {tmp}/ok.toml --out {tmp}/ok.toml",
+     "is an input of this command"),
+    ("waterline infinite op:byte", "waterline noscope-coral --op-bytes inf", "--op-bytes"),
     # -- comma-separated numbers
     ("empty factor", "fold noscope-coral -f 2,,3", "malformed -f '2,,3'"),
     ("factor zero", "fold noscope-coral -f 0", "malformed -f"),
@@ -126,6 +136,7 @@ def not_a_module():
 '''
 
 SPECS = {
+    "ok.toml": 'key = "ok"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = 100\n',
     "zero.toml": 'key = "zero"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = 0\n',
     "text.toml": 'key = "text"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = "fast"\n',
     "nobw.toml": 'key = "nobw"\n[peak_tflops]\nfp16 = 100\n',
@@ -182,8 +193,10 @@ def test_empty_out_is_refused_not_read_as_the_current_directory(tmp_path, monkey
 
 
 def test_largest_batch_says_when_it_stopped_at_the_cap():
-    result = runner.invoke(app, ["largest-batch", "noscope-coral", "--memory-gb", "1e30", "--limit", "64"])
-    assert result.exit_code == 0 and result.stdout.strip() == "64" and "search's cap" in result.stderr
+    result = runner.invoke(app, ["largest-batch", "noscope-coral", "--memory-gb", "1e30", "--limit", "64",
+                                 "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["largest_batch"] == 64
+    assert "search's cap" in result.stderr
 
 
 def test_existing_out_file_survives_a_failed_run(tmp_path):
