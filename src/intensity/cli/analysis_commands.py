@@ -160,7 +160,7 @@ def sweep_batch_command(
     out: OutOpt = None,
 ) -> None:
     """Intensity, attainable utilization and predicted throughput against batch size (seed 000 Fig. 3)."""
-    from intensity.analysis.sweep import sweep_batch
+    from intensity.analysis.batch_sweep import sweep_batch
 
     def run() -> list:
         sizes = numbers(batches, int, "--batches", "1,16,256")
@@ -187,7 +187,7 @@ def calibrate_di(
     out: OutOpt = None,
 ) -> None:
     """Pick DI's alpha by Pearson r against measured energy efficiency, with Fisher-z intervals."""
-    from intensity.analysis.calibration import calibrate_alpha, rows_from_table
+    from intensity.analysis.di_alpha import calibrate_alpha, rows_from_table
 
     guarded(lambda: check_out_file(out))
     result = guarded(lambda: calibrate_alpha(rows_from_table(table, batch)))

@@ -22,7 +22,7 @@ import torch
 from intensity.analysis.advice import advice
 from intensity.analysis.predict import Prediction, predict
 from intensity.analysis.roofline import amdahl_speedups, efficiency_vs_op_byte
-from intensity.analysis.sweep import SweepPoint, sweep_batch
+from intensity.analysis.batch_sweep import SweepPoint, sweep_batch
 from intensity.report import plots
 from intensity.report.page import PAGE, READING
 from intensity.report.tables import (Grid, bottleneck_grid, kernel_grid, measurement_grid, milliseconds,
