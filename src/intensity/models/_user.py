@@ -95,11 +95,16 @@ def _load_file(path: Path, spec: str) -> tuple[Path, ModuleType]:
 
 
 def _exec_file(path: Path, spec: str) -> ModuleType:
-    """Run a stand-alone file as a module named after it (a fresh name if that one is taken)."""
+    """A stand-alone file as a module named after it (a private name if that one is taken by
+    another module), run on its first use only."""
     name = path.stem
     loaded = sys.modules.get(name)
-    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() != path:
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() == path:
+        return loaded  # imported once, as Python does: its registrations (custom ops) run once
+    if loaded is not None:
         name = f"_intensity_user_{abs(hash(str(path)))}_{path.stem}"
+        if name in sys.modules:
+            return sys.modules[name]
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
