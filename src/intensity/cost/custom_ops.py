@@ -26,6 +26,7 @@ from typing import Any
 from intensity.cost.formulas import (
     OP_FORMULAS, OpCall, OpCost, OpCostError, OpKey, TensorInfo, op_name, resolve_op,
 )
+from intensity.errors import first_line
 
 Amount = int | float | Callable[..., int | float]
 
@@ -94,18 +95,13 @@ def _evaluate(amount: Amount, call: OpCall, name: str, parameter: str) -> int:
         value = amount(*call.args, out=out, **call.kwargs)
     except Exception as error:  # the user's formula: one line naming it and the op
         raise OpCostError(f"the `{parameter}` formula registered for {name} raised "
-                          f"{type(error).__name__}: {_first_line(error)}; it is called as "
+                          f"{type(error).__name__}: {first_line(error)}; it is called as "
                           f"{parameter}(*args, out=..., **kwargs) with tensors as TensorInfo "
                           f"(.shape, .elements, .nbytes)") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
         raise OpCostError(f"the `{parameter}` formula registered for {name} returned {value!r}; "
                           f"it must return a finite number >= 0")
     return round(value)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"
 
 
 __all__ = ["TensorInfo", "op_cost", "register_op_cost", "unregister_op_cost"]

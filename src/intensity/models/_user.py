@@ -18,6 +18,8 @@ from types import ModuleType
 
 import torch
 
+from intensity.errors import first_line
+
 _PREFIXES = ("torchvision", "timm")
 
 
@@ -152,11 +154,11 @@ def _user_code(spec: str, what: str) -> Iterator[None]:
                          f"script code under `if __name__ == \"__main__\":`") from None
     except Exception as error:
         raise ValueError(f"{what} raised {type(error).__name__} while being imported: "
-                         f"{_first_line(error)}; fix the file") from None
+                         f"{first_line(error)}; fix the file") from None
 
 
 def _import_error(error: ImportError, what: str) -> str:
-    text = _first_line(error)
+    text = first_line(error)
     if "relative import" in text:
         return (f"{what} uses a relative import ({text}); a stand-alone file cannot: import by "
                 f"name instead (its folder is importable), or add __init__.py to its folder to make "
@@ -219,7 +221,7 @@ def _call(target: Callable, spec: str, where: str) -> object:
     try:
         return target()
     except Exception as error:  # the user's code: report it in one line, naming it
-        raise ValueError(f"{spec}() raised {type(error).__name__}: {_first_line(error)} (in {where}); fix "
+        raise ValueError(f"{spec}() raised {type(error).__name__}: {first_line(error)} (in {where}); fix "
                          f"the callable so that it builds the model with no arguments") from None
 
 
@@ -228,8 +230,3 @@ def _checked_module(obj: object, spec: str, where: str) -> torch.nn.Module:
         raise ValueError(f"{spec} returned {type(obj).__name__}, not a torch.nn.Module (in {where}); "
                          f"return the model itself, e.g. `return MyNet()`")
     return obj
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"
