@@ -35,7 +35,7 @@ from rich.table import Table
 
 from intensity.kernels import FusedConvFirst, fuse
 from intensity.models import create_model
-from intensity.models.convfirst import ConvFirst
+from intensity.models.layers import ConvFirst
 
 TABLE1 = [(16, 3, 128), (32, 3, 128), (32, 6, 64), (48, 6, 64), (64, 6, 64), (48, 6, 32), (64, 6, 32), (96, 6, 32)]
 QUICK = [(16, 3, 128), (48, 6, 32)]

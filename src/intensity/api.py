@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import torch
 
 from intensity.cost.analyze import count_costs
+from intensity.cost.custom_ops import op_cost, register_op_cost, unregister_op_cost  # noqa: F401 (API)
 from intensity.cost.result import CostReport
 from intensity.cost.reuse import DEFAULT_ALPHA
 from intensity.dtypes import DType, resolve_dtype

@@ -38,7 +38,7 @@ def count_costs(module: torch.nn.Module, input_shape: Sequence[int], *, batch: i
     check_attention(attention)
     shape = tuple(input_shape)
     trace = capture(module, (batch, *shape), attention=attention, real_model=real_model,
-                    image_list=image_list)
+                    image_list=image_list, float_bytes=data_type.bytes)
     kernels = build_kernels(trace, group_ops(trace, fusion, blocks), data_type.bytes)
     kernels = _keep_only(kernels, only)
     return CostReport(

@@ -33,8 +33,8 @@ from torch.utils.weak import WeakIdKeyDictionary
 
 from intensity.cost.attention import AttentionMode, check_attention, sdpa_arguments
 from intensity.cost.formulas import (
-    ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, OpCall, TensorInfo, attention_flops, formula_for,
-    is_view,
+    ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, OpCall, OpCostError, TensorInfo, attention_flops,
+    formula_for, is_view, op_name,
 )
 from intensity.errors import ModelRunError, first_line
 
@@ -77,6 +77,7 @@ class OpRecord:
     reads: tuple[Access, ...]
     writes: tuple[Access, ...]
     flops: int
+    traffic: int | None = None  # DRAM bytes declared by the op's formula (None: from reads/writes)
 
     @property
     def module(self) -> str:
@@ -198,9 +199,10 @@ class _ModuleScopes:
 class _Recorder(TorchDispatchMode):
     """Records every aten op that reaches the dispatcher while active."""
 
-    def __init__(self, roles: WeakIdKeyDictionary, scopes: _ModuleScopes) -> None:
+    def __init__(self, roles: WeakIdKeyDictionary, scopes: _ModuleScopes, float_bytes: int = 4) -> None:
         super().__init__()
         self.roles = roles
+        self.float_bytes = float_bytes  # what formulas see as a float tensor's item size
         self.scopes = scopes
         self.values: WeakIdKeyDictionary = WeakIdKeyDictionary()  # tensor -> value id
         self.value_roles: dict[int, str] = {}
@@ -212,12 +214,12 @@ class _Recorder(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 (torch API)
         kwargs = kwargs or {}
-        op = func.overloadpacket.__name__
+        op = op_name(func)
         out = meta_fast_path(op, args, kwargs)
         if out is None:
             out = func(*args, **kwargs)
         if not self.muted:
-            self.record(op, args, kwargs, out)
+            self.record(op, args, kwargs, out, func)
         return out
 
     # -- values ------------------------------------------------------------------------------
@@ -239,11 +241,12 @@ class _Recorder(TorchDispatchMode):
 
     def info(self, tensor: torch.Tensor) -> TensorInfo:
         role = self.value_roles[self.value_of(tensor)]
-        return TensorInfo(tuple(tensor.shape), distinct_elements(tensor), role,
-                          tensor.is_floating_point())
+        is_float = tensor.is_floating_point()
+        return TensorInfo(tuple(tensor.shape), distinct_elements(tensor), role, is_float,
+                          self.float_bytes if is_float else tensor.element_size())
 
     # -- ops ---------------------------------------------------------------------------------
-    def record(self, op: str, args: tuple, kwargs: dict, out: Any) -> None:
+    def record(self, op: str, args: tuple, kwargs: dict, out: Any, func: Any = None) -> None:
         inputs = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
         outputs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
         if is_view(op):
@@ -251,7 +254,7 @@ class _Recorder(TorchDispatchMode):
         elif op in ALLOC_OPS:
             for tensor in outputs:
                 self.values[tensor] = self.new_value()
-        elif (formula := formula_for(op)) is None:
+        elif (formula := formula_for(func if func is not None else op)) is None:
             self.opaque_reads.update(self.value_of(t) for t in inputs)
             self._uncounted(op, outputs)
         else:
@@ -281,7 +284,7 @@ class _Recorder(TorchDispatchMode):
         written = range(len(outputs)) if cost.written is None else cost.written
         writes = tuple(self.access(outputs[i]) for i in written if i < len(outputs))
         self.ops.append(OpRecord(len(self.ops), op, cost.kind, cost.detail, self.scopes.current(),
-                                 reads, writes, cost.flops))
+                                 reads, writes, cost.flops, cost.traffic))
 
     def fused_attention(self, func, args: tuple, kwargs: dict) -> torch.Tensor:  # noqa: ANN001
         """One flash-attention kernel: q, k, v (and a mask) read once, the output written once;
@@ -370,7 +373,7 @@ def _run_real(model, shape, roles, image_list):  # noqa: ANN001
 
 
 def _capture_once(model: torch.nn.Module, shape: tuple[int, ...], mode: str, attention: str,
-                  image_list: bool) -> Trace:
+                  image_list: bool, float_bytes: int = 4) -> Trace:
     roles: WeakIdKeyDictionary = WeakIdKeyDictionary()
     scopes = _ModuleScopes(model)
     fake = None
@@ -384,7 +387,7 @@ def _capture_once(model: torch.nn.Module, shape: tuple[int, ...], mode: str, att
             fake.__enter__()
         fed, forward = _run_real(model, shape, roles, image_list)
     try:
-        recorder = _Recorder(roles, scopes)
+        recorder = _Recorder(roles, scopes, float_bytes)
         inputs = tuple(recorder.value_of(t) for t in fed)
         attention_mode = AttentionMode(recorder, attention)
         with torch.no_grad(), scopes.active(), recorder, attention_mode:
@@ -449,13 +452,14 @@ def _subject(model: torch.nn.Module, mode: str, real_model: Callable[[], torch.n
 
 def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str] = CAPTURE_MODES, *,
             attention: str = "flash", real_model: Callable[[], torch.nn.Module] | None = None,
-            image_list: bool | None = None) -> Trace:
+            image_list: bool | None = None, float_bytes: int = 4) -> Trace:
     """Trace one inference forward pass of `model` on an input of `shape` (batch first).
 
     Tries each capture mode in turn (meta, then fake, then real tensors), each on a fresh copy of
     the module tree, and notes any fallback. `real_model` builds the model with real weights for
     the real-tensor attempt when `model` was built on meta. `image_list` feeds a list of `batch`
     CxHxW images instead of one tensor (None: detect torchvision's detection models).
+    `float_bytes` is the analysed dtype's item size, as cost formulas see it.
     Raises ModelRunError, with the last mode's error, when the model fails in all of them.
     """
     check_attention(attention)
@@ -473,7 +477,9 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
                 built = _subject(model, mode, real_model)
                 subject = _isolated_copy(built)
                 with _eval_mode(subject):
-                    trace = _capture_once(subject, tuple(shape), mode, attention, image_list)
+                    trace = _capture_once(subject, tuple(shape), mode, attention, image_list, float_bytes)
+        except OpCostError:  # a cost formula's fault, not the model's: other tensors would not help
+            raise
         except Exception as error:  # any model error: try the next mode, report all
             last = error
             failures.append(f"{mode} tensors: {type(error).__name__}: {first_line(error)}")

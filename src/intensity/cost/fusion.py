@@ -217,6 +217,9 @@ def _kernel(group: OpGroup, index: int, consumers: dict[int, set[int]], escaping
     weights = [a for a in reads if a.role in WEIGHT_ROLES]
     inputs = [a for a in reads if a.role not in WEIGHT_ROLES]
     anchor = next((op for op in ops if op.kind in ANCHOR_KINDS), ops[0])
+    traffic = [sum(a.nbytes(float_bytes) for a in part) for part in (inputs, weights, writes)]
+    if len(ops) == 1 and ops[0].traffic is not None:
+        traffic = _declared(ops[0].traffic, traffic)
     return Kernel(
         name=group.block.path if group.block else (anchor.module or "(model)"),
         op=group.block.type_name if group.block else anchor.kind,
@@ -230,10 +233,18 @@ def _kernel(group: OpGroup, index: int, consumers: dict[int, set[int]], escaping
         input_elements=sum(a.elements for a in inputs),
         weight_elements=sum(a.elements for a in weights),
         output_elements=sum(w.elements for w in writes),
-        input_bytes=sum(a.nbytes(float_bytes) for a in inputs),
-        weight_bytes=sum(a.nbytes(float_bytes) for a in weights),
-        output_bytes=sum(w.nbytes(float_bytes) for w in writes),
+        input_bytes=traffic[0], weight_bytes=traffic[1], output_bytes=traffic[2],
     )
+
+
+def _declared(total: int, compulsory: list[int]) -> list[int]:
+    """An op's declared DRAM bytes (a registered custom op cost), split over input, weight and
+    output bytes in the proportions of its compulsory traffic (all input if it has none)."""
+    moved = sum(compulsory)
+    if not moved:
+        return [total, 0, 0]
+    weight, output = (total * part // moved for part in compulsory[1:])
+    return [total - weight - output, weight, output]
 
 
 def _short(op: str) -> str:

@@ -122,6 +122,11 @@ def cifar_splits(root: str | Path, classes: int = 10, val_fraction: float = 0.1)
     return Splits(fit, val, test, train.classes)
 
 
+def class_folder(index: int, label: str) -> str:
+    """Folder names whose sorted order is the class order (ImageFolder sorts names)."""
+    return f"{index:03d}-{label}"
+
+
 def check_empty_dir(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"{out} exists and is not an empty directory; give a new --out so nothing is "
@@ -132,8 +137,6 @@ def write_image_folder(datasets: dict[str, object], out: str | Path, manifest: d
     """Write {split: dataset with .image(i), .targets, .classes} as PNG image folders under `out`
     plus manifest.json (the given fields and per-split counts). Refuses a non-empty `out`."""
     from PIL import Image
-
-    from intensity.data.game_text import class_folder
 
     out = Path(out)
     check_empty_dir(out)

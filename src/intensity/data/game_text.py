@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from intensity.data.folders import Splits
+
 OTHER = "other"
 
 
@@ -167,16 +169,9 @@ class GameTextDataset(torch.utils.data.Dataset):
         return pixels.float() / 255, self.targets[index]
 
 
-def class_folder(index: int, label: str) -> str:
-    """Folder names whose sorted order is the class order (ImageFolder sorts names)."""
-    return f"{index:03d}-{label}"
-
-
 def game_splits(task: str, size: tuple[int, int], per_class: int, eval_per_class: int | None = None,
-                seed: int = 0):  # noqa: ANN201 (Splits; imported lazily to keep this module light)
+                seed: int = 0) -> Splits:
     """Train/val/test generated from disjoint seeds (seed, seed + 1, seed + 2)."""
-    from intensity.data.folders import Splits
-
     held = eval_per_class or max(1, per_class // 5)
     train = GameTextDataset(task, per_class, size, seed)
     val, test = (GameTextDataset(task, held, size, seed + k) for k in (1, 2))

@@ -157,7 +157,7 @@ class SweepBatchResult(OpResult):
 
     model: str
     fusion: str
-    points: list[Any] = field(default_factory=list)  # analysis.sweep.SweepPoint
+    points: list[Any] = field(default_factory=list)  # analysis.batch_sweep.SweepPoint
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "fusion": self.fusion, **self.settings_dict(),
@@ -175,7 +175,7 @@ class SweepBatchResult(OpResult):
 
 def run_sweep_batch(request: ModelRequest, batches: Sequence[int] = DEFAULT_BATCHES, *,
                     threads: int | None = None, progress: Progress | None = None) -> SweepBatchResult:
-    from intensity.analysis.sweep import sweep_batch
+    from intensity.analysis.batch_sweep import sweep_batch
 
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     options = {k: v for k, v in request.analysis_kwargs().items() if k != "batch"}
@@ -189,7 +189,7 @@ def run_sweep_batch(request: ModelRequest, batches: Sequence[int] = DEFAULT_BATC
 class CalibrateDIResult(OpResult):
     """DI's alpha chosen by Pearson r against measured energy efficiency (seed 004)."""
 
-    calibration: Any  # analysis.calibration.Calibration
+    calibration: Any  # analysis.di_alpha.Calibration
 
     def to_dict(self) -> dict[str, Any]:
         return self.calibration.to_dict() if hasattr(self.calibration, "to_dict") else asdict(self.calibration)
@@ -204,7 +204,7 @@ class CalibrateDIResult(OpResult):
 
 
 def run_calibrate_di(table: str | Path, *, batch: int = 1) -> CalibrateDIResult:
-    from intensity.analysis.calibration import calibrate_alpha, rows_from_table
+    from intensity.analysis.di_alpha import calibrate_alpha, rows_from_table
 
     calibration = calibrate_alpha(rows_from_table(str(table), batch))
     return CalibrateDIResult(calibration, warnings=list(getattr(calibration, "warnings", ())))

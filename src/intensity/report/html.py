@@ -21,7 +21,7 @@ import torch
 from intensity.analysis.advice import advice
 from intensity.analysis.predict import Prediction, predict
 from intensity.analysis.roofline import amdahl_speedups, efficiency_vs_op_byte
-from intensity.analysis.sweep import SweepPoint, sweep_batch
+from intensity.analysis.batch_sweep import SweepPoint, sweep_batch
 from intensity.output import check_output, write_atomic
 from intensity.report import plots
 from intensity.report.page import PAGE, READING

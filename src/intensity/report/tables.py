@@ -8,9 +8,9 @@ from typing import Any
 
 from rich.table import Table
 
-from intensity.analysis.calibration import Calibration
+from intensity.analysis.di_alpha import Calibration
 from intensity.analysis.roofline import Waterline, amdahl_speedups
-from intensity.analysis.sweep import SweepPoint
+from intensity.analysis.batch_sweep import SweepPoint
 from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.result import CostReport, kernel_dict
 from intensity.hardware.spec import HardwareSpec

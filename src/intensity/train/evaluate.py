@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 
 from intensity.data.grouping import eval_order, folded_logits
+from intensity.train.setup import build_model, load_data, normalized
 
 
 @dataclass
@@ -79,7 +80,6 @@ def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orde
     """Each checkpoint's top-1 on the same test images (per class too) and, folded, its order
     sensitivity over the first groups of the fixed evaluation order."""
     from intensity.train.checkpoint import load_checkpoint
-    from intensity.train.loop import build_model, load_data, normalized
 
     records, splits = [], None
     for path in map(_checkpoint_path, paths):
