@@ -49,7 +49,7 @@ def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None
 
     `threads` fixes torch's thread count for the timing and any micro-benchmark (default: the
     current setting); `progress(description, completed, total)` hears of each stage's steps."""
-    check_arguments(batch, warmup, iters, trials, on, dtype)
+    check_arguments(batch, warmup, iters, trials, on, dtype, option="on")
     notify(progress, f"building {model}", 0, 1)
     resolved = resolve_model(model)
     shape = parse_input_shape(input_shape) if input_shape else resolved.input_shape
