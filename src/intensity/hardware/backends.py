@@ -48,6 +48,7 @@ class Backend:
 
     name = ""
     description = ""
+    torch_type = ""  # torch's device type, when it differs from `name`
     pin_memory = False  # page-locked host batches speed up host-to-device copies
     channels_last = False  # NHWC convolutions are faster (tensor cores) than NCHW
     threads_note = "torch intra-op threads"
@@ -284,7 +285,7 @@ def _torch_device(backend: Backend, index: int | None, option: str) -> torch.dev
     if index is not None and index >= count:
         raise ValueError(f"`{option}` {backend.name}:{index}: this machine has {count} {backend.name} "
                          f"device(s), {backend.name}:0 to {backend.name}:{count - 1}; give one of those")
-    return torch.device(backend.name, index if index is not None else backend.current_index())
+    return torch.device(backend.torch_type or backend.name, index if index is not None else backend.current_index())
 
 
 def backend_status() -> list[tuple[str, str, str | None]]:
