@@ -132,3 +132,13 @@ def test_two_epochs_on_cuda_raise_accuracy(tmp_path, amp):
     assert last["val_acc"] > 1 / 11  # above chance for V1's 11 classes
     state = load_checkpoint(tmp_path / "run" / "last.pt")  # a GPU run's checkpoint loads on the CPU
     assert all(t.device.type == "cpu" for t in state["model"].values())
+
+
+def test_torchrun_entry_point_takes_the_device_options():
+    from intensity.train.__main__ import _parser
+
+    args = _parser().parse_args(["game-lol-gold1", "--data", DATA, "--out", "x", "--device", "cuda", "--amp", "bf16",
+                                 "--loader-workers", "2"])
+    config = TrainConfig(**vars(args))
+    assert (config.device, config.amp, config.loader_workers) == ("cuda", "bf16", 2)
+    assert TrainConfig(**vars(_parser().parse_args(["m", "--data", DATA, "--out", "x"]))).device is None

@@ -207,7 +207,7 @@ def _epoch(run: _Run, data: torch.utils.data.Dataset, epoch: int, model: nn.Modu
         loss_sum, correct, seen = loss_sum + loss, correct + right, seen + len(labels)
         notify(progress, f"epoch {epoch + 1}/{run.config.epochs} loss {loss_sum / seen:.3f} acc {correct / seen:.1%} "
                          f"{seen / (time.perf_counter() - start):.0f} img/s", step + 1, -(-len(order) // batch))
-    run.place.device.synchronize()
+    run.place.device.synchronize()  # wall time of the whole epoch (loading included), queued GPU work done
     seconds = time.perf_counter() - start
     run.scheduler.step()
     images = len(order)
