@@ -100,6 +100,15 @@ def test_checkpoints_record_the_device_and_load_on_the_cpu(tmp_path):
     assert record["device"] == "cpu" and 0 <= record["top1"] <= 1
 
 
+def test_on_cpu_keeps_the_structure_of_a_checkpoint():
+    from intensity.train.checkpoint import on_cpu
+
+    tree = {"a": [torch.ones(2), (3, "x")], "b": {"c": torch.zeros(1)}, "d": None}
+    moved = on_cpu(tree)
+    assert moved["a"][1] == (3, "x") and isinstance(moved["a"][1], tuple) and moved["d"] is None
+    assert torch.equal(moved["a"][0], torch.ones(2)) and moved["b"]["c"].device.type == "cpu"
+
+
 def test_cli_says_the_device_first_and_refuses_what_cannot_run(tmp_path):
     ok = CliRunner().invoke(app, ["train", "game-lol-gold1", "--data", DATA, "--per-class", "3", "--epochs", "1",
                                   "--batch", "16", "--out", str(tmp_path / "run"), "--device", "cpu",
@@ -130,7 +139,8 @@ def test_two_epochs_on_cuda_raise_accuracy(tmp_path, amp):
     assert result.device.startswith("cuda") and next(result.model.parameters()).is_cuda
     assert last["train_acc"] > first["train_acc"] and last["loss"] < first["loss"]
     assert last["val_acc"] > 1 / 11  # above chance for V1's 11 classes
-    state = load_checkpoint(tmp_path / "run" / "last.pt")  # a GPU run's checkpoint loads on the CPU
+    # a GPU run's checkpoint holds CPU tensors: even a plain torch.load (no map_location) gives CPU ones
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
     assert all(t.device.type == "cpu" for t in state["model"].values())
 
 
