@@ -163,7 +163,7 @@ def gpu_rows(args: argparse.Namespace) -> list[dict]:
     gpu = select_device("cuda")
     peak = get_spec(args.gpu_spec, "fp16").peak_flops("fp16") if args.gpu_peak is None else args.gpu_peak * 1e12
     rows = []
-    for c, alpha, hw in (QUICK if args.quick else TABLE1):
+    for c, alpha, hw in getattr(args, "points", None) or (QUICK if args.quick else TABLE1):
         block = ConvFirst(c, c, alpha).eval().to(gpu.torch_device).half()
         x = torch.randn(128, c, hw, hw, device=gpu.torch_device, dtype=torch.float16)
         row = {"point": f"{c}c{alpha}a{hw}hw", "flops": block_flops(c, alpha, hw, 128)}

@@ -49,7 +49,9 @@ def test_the_part_limits_fit_in_eight_minutes():
 
 def test_a_part_past_its_limit_is_killed_and_reported():
     start = time.perf_counter()
-    ok, detail, _ = gpu_check.run_child([sys.executable, "-c", "import time; time.sleep(30)"], 1)
+    # the part starts a sub-command that holds its output pipe: it is killed with the part, or this would wait 30 s
+    hang = "import subprocess, time; subprocess.Popen(['sleep', '30']); time.sleep(30)"
+    ok, detail, _ = gpu_check.run_child([sys.executable, "-c", hang], 1)
     assert not ok and detail == "over its 1 s limit (killed)" and time.perf_counter() - start < 10
     ok, detail, output = gpu_check.run_child([sys.executable, "-c", "print('figures'); print('wrote x')"], 30)
     assert ok and detail == "wrote x" and output.startswith("figures")
