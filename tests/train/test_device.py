@@ -152,3 +152,15 @@ def test_torchrun_entry_point_takes_the_device_options():
     config = TrainConfig(**vars(args))
     assert (config.device, config.amp, config.loader_workers) == ("cuda", "bf16", 2)
     assert TrainConfig(**vars(_parser().parse_args(["m", "--data", DATA, "--out", "x"]))).device is None
+
+
+def test_torchrun_entry_point_says_the_device_first_and_refuses_amp_on_the_cpu(tmp_path, capsys):
+    from intensity.train.__main__ import main
+
+    assert main(["game-lol-gold1", "--data", DATA, "--out", str(tmp_path / "run"), "--device", "cpu",
+                 "--amp", "fp16"]) == 2
+    assert "error: `amp` fp16 on cpu: mixed precision" in capsys.readouterr().err
+    assert main(["game-lol-gold1", "--data", DATA, "--out", str(tmp_path / "run"), "--device", "cpu",
+                 "--per-class", "2", "--epochs", "1", "--batch", "11"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("device: cpu (") and out[-1].startswith("test top-1")
