@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -51,7 +50,6 @@ class Backend:
     torch_type = ""  # torch's device type, when it differs from `name`
     pin_memory = False  # page-locked host batches speed up host-to-device copies
     channels_last = False  # NHWC convolutions are faster (tensor cores) than NCHW
-    threads_note = "torch intra-op threads"
 
     def unavailable(self) -> str | None:
         """Why this backend cannot run here, or None when it can."""
@@ -122,15 +120,22 @@ def physical_memory() -> int | None:
         return None
 
 
+def _peak_rss() -> str:
+    """The process's peak resident memory so far, as words (POSIX only)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return "the process's peak RSS is not available here"
+    return f"the process's peak RSS so far is {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB"
+
+
 @register_backend
 class CpuBackend(Backend):
     name = "cpu"
     description = "the host CPU (synchronous: wall-clock timing)"
 
     def memory(self, device: torch.device) -> Memory:
-        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
-        return Memory(None, physical_memory(), f"torch does not track CPU allocations; the process's "
-                                               f"peak RSS so far is {peak_rss / 2**20:.0f} MiB")
+        return Memory(None, physical_memory(), f"torch does not track CPU allocations; {_peak_rss()}")
 
     def device_name(self, device: torch.device) -> str:
         return f"{cpu_model()}, {os.cpu_count()} cores"
