@@ -98,7 +98,7 @@ _PARAMETER_FLAGS = {
         "batch", "batches", "dtype", "device", "fusion", "only", "alpha", "peak_tflops",
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
         "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost",
-        "warmup", "measure_batch", "top", "network")},
+        "warmup", "measure_batch", "top", "network", "amp", "loader_workers")},
 }
 _BACKTICKED = re.compile(r"`(\w+)`")
 

@@ -17,7 +17,6 @@ import dataclasses
 import json
 import math
 import os
-import platform
 import socket
 import warnings
 from bisect import bisect_right
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from intensity.errors import check_file
+from intensity.hardware.backends import cpu_model
 from intensity.hardware.spec import HardwareSpec
 from intensity.output import write_atomic
 
@@ -118,17 +118,6 @@ def _along(row: list[tuple[int, float]], size: float) -> float | None:
 
 
 # --- the machine ------------------------------------------------------------------------------
-
-def cpu_model() -> str:
-    """The CPU's model name (from /proc/cpuinfo on Linux), else platform's guess."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 def machine_description(device: str, threads: int, device_name: str | None = None) -> dict[str, Any]:
     import datetime
