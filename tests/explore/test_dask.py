@@ -41,7 +41,7 @@ def test_an_existing_scheduler_by_address(tmp_path, monkeypatch):
     import intensity.explore.distributed as distributed
 
     space = make_space("nats-size")
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with Store(tmp_path / "s.db", space.key) as store:
             result = sweep(space, store, device="a100-40gb", points=POINTS[:2], method="trace",
                            scheduler=cluster.scheduler_address)

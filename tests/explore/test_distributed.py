@@ -13,7 +13,7 @@ distributed = pytest.importorskip("distributed")
 def cluster():  # noqa: ANN201
     """Two workers in this process: they see this process's (monkeypatched) torch."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as running:
+                                  dashboard_address=":0") as running:
         yield running
 
 
@@ -64,7 +64,7 @@ def test_bad_clusters_are_one_clear_error(monkeypatch):
     with pytest.raises(ValueError, match="`workers` must be >= 1"):
         spread.Executor(workers=0)
     monkeypatch.setattr(spread, "SCHEDULER_TIMEOUT_S", 1)
-    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
         with pytest.raises(ValueError, match="has no workers .* start some with `dask worker"):
             spread.remote_client(empty.scheduler_address)
     with pytest.raises(ValueError, match="cannot reach a Dask scheduler at tcp://127.0.0.1:9"):

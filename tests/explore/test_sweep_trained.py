@@ -51,7 +51,7 @@ def one_thread():  # noqa: ANN201
 def threads_cluster():  # noqa: ANN201
     """Two workers in this process (quick to start; monkeypatches reach them)."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
@@ -70,11 +70,16 @@ def _weights(runs):  # noqa: ANN001, ANN202
     return {d.name: torch.load(d / "last.pt", weights_only=False)["model"] for d in runs.iterdir() if d.is_dir()}
 
 
-def test_two_worker_processes_train_like_this_process(tmp_path, data, one_thread):  # noqa: ARG001
+@pytest.mark.parametrize("cluster", [
+    "threads",  # 2 workers in this process: quick
+    pytest.param("processes", marks=pytest.mark.slow),  # --workers 2: ~20 s of CPU, over a minute on a busy machine
+])
+def test_two_workers_train_like_this_process(tmp_path, data, one_thread, threads_cluster, cluster):  # noqa: ARG001
     space = make_space("nats-size")
+    on_dask = {"workers": 2} if cluster == "processes" else {"scheduler": threads_cluster}
     here, local = _sweep(space, tmp_path / "here.db", _judge(space, data, tmp_path / "here.runs"), batches=[1, 2])
     there, remote = _sweep(space, tmp_path / "dask.db", _judge(space, data, tmp_path / "dask.runs"),
-                           batches=[1, 2], workers=2)
+                           batches=[1, 2], **on_dask)
     assert (here.added, there.added) == (6, 6)  # 3 points x 2 batches, each point trained once
     assert remote == local  # every metric, the accuracies included, bit for bit
     assert all(0 <= m["accuracy"] <= 100 for m in local.values())
@@ -98,6 +103,7 @@ def test_a_killed_sweep_resumes_without_retraining(tmp_path, data, threads_clust
     result, rows = _sweep(space, tmp_path / "r.db", judge, scheduler=threads_cluster,
                           progress=lambda *call: heard.append(call))
     assert (result.added, result.skipped) == (2, 1)
+    assert result.notes == ["trained on cpu (2)", f"1 continued from their checkpoints in {judge.job.runs}"]
     assert [c for c in heard if c[0] == "points trained"] == [("points trained", n, 2) for n in range(3)]
     assert len(epochs) == 1  # only 8:8:8:16:8 was trained; 8:8:8:8:16 was re-tested from its checkpoint
     assert {p: c.stat().st_mtime_ns for p, c in checkpoints.items()} == before

@@ -6,7 +6,8 @@
 - `train`: a short training run of each point (the trainer of intensity.train) on data the user
   gives (an image folder, cifar10:DIR, generated:TASK, video:...), with the space's classes; the
   test top-1 in %. Each point's run directory keeps its checkpoint, so a killed sweep's rerun
-  resumes the point it was training and reuses the finished ones.
+  resumes the point it was training and reuses the finished ones. `train_point` trains one point
+  from a picklable `TrainJob`: what a sweep runs here or on a Dask worker (explore/sweep.py).
 """
 from __future__ import annotations
 

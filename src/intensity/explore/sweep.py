@@ -205,13 +205,10 @@ def _sweep_trained(plan: _Plan, executor: Executor, selected: list[str], batches
     they are committed as soon as it finishes, in whatever order the workers finish."""
     missing = {batch: set(plan.missing(selected, batch)) for batch in batches}
     skipped = sum(len(selected) - len(points) for points in missing.values())
-    fits = {batch: plan.fits(batch) if points else None for batch, points in missing.items()}
-    devices = executor.devices()
-    tasks = [TrainedTask(job, p, tuple(plan.task([p], b, fits[b]) for b in batches if p in missing[b]), devices)
-             for p in selected if any(p in missing[b] for b in batches)]
+    tasks = _trained_tasks(plan, job, selected, missing, executor.devices())
     here = executor.local and plan.progress is not None
     run = (lambda task: run_trained(task, _prefixed(plan.progress, task.point))) if here else run_trained
-    added, failed, used = 0, [], Counter()
+    added, failed, used, resumed = 0, [], Counter(), 0
     notify(plan.progress, "points trained", 0, len(tasks))
     for done, (task, outcome, error) in enumerate(executor.map(run, tasks), start=1):
         if error is not None:
@@ -219,10 +216,25 @@ def _sweep_trained(plan: _Plan, executor: Executor, selected: list[str], batches
         else:
             added += plan.store.add(plan.row(task.point, b, m) for b, m in outcome.metrics)
             used[outcome.trained.device] += 1
+            resumed += outcome.trained.resumed
         notify(plan.progress, "points trained", done, len(tasks))
     if failed:
         raise _failure(failed, len(tasks), added, plan.store.path)
-    return added, skipped, [f"trained on {', '.join(f'{d} ({n})' for d, n in sorted(used.items()))}"] if used else []
+    return added, skipped, _training_notes(used, resumed, job.runs)
+
+
+def _trained_tasks(plan: _Plan, job: TrainJob, selected: list[str], missing: dict[int, set[str]],
+                   devices: dict[str, str]) -> list[TrainedTask]:
+    """One task per point missing at some batch, carrying its metric tasks for those batches."""
+    fits = {batch: plan.fits(batch) if points else None for batch, points in missing.items()}
+    return [TrainedTask(job, p, tuple(plan.task([p], b, fits[b]) for b in missing if p in missing[b]), devices)
+            for p in selected if any(p in points for points in missing.values())]
+
+
+def _training_notes(used: Counter, resumed: int, runs: str) -> list[str]:
+    """Where the points trained, and how many continued a checkpoint (a killed sweep's rerun)."""
+    notes = [f"trained on {', '.join(f'{d} ({n})' for d, n in sorted(used.items()))}"] if used else []
+    return notes + ([f"{resumed} continued from their checkpoints in {runs}"] if resumed else [])
 
 
 def _prefixed(progress: Progress, point: str) -> Progress:
