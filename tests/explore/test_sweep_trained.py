@@ -110,6 +110,21 @@ def test_a_killed_sweep_resumes_without_retraining(tmp_path, data, threads_clust
     assert rows[(POINTS[1], 1)]["accuracy"] == trained.accuracy and trained.resumed is False
 
 
+def test_a_point_killed_before_its_first_checkpoint_starts_afresh(tmp_path, data):
+    space = make_space("nats-size")
+    job = _judge(space, data, tmp_path / "runs").job
+    out = run_folder(job, space.model_name(POINTS[0]))
+    out.mkdir(parents=True)
+    (out / "last.tmp").write_bytes(b"half a checkpoint")  # killed inside save_checkpoint
+    trained = train_point(job, POINTS[0])
+    assert not trained.resumed and (out / "last.pt").is_file() and not (out / "last.tmp").exists()
+    (out / "last.pt").unlink()
+    (out / "notes.txt").write_text("mine")  # not the trainer's: left alone, and said so
+    with pytest.raises(ValueError, match=r"holds notes.txt but no last.pt; move them away"):
+        train_point(job, POINTS[0])
+    assert (out / "notes.txt").read_text() == "mine"
+
+
 def _counting(function, calls):  # noqa: ANN001, ANN202
     def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         calls.append(args[2])  # the epoch

@@ -131,6 +131,8 @@ def train_point(job: TrainJob, point: str, device: str | None = None,
     out = run_folder(job, label)
     with _ONE_AT_A_TIME, locked(out, "run folder"):
         resume = (out / "last.pt").is_file()
+        if not resume:
+            _clear_unfinished(out)
         config, options, used = _on_device(TrainConfig(
             label, s.data, str(out), epochs=s.epochs, batch=s.batch, preset="game", lr=s.lr, seed=s.seed,
             per_class=s.per_class, curriculum=False, resume=resume), device)
@@ -138,6 +140,23 @@ def train_point(job: TrainJob, point: str, device: str | None = None,
         original = space.build(point, meta=False), space.input_shape, space.num_classes
         result = train(config, progress, original=original, **options)
     return Trained(result.test_acc * 100, used, resume)
+
+
+# What a run killed before its first checkpoint landed can leave: a half-written checkpoint
+_UNFINISHED = {"last.tmp", "metrics.csv"}
+
+
+def _clear_unfinished(out: Path) -> None:
+    """A point's run folder without last.pt holds no finished epoch: empty it so the point starts
+    afresh (the trainer refuses a non-empty folder). Anything else in it is the user's: refuse."""
+    if not out.is_dir():
+        return
+    found = {entry.name for entry in out.iterdir()}
+    if found - _UNFINISHED:
+        raise ValueError(f"run folder {out} holds {', '.join(sorted(found - _UNFINISHED))} but no last.pt; "
+                         f"move them away, or give the sweep another `runs` folder")
+    for name in found:
+        (out / name).unlink()
 
 
 def _on_device(config: object, device: str | None) -> tuple[object, dict, str]:
