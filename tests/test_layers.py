@@ -14,7 +14,7 @@ import intensity
 
 LAYERS = [
     {"cli"}, {"report"}, {"explore"}, {"train"}, {"measure"}, {"analysis"}, {"api"}, {"cost"},
-    {"hardware", "models", "transforms", "kernels", "data"}, {"registry", "dtypes", "errors", "progress"},
+    {"hardware", "models", "transforms", "kernels", "data"}, {"registry", "dtypes", "errors", "progress", "validate"},
 ]
 PACKAGE = Path(intensity.__file__).parent
 

@@ -39,7 +39,7 @@ CASES = [
     ("block without block fusion", "analyze noscope-coral --block Conv2d", "set --fusion to block"),
     ("block fusion without blocks", "analyze noscope-coral --fusion block", "needs --block"),
     ("unknown --only kind", "analyze noscope-coral --only convs", "unknown kernel kind"),
-    ("alpha out of range", "analyze noscope-coral --alpha 2", "alpha must be in [0, 1]"),
+    ("alpha out of range", "analyze noscope-coral --alpha 2", "--alpha must be a finite number in [0, 1]"),
     ("peak override without device", "analyze noscope-coral --peak-tflops 10", "give --device too"),
     ("negative peak override", "analyze noscope-coral --device v100 --peak-tflops -1", "must be a positive"),
     ("top zero", "analyze noscope-coral --top 0", "'--top'"),

@@ -19,6 +19,7 @@ from intensity.dtypes import resolve_dtype
 from intensity.errors import check_file
 from intensity.hardware.timing import Benchmark
 from intensity.registry import Registry
+from intensity.validate import check_positive
 
 def op_byte(peak_flops: float, bandwidth: float) -> float:
     """A processor's op:byte (seed 001; CMR in seeds 003-004): peak flops/s over bytes/s."""
@@ -63,11 +64,11 @@ class HardwareSpec:
         changes: dict[str, Any] = {}
         notes = list(self.overrides)
         if peak_tflops is not None:
-            _check_positive("`peak_tflops`", peak_tflops)
+            peak_tflops = check_positive(peak_tflops, "peak_tflops", unit="TFLOP/s", example="125")
             changes["peak_tflops"] = {**self.peak_tflops, resolve_dtype(dtype).name: peak_tflops}
             notes.append(f"peak {peak_tflops} TFLOP/s ({resolve_dtype(dtype).name}) set by user")
         if bandwidth_gbs is not None:
-            _check_positive("`bandwidth_gbs`", bandwidth_gbs)
+            bandwidth_gbs = check_positive(bandwidth_gbs, "bandwidth_gbs", unit="GB/s", example="900")
             changes["bandwidth_gbs"] = bandwidth_gbs
             notes.append(f"bandwidth {bandwidth_gbs} GB/s set by user")
         return dataclasses.replace(self, overrides=tuple(notes), **changes) if changes else self
@@ -89,11 +90,6 @@ class HardwareSpec:
         if self.warnings:
             result["warnings"] = list(self.warnings)
         return result
-
-
-def _check_positive(option: str, value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"{option} must be a positive number, got {value}")
 
 
 FORMAT_HINT = "see any file in intensity/hardware/specs/ (e.g. v100.toml) for the format"

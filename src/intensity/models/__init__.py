@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import torch
 
 from intensity.models._registry import DEFAULT_INPUT, MODELS, ModelEntry, register_model
+from intensity.errors import ParameterError
 from intensity.registry import UnknownNameError
+from intensity.validate import check_int, check_text
 
 __all__ = ["DEFAULT_INPUT", "MODELS", "ModelEntry", "ResolvedModel", "create_model", "list_models",
            "model_entries", "model_entry", "register_model", "resolve_model"]
@@ -63,9 +65,29 @@ def model_entry(name: str) -> ModelEntry:
 
 
 def create_model(name: str, **kwargs: object) -> torch.nn.Module:
+    check_text(name, "name", example="'noscope-coral' (see `intensity list-models`)")
     entry, implied = _zoo_entry(name)
     _check_kwargs(name, entry.builder, kwargs)
-    return entry.builder(**implied, **kwargs)
+    _check_sizes(kwargs)
+    try:
+        return entry.builder(**implied, **kwargs)
+    except (RuntimeError, TypeError, ValueError) as error:  # a builder argument torch refuses
+        raise ParameterError(f"model {name!r} cannot be built with {_given(kwargs)}: "
+                             f"{_first_line(error)}") from None
+
+
+# Builder arguments that count things: a zero or negative count is refused before building.
+_COUNTS = ("num_classes", "in_chans", "in_channels", "channels_in")
+
+
+def _check_sizes(kwargs: dict[str, object]) -> None:
+    for key in _COUNTS:
+        if key in kwargs:
+            check_int(kwargs[key], key, low=1, example="10")
+
+
+def _given(kwargs: dict[str, object]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in kwargs.items()) or "no arguments"
 
 
 def _check_kwargs(name: str, builder: Callable, kwargs: dict[str, object]) -> None:
@@ -85,6 +107,7 @@ class ResolvedModel:
 
 def resolve_model(spec: str, *, meta: bool = False) -> ResolvedModel:
     """Build the model a CLI argument names. With `meta`, weights are not allocated when possible."""
+    check_text(spec, "model", example="'noscope-coral', 'torchvision:resnet50' or 'my_models:build'")
     source, _, rest = spec.partition(":")
     if source == "torchvision" and rest:
         return ResolvedModel(_build(_torchvision_builder(rest), meta), spec, _torchvision_input(rest))
