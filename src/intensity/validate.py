@@ -142,13 +142,17 @@ def memory_bytes() -> float:
         return 1e12
 
 
-def check_fits(estimate: float, what: str, fix: str, *, limit: float | None = None) -> None:
+def check_fits(estimate: float, what: str, fix: str, *, limit: float | None = None,
+               room: str = "") -> None:
     """Refuse, before allocating, `what` (e.g. "the folded model's weights") whose estimated size
-    in bytes exceeds `limit` (default: this machine's memory); `fix` says what to change."""
-    limit = memory_bytes() if limit is None else limit
+    in bytes exceeds `limit` (default: this machine's memory; `room` names another limit, such as
+    a disk's free space); `fix` says what to change."""
+    if limit is None:
+        limit, room = memory_bytes(), room or "this machine's memory"
+    room = room or "the limit"
     if estimate > limit:
-        raise TooLargeError(f"{what} would need about {human_bytes(estimate)}, more than the "
-                            f"{human_bytes(limit)} this machine has; {fix}")
+        raise TooLargeError(f"{what} would need about {human_bytes(estimate)}, more than {room} "
+                            f"({human_bytes(limit)}); {fix}")
 
 
 def device_warning(estimate: float, what: str) -> str | None:

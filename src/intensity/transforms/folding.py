@@ -223,7 +223,8 @@ def _check_fold_fits(module: nn.Module, f: int) -> None:
     params = sum(p.numel() for p in module.parameters())
     on_meta = any(p.is_meta for p in module.parameters())  # nothing allocated: only indexing limits
     check_fits(params * f * 4, f"the folded model's weights (f = {f} x {params:,} parameters, fp32)",
-               "give a smaller `f` (the seed folds with f = 2 to 16)", limit=2.0**62 if on_meta else None)
+               "give a smaller `f` (the seed folds with f = 2 to 16)",
+               limit=2.0**62 if on_meta else None, room="what a tensor can index" if on_meta else "")
 
 
 def _check_one_input(traced: fx.GraphModule) -> None:
