@@ -73,7 +73,9 @@ def train(
         torch.set_num_threads(threads)
     with progress(f"training {model} f={f}") as report:
         result = guarded(lambda: run_training(config, report))
-    for row in result.metrics:
+    for text in result.notes:
+        typer.echo(f"note: {text}", err=True)
+    for row in result.metrics[len(result.metrics) - result.trained:]:  # this call's epochs only
         typer.echo(f"epoch {row['epoch']}: loss {row['loss']:.4f}  train {row['train_acc']:.1%}  "
                    f"val {row['val_acc']:.1%}  {row['images_per_s']:.0f} images/s")
     typer.echo(f"test top-1 {result.test_acc:.2%}; checkpoint {out / 'last.pt'}")

@@ -16,6 +16,7 @@ from intensity.progress import Progress, notify
 from intensity.train.checkpoint import load_checkpoint, restore_rng, save_checkpoint
 from intensity.train.curriculum import Curriculum, all_classes
 from intensity.train.distill import distillation_loss
+from intensity.train.safety import apply_lr, check_loss, check_weights, resume_settings
 from intensity.train.evaluate import accuracy
 
 PRESETS = ("noscope", "game", "cifar")
@@ -51,6 +52,8 @@ class TrainResult:
     metrics: list[dict] = field(default_factory=list)
     test_acc: float = 0.0
     model: nn.Module | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. settings a resume applied
+    trained: int = 0  # epochs trained by this call (metrics also lists a resumed run's earlier ones)
 
 
 def _dropout_model(model: nn.Sequential) -> nn.Sequential:
@@ -143,6 +146,7 @@ class _Run:
         state = load_checkpoint(path, self.config.model, self.config.f)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        apply_lr(self.optimizer, self.config.lr)  # a changed --lr on resume (safety.resume_settings)
         self.scheduler.load_state_dict(state["scheduler"])
         self.curriculum = Curriculum(**state["curriculum"])
         self.metrics, self.start = list(state["metrics"]), state["epoch"] + 1
@@ -168,6 +172,7 @@ def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Modul
         loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight)
     else:
         loss = nn.functional.cross_entropy(logits, labels)
+    check_loss(loss, len(run.metrics), run.config.lr, run.config.out)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     run.optimizer.step()
@@ -252,6 +257,7 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
     torch.set_flush_denormal for the process (torch has no getter to restore it). `original`
     trains a module built elsewhere (then `config.model` is only its label)."""
     check_config(config)
+    config, notes = _resumed(config)
     # Adam's running mean of a dead ReLU's zero gradient decays into denormals, 3x slower to update.
     torch.set_flush_denormal(True)
     run = _Run(config, original)
@@ -272,7 +278,15 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
         row["val_acc"] = accuracy(run.model, val, config.f, config.batch).top1
         run.metrics.append(row)
         if rank == 0:
+            check_weights(run.model, epoch)
             save_checkpoint(out / "last.pt", run.state(epoch))
             _write_metrics(out, run.metrics)
     test = accuracy(run.model, test, config.f, config.batch).top1
-    return TrainResult(str(out), run.metrics, test, run.model)
+    return TrainResult(str(out), run.metrics, test, run.model, notes, config.epochs - run.start)
+
+
+def _resumed(config: TrainConfig) -> tuple[TrainConfig, list[str]]:
+    """A resumed run's settings: changed ones applied or refused (train/safety.py), with notes."""
+    if not config.resume or not (Path(config.out) / "last.pt").is_file():
+        return config, []  # prepare_out says there is nothing to resume
+    return resume_settings(config, Path(config.out))
