@@ -11,11 +11,11 @@ from collections.abc import Sequence
 import torch
 
 from intensity.cost.analyze import count_costs
-from intensity.cost.inputs import InputSpec, parse_input, parse_inputs
+from intensity.cost.inputs import InputSpec, parse_inputs
 from intensity.cost.result import CostReport
 from intensity.cost.reuse import DEFAULT_ALPHA
 from intensity.dtypes import DType, resolve_dtype
-from intensity.errors import ParameterTypeError, TooLargeError
+from intensity.errors import ParameterError, ParameterTypeError, TooLargeError
 from intensity.hardware import HardwareSpec, get_spec
 from intensity.models import DEFAULT_INPUT, resolve_model
 from intensity.validate import check_flag, check_int, check_names, check_number, check_text, device_warning
@@ -23,9 +23,22 @@ from intensity.validate import check_flag, check_int, check_names, check_number,
 __all__ = ["InputSpec", "analyze", "check_batch", "parse_input_shape", "parse_inputs"]
 
 
-def parse_input_shape(text: str | Sequence[int]) -> tuple[int, ...]:
-    """'3x224x224' -> (3, 224, 224): one image's shape, without the batch dimension."""
-    return parse_input(text).shape
+def parse_input_shape(text: str | Sequence) -> tuple[int, ...]:
+    """'3x224x224' -> (3, 224, 224): one image's shape, without the batch dimension.
+
+    For what takes a single float input (measuring, folding, fusing): a one-item list (the CLI's
+    repeatable --input) is that item; several inputs or an integer dtype are refused, naming
+    `input_shape`. `parse_inputs` reads every input of a model with several.
+    """
+    feeds = parse_inputs(text)
+    if len(feeds) > 1:
+        raise ParameterError(f"`input_shape`: this takes one image input, not {len(feeds)} "
+                             f"({', '.join(f.text() for f in feeds)}); a model with several inputs "
+                             f"can be analysed (analyze, roofline) but not measured, folded or fused")
+    if not feeds[0].is_float:
+        raise ParameterError(f"`input_shape` {feeds[0].text()}: this feeds float images; give a shape "
+                             f"without a dtype, e.g. 3x224x224")
+    return feeds[0].shape
 
 
 def check_batch(batch: int) -> int:

@@ -138,8 +138,9 @@ def factors(text: str) -> list[int]:
 ModelArg = Annotated[str, typer.Argument(
     help="zoo name (intensity list-models), torchvision:NAME, timm:NAME or package.module:callable")]
 BatchOpt = Annotated[int, typer.Option("--batch", "-b", help="images per batch", min=1)]
-InputOpt = Annotated[Optional[str], typer.Option(
-    "--input", help="one image's shape without the batch, e.g. 3x224x224 (default: the model's)")]
+InputOpt = Annotated[Optional[list[str]], typer.Option(
+    "--input", help="one input's shape without the batch, e.g. 3x224x224, or with a dtype, e.g. "
+                    "1x128:int64; give it once per model input (default: the model's)")]
 DtypeOpt = Annotated[str, typer.Option(help="fp32, tf32, fp16, bf16 or int8")]
 DeviceOpt = Annotated[str, typer.Option(
     help="accelerator spec (intensity devices), a .toml file, cpu or measured")]

@@ -9,8 +9,8 @@ import typer
 
 from intensity.cli._app import (
     AttentionOpt, BatchOpt, BlockOpt, DeviceOpt, DtypeOpt, FormatOpt, FusionOpt, InputOpt, ModelArg, OnOpt, OutOpt,
-    ThreadsOpt, app, check_out_dir, nonempty_path, check_out_file, emit, fail, guarded, note, numbers, resolve_device,
-    split, warn,
+    ThreadsOpt, app, check_out_dir, nonempty_path, check_out_file, emit, fail, flag_names, guarded, note, numbers,
+    resolve_device, split, warn,
 )
 from intensity.cost.reuse import DEFAULT_ALPHA
 
@@ -54,6 +54,8 @@ def analyze(
         note(f"--top shapes the table only: {format} output lists every kernel")
     for text in report.notes:
         note(text)
+    for text in report.warnings:  # `only` matching nothing, a batch no device holds
+        warn(flag_names(text))
 
 
 @app.command()
