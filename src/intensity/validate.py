@@ -35,11 +35,10 @@ def check_number(value: object, name: str, *, unit: str = "", low: float | None 
         raise ParameterTypeError(f"`{name}` must be a number{_in(unit)}, not {type(value).__name__} "
                                  f"{value!r}{_example(example)}")
     number = float(value)
-    if math.isnan(number) or (math.isinf(number) and low is None and high is None):
-        raise ParameterError(f"`{name}` must be a finite number{_in(unit)}, got {value!r}{_example(example)}")
     if not math.isfinite(number) or not _in_range(number, low, high, low_open, high_open):
-        raise ParameterError(f"`{name}` must be a finite number {_range(low, high, low_open, high_open)}"
-                             f"{_describe(unit)}, got {value!r}{_example(example)}")
+        bounds = _range(low, high, low_open, high_open)
+        where = f" {bounds}{_describe(unit)}" if bounds else _in(unit)
+        raise ParameterError(f"`{name}` must be a finite number{where}, got {value!r}{_example(example)}")
     return number
 
 

@@ -95,7 +95,8 @@ _PARAMETER_FLAGS = {
         "batch", "batches", "dtype", "device", "fusion", "only", "alpha", "peak_tflops",
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
         "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost",
-        "warmup", "measure_batch")},
+        "warmup", "measure_batch", "lr", "epochs", "per_class", "seed", "temperature", "weight")},
+    "f": "-f",
 }
 _BACKTICKED = re.compile(r"`(\w+)`")
 

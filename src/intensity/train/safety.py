@@ -71,11 +71,16 @@ def resume_settings(config: Any, out: Path) -> tuple[Any, list[str]]:
         if new == item.default:
             changes[item.name] = old
         elif item.name in APPLIED:
-            notes.append(f"`{item.name}` changed on resume: {old!r} -> {new!r} (applied from epoch {done + 1})")
+            notes.append(f"`{item.name}` changed on resume: {_shown(old)} -> {_shown(new)} "
+                         f"(applied from epoch {done + 1})")
         else:
             raise ParameterError(f"`{item.name}` was {old!r} in the run in {out}, now {new!r}; a resumed "
                                  f"run keeps it: resume with `{item.name}` {old!r}, or give a new `out`")
     return replace(config, **changes), notes
+
+
+def _shown(value: object) -> str:
+    return "the preset's default" if value is None else repr(value)
 
 
 def apply_lr(optimizer: torch.optim.Optimizer, lr: float | None) -> None:
