@@ -5,7 +5,6 @@ This is the only module that joins model/device resolution with the cost engine 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 
 import torch
@@ -17,6 +16,7 @@ from intensity.cost.reuse import DEFAULT_ALPHA
 from intensity.dtypes import DType, resolve_dtype
 from intensity.errors import ParameterError, ParameterTypeError, TooLargeError
 from intensity.hardware import HardwareSpec, get_spec
+from intensity.hardware.spec import check_device
 from intensity.models import DEFAULT_INPUT, resolve_model
 from intensity.validate import check_flag, check_int, check_names, check_number, check_text, device_warning
 
@@ -102,9 +102,8 @@ def _check_options(model: object, name: object, device: object, alpha: object, i
         check_text(model, "model", example="'resnet18-cifar10' or 'torchvision:resnet50'")
     if name is not None:
         check_text(name, "name", example="'my-net'")
-    if device is not None and not isinstance(device, (str, HardwareSpec, os.PathLike)):
-        raise ParameterTypeError(f"`device` must be a device name, a .toml spec path or a HardwareSpec, "
-                                 f"not {type(device).__name__} {device!r}; e.g. 'v100' (see `intensity devices`)")
+    if device is not None:
+        check_device(device)
     check_number(alpha, "alpha", low=0, high=1, example="0.8 (seed 004)")
     check_flag(image_list, "image_list")
 
@@ -132,8 +131,7 @@ def _device_spec(device, dtype, peak_tflops, bandwidth_gbs):  # noqa: ANN001, AN
         if peak_tflops is not None or bandwidth_gbs is not None:
             raise ValueError("`peak_tflops`/`bandwidth_gbs` adjust a device: give `device` too")
         return None
-    spec = get_spec(os.fspath(device) if isinstance(device, os.PathLike) else device, dtype,
-                    peak_tflops, bandwidth_gbs)
+    spec = get_spec(device, dtype, peak_tflops, bandwidth_gbs)
     spec.op_byte(dtype)  # fail now, before the capture, if the device lacks this dtype
     return spec
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from intensity.dtypes import resolve_dtype
-from intensity.errors import check_file
+from intensity.errors import ParameterError, ParameterTypeError, check_file
 from intensity.hardware.timing import Benchmark
 from intensity.registry import Registry
 from intensity.validate import check_positive
@@ -90,6 +91,18 @@ class HardwareSpec:
         if self.warnings:
             result["warnings"] = list(self.warnings)
         return result
+
+
+def check_device(device: object) -> str | HardwareSpec:
+    """A device is a name, a .toml path (str or Path) or a HardwareSpec: anything else is refused."""
+    if isinstance(device, os.PathLike):
+        device = os.fspath(device)
+    if not isinstance(device, (str, HardwareSpec)):
+        raise ParameterTypeError(f"`device` must be a device name, a .toml spec path or a HardwareSpec, "
+                                 f"not {type(device).__name__} {device!r}; e.g. 'v100' (see `intensity devices`)")
+    if isinstance(device, str) and not device.strip():
+        raise ParameterError("`device` is empty; give a device name such as 'v100' (see `intensity devices`)")
+    return device
 
 
 FORMAT_HINT = "see any file in intensity/hardware/specs/ (e.g. v100.toml) for the format"

@@ -16,7 +16,7 @@ from intensity.progress import Progress, notify
 from intensity.train.checkpoint import load_checkpoint, restore_rng, save_checkpoint
 from intensity.train.curriculum import Curriculum, all_classes
 from intensity.train.distill import distillation_loss
-from intensity.train.safety import apply_lr, check_loss, check_weights, resume_settings
+from intensity.train.safety import apply_lr, check_loss, check_setting_types, check_weights, resume_settings
 from intensity.train.evaluate import accuracy
 
 PRESETS = ("noscope", "game", "cifar")
@@ -227,6 +227,7 @@ def check_lr(lr: float | None, advice: str = "give e.g. 1e-4, or leave it out fo
 
 def check_config(config: TrainConfig) -> None:
     """Numeric settings checked before any data is loaded, naming the option (torch's own messages do not)."""
+    check_setting_types(config)
     check_lr(config.lr)
     if not (config.temperature > 0 and math.isfinite(config.temperature)):
         raise ValueError(f"--temperature must be > 0, got {config.temperature:g}; give e.g. 4")

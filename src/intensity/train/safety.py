@@ -15,8 +15,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from intensity.errors import ParameterError
+from intensity.errors import ParameterError, ParameterTypeError
 from intensity.train.checkpoint import load_checkpoint
+from intensity.validate import check_int
 
 
 class DivergedError(ParameterError):
@@ -27,6 +28,23 @@ class DivergedError(ParameterError):
 APPLIED = ("epochs", "lr", "temperature", "weight")
 # Settings that identify the run (checked by load_checkpoint) or do not change training.
 UNCHECKED = ("out", "resume", "model", "f")
+
+
+_COUNTS = {"f": 1, "epochs": 1, "batch": 1, "per_class": 1, "every": 1, "seed": None}
+_NUMBERS = ("lr", "temperature", "weight")
+
+
+def check_setting_types(config: Any) -> None:
+    """Counts are integers in range and rates are numbers (their ranges: loop.check_config)."""
+    for name, low in _COUNTS.items():
+        check_int(getattr(config, name), name, low=low)
+    for name in ("initial", "delta"):
+        if getattr(config, name) is not None:
+            check_int(getattr(config, name), name, low=1)
+    for name in _NUMBERS:
+        value = getattr(config, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ParameterTypeError(f"`{name}` must be a number, not {type(value).__name__} {value!r}")
 
 
 def check_loss(loss: torch.Tensor, epochs_done: int, lr: float | None, out: str) -> None:
