@@ -43,6 +43,8 @@ def test_parse_one_or_several_inputs_with_dtypes():
     assert parse_input("3x224x224") == InputSpec((3, 224, 224))
     assert parse_input(" 1x128:INT64 ") == InputSpec((1, 128), torch.int64)
     assert parse_input((3, 32, 32)).text() == "3x32x32" and parse_input("16:bool").text() == "16:bool"
+    # float inputs are counted at the analysis' dtype, like activations: a float dtype is dropped
+    assert parse_input("3x8x8:fp16") == parse_input(InputSpec((3, 8, 8), torch.float16)) == InputSpec((3, 8, 8))
     assert parse_inputs("3x8x8") == (InputSpec((3, 8, 8)),) and parse_inputs((3, 8, 8)) == (InputSpec((3, 8, 8)),)
     several = parse_inputs(["3x8x8", (1, 8, 8), InputSpec((128,), torch.int64)])
     assert [s.text() for s in several] == ["3x8x8", "1x8x8", "128:int64"]

@@ -1,5 +1,5 @@
 """Training safety: divergence stops with an error keeping the last good checkpoint; a resume
-applies or refuses changed settings (never ignores them) and refuses to do nothing."""
+applies or refuses changed settings (never ignores them) and says when there is nothing to train."""
 import pytest
 import torch
 
@@ -68,9 +68,15 @@ def test_resume_refuses_a_setting_it_cannot_change(tmp_path):
         train(_config(tmp_path, epochs=2, seed=5, resume=True))
 
 
-def test_resume_with_nothing_left_to_train_is_refused(tmp_path):
+def test_resume_with_nothing_left_to_train_trains_nothing_and_says_so(tmp_path):
     train(_config(tmp_path, epochs=2))
+    before = load_checkpoint(tmp_path / "run" / "last.pt")
+    metrics = (tmp_path / "run" / "metrics.csv").read_text()
     for epochs in (1, 2):
-        with pytest.raises(ValueError, match="has trained 2 epochs already; `epochs` .* leaves nothing to do"):
-            train(_config(tmp_path, epochs=epochs, resume=True))
-    assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 1
+        result = train(_config(tmp_path, epochs=epochs, resume=True))
+        assert result.trained == 0 and [m["epoch"] for m in result.metrics] == [1, 2]
+        assert any(f"nothing to train: the run in {tmp_path / 'run'} has trained 2 epochs and `epochs` is "
+                   f"{epochs}" in n for n in result.notes)
+    after = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert after["epoch"] == 1 and all(torch.equal(after["model"][k], before["model"][k]) for k in before["model"])
+    assert (tmp_path / "run" / "metrics.csv").read_text() == metrics

@@ -32,11 +32,11 @@ from torch.utils._pytree import tree_leaves, tree_map_only
 from torch.utils.weak import WeakIdKeyDictionary
 
 from intensity.cost.attention import AttentionMode, check_attention, sdpa_arguments
-from intensity.cost.inputs import InputSpec
 from intensity.cost.formulas import (
     ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, OpCall, TensorInfo, attention_flops, formula_for,
     is_view,
 )
+from intensity.cost.inputs import InputSpec
 from intensity.errors import ModelRunError
 
 CAPTURE_MODES = ("meta", "fake", "real")

@@ -17,11 +17,11 @@ from intensity.errors import ParameterError, ParameterTypeError
 
 _SHAPE = re.compile(r"^\d+(x\d+)*$")
 
-# Names a user may write after the colon; None means "the model's float dtype".
+# Names a user may write after the colon. Float inputs are all None: they are counted at the
+# analysis' dtype (`dtype`, --dtype), like activations, so '3x224x224:fp16' is just '3x224x224'.
 INPUT_DTYPES: dict[str, torch.dtype | None] = {
-    "float": None, "fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16,
-    "float16": torch.float16, "half": torch.float16, "bf16": torch.bfloat16, "bfloat16": torch.bfloat16,
-    "int64": torch.int64, "long": torch.int64, "int32": torch.int32, "int": torch.int32,
+    "float": None, "fp32": None, "float32": None, "fp16": None, "float16": None, "half": None,
+    "bf16": None, "bfloat16": None, "int64": torch.int64, "long": torch.int64, "int32": torch.int32, "int": torch.int32,
     "int16": torch.int16, "int8": torch.int8, "uint8": torch.uint8, "bool": torch.bool,
 }
 _NAMES = {dtype: name for name, dtype in reversed(INPUT_DTYPES.items()) if dtype is not None}
@@ -42,7 +42,9 @@ class InputSpec:
     def text(self) -> str:
         """'1x128:int64'; a float input without a dtype is just its shape."""
         shape = "x".join(map(str, self.shape))
-        return shape if self.dtype is None else f"{shape}:{_NAMES[self.dtype]}"
+        if self.dtype is None:
+            return shape
+        return f"{shape}:{_NAMES.get(self.dtype, str(self.dtype).removeprefix('torch.'))}"
 
     def batched(self, batch: int) -> tuple[int, ...]:
         return (batch, *self.shape)
@@ -93,4 +95,7 @@ def _checked(shape: tuple[int, ...], dtype: torch.dtype | None, given: object, n
     if not shape or any(d <= 0 for d in shape):
         raise ParameterError(f"input shape {given!r} for `{name}` must have positive dimensions, "
                              f"e.g. {EXAMPLE}")
-    return InputSpec(shape, dtype)
+    if dtype is not None and not isinstance(dtype, torch.dtype):
+        raise ParameterTypeError(f"`{name}`: the dtype of {given!r} must be a torch.dtype such as "
+                                 f"torch.int64, not {dtype!r}")
+    return InputSpec(shape, None if dtype is not None and dtype.is_floating_point else dtype)

@@ -283,7 +283,7 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
             save_checkpoint(out / "last.pt", run.state(epoch))
             _write_metrics(out, run.metrics)
     test = accuracy(run.model, test, config.f, config.batch).top1
-    return TrainResult(str(out), run.metrics, test, run.model, notes, config.epochs - run.start)
+    return TrainResult(str(out), run.metrics, test, run.model, notes, max(0, config.epochs - run.start))
 
 
 def _resumed(config: TrainConfig) -> tuple[TrainConfig, list[str]]:

@@ -71,15 +71,11 @@ def resume_settings(config: Any, out: Path) -> tuple[Any, list[str]]:
 
     A setting left at its default takes the checkpoint's value; a changed APPLIED setting is used
     (noted); any other changed setting is refused, naming the old and new value. Asking for no
-    more epochs than were trained is refused: there is nothing to do.
+    more epochs than were trained trains nothing (the note says so; the checkpoint is evaluated).
     """
     state = load_checkpoint(out / "last.pt", config.model, config.f)
     saved, done = state.get("config", {}), state["epoch"] + 1
-    if config.epochs <= done:
-        raise ParameterError(f"the run in {out} has trained {done} epochs already; `epochs` "
-                             f"{config.epochs} leaves nothing to do: give `epochs` {done + 1} or more "
-                             f"to continue it")
-    changes, notes = {}, [f"resuming {out} after epoch {done}: training epochs {done + 1}-{config.epochs}"]
+    changes, notes = {}, [_resume_note(out, done, config.epochs)]
     for item in fields(config):
         if item.name in UNCHECKED or item.name == "epochs" or item.name not in saved:
             continue
@@ -95,6 +91,13 @@ def resume_settings(config: Any, out: Path) -> tuple[Any, list[str]]:
             raise ParameterError(f"`{item.name}` was {old!r} in the run in {out}, now {new!r}; a resumed "
                                  f"run keeps it: resume with `{item.name}` {old!r}, or give a new `out`")
     return replace(config, **changes), notes
+
+
+def _resume_note(out: Path, done: int, epochs: int) -> str:
+    if epochs <= done:
+        return (f"nothing to train: the run in {out} has trained {done} epochs and `epochs` is {epochs}; "
+                f"evaluating its checkpoint (give `epochs` {done + 1} or more to continue it)")
+    return f"resuming {out} after epoch {done}: training epochs {done + 1}-{epochs}"
 
 
 def _shown(value: object) -> str:
