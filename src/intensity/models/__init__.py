@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
-from intensity.models._registry import DEFAULT_INPUT, MODELS, ModelEntry, register_model
 from intensity.errors import ParameterError
+from intensity.models._registry import DEFAULT_INPUT, MODELS, ModelEntry, register_model
 from intensity.registry import UnknownNameError
 from intensity.validate import check_int, check_text
 

@@ -16,8 +16,8 @@ from intensity.progress import Progress, notify
 from intensity.train.checkpoint import load_checkpoint, restore_rng, save_checkpoint
 from intensity.train.curriculum import Curriculum, all_classes
 from intensity.train.distill import distillation_loss
-from intensity.train.safety import apply_lr, check_loss, check_setting_types, check_weights, resume_settings
 from intensity.train.evaluate import accuracy
+from intensity.train.safety import apply_lr, check_loss, check_setting_types, check_weights, resume_settings
 
 PRESETS = ("noscope", "game", "cifar")
 METRICS = ("epoch", "classes", "loss", "train_acc", "val_acc", "images_per_s", "seconds")
