@@ -106,7 +106,7 @@ def test_flops_independent_of_batch_per_image():
 
 
 def test_bad_arguments_are_clear_errors():
-    with pytest.raises(ValueError, match="batch must be a positive integer"):
+    with pytest.raises(ValueError, match="`batch` must be a positive integer"):
         analyze("noscope-coral", batch=0)
     with pytest.raises(ValueError, match="malformed input shape"):
         parse_input_shape("3x224xx")
@@ -114,7 +114,7 @@ def test_bad_arguments_are_clear_errors():
         parse_input_shape("3x0x4")
     with pytest.raises(ValueError, match="unknown kernel kind convv"):
         analyze("noscope-coral", only=["convv"])
-    with pytest.raises(ValueError, match="alpha must be in"):
+    with pytest.raises(ValueError, match=r"`alpha` must be a finite number in \[0, 1\]"):
         analyze("noscope-coral", alpha=1.5)
     with pytest.raises(ValueError, match="give `device` too"):
         analyze("noscope-coral", peak_tflops=10.0)

@@ -40,7 +40,7 @@ CASES = [
     ("block without block fusion", "analyze noscope-coral --block Conv2d", "set --fusion to block"),
     ("block fusion without blocks", "analyze noscope-coral --fusion block", "needs --block"),
     ("unknown --only kind", "analyze noscope-coral --only convs", "unknown kernel kind"),
-    ("alpha out of range", "analyze noscope-coral --alpha 2", "alpha must be in [0, 1]"),
+    ("alpha out of range", "analyze noscope-coral --alpha 2", "--alpha must be a finite number in [0, 1]"),
     ("peak override infinite", "analyze noscope-coral --peak-tflops inf", "positive finite"),
     ("bandwidth override infinite", "roofline noscope-coral --bandwidth-gbs inf", "positive finite"),
     ("negative peak override", "analyze noscope-coral --device v100 --peak-tflops -1", "must be a positive"),
@@ -119,6 +119,17 @@ CASES = [
     ("spec file is binary", "analyze noscope-coral --device {tmp}/binary.toml", "is not text"),
     ("empty --out", "analyze noscope-coral --out", "--out"),
     ("unknown command", "analyse noscope-coral", "No such command 'analyse'"),
+    # -- validated numbers and sizes (issue 19 section 2), several inputs (section 3)
+    ("infinite bandwidth", "analyze noscope-coral --device v100 --bandwidth-gbs inf",
+     "--bandwidth-gbs must be a finite number (in GB/s), got inf"),
+    ("nan peak", "analyze noscope-coral --device v100 --peak-tflops nan", "--peak-tflops must be a finite number"),
+    ("fold factor that cannot fit", "fold noscope-coral -f 99999999999999", "would need about"),
+    ("per-class that cannot fit", "make-dataset game-lol-gold1 --out {tmp}/ds --per-class 99999999999",
+     "would need about 8.8 TB"),
+    ("fold with two inputs", "fold noscope-coral --input 3x50x50 --input 3x50x50", "takes one image input, not 2"),
+    ("unknown input dtype", "analyze noscope-coral --input 3x50x50:int65", "unknown input dtype 'int65'"),
+    ("two inputs to a one-input model", "analyze noscope-coral --input 3x50x50 --input 3x50x50",
+     "inputs of shapes (1, 3, 50, 50), (1, 3, 50, 50)"),
     ("missing argument", "analyze", "Missing argument"),
 ]
 

@@ -98,7 +98,9 @@ _PARAMETER_FLAGS = {
         "batch", "batches", "dtype", "device", "fusion", "only", "alpha", "peak_tflops",
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
         "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost",
-        "warmup", "measure_batch", "top", "network", "amp", "loader_workers")},
+        "warmup", "measure_batch", "top", "network", "amp", "loader_workers", "lr", "epochs", "per_class",
+        "seed", "temperature", "weight")},
+    "f": "-f",
 }
 _BACKTICKED = re.compile(r"`(\w+)`")
 
@@ -167,8 +169,9 @@ ModelArg = Annotated[str, typer.Argument(
     help="zoo name (intensity list-models), torchvision:NAME, timm:NAME, package.module:callable or "
          "path/to/file.py:callable")]
 BatchOpt = Annotated[int, typer.Option("--batch", "-b", help="images per batch", min=1)]
-InputOpt = Annotated[Optional[str], typer.Option(
-    "--input", help="one image's shape without the batch, e.g. 3x224x224 (default: the model's)")]
+InputOpt = Annotated[Optional[list[str]], typer.Option(
+    "--input", help="one input's shape without the batch, e.g. 3x224x224, or with a dtype, e.g. "
+                    "1x128:int64; give it once per model input (default: the model's)")]
 def _dtype_names() -> str:
     from intensity.dtypes import DTYPES
 

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from intensity.cli._app import FormatOpt, app, emit, guarded, nonempty_path, progress
+from intensity.cli._app import FormatOpt, app, emit, flag_names, guarded, nonempty_path, progress
 
 DataOpt = Annotated[str, typer.Option(
     "--data", help="DIR (train/ val/ test/ image folders), generated:TASK, cifar10:DIR, cifar100:DIR "
@@ -85,7 +85,9 @@ def train(
         torch.set_num_threads(threads)
     with progress(f"training {model} f={f}") as report:
         result = guarded(lambda: run_training(config, report))
-    for row in result.metrics:
+    for text in result.notes:
+        typer.echo(f"note: {flag_names(text)}", err=True)
+    for row in result.metrics[len(result.metrics) - result.trained:]:  # this call's epochs only
         typer.echo(f"epoch {row['epoch']}: loss {row['loss']:.4f}  train {row['train_acc']:.1%}  "
                    f"val {row['val_acc']:.1%}  {row['images_per_s']:.0f} images/s")
     typer.echo(f"test top-1 {result.test_acc:.2%}; checkpoint {out / 'last.pt'}")

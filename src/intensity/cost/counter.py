@@ -36,6 +36,7 @@ from intensity.cost.formulas import (
     ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, OpCall, OpCostError, TensorInfo, attention_flops,
     formula_for, is_view, op_name,
 )
+from intensity.cost.inputs import InputSpec
 from intensity.errors import ModelRunError, first_line
 
 CAPTURE_MODES = ("meta", "fake", "real")
@@ -334,16 +335,22 @@ def takes_image_list(model: torch.nn.Module) -> bool:
     return type(getattr(model, "transform", None)).__name__ == "GeneralizedRCNNTransform"
 
 
-def _model_input(shape: tuple[int, ...], image_list: bool, make) -> tuple[list, Any]:  # noqa: ANN001
-    """The tensors to feed and the forward argument: one batch tensor, or a list of `batch` images."""
+def _model_input(feeds: tuple[InputSpec, ...], image_list: bool, make) -> tuple[list, tuple]:  # noqa: ANN001
+    """The tensors to feed and the forward arguments: one tensor per input (batch-first shapes), or
+    for `image_list` one list of `batch` images. `make(shape, dtype)` makes one tensor."""
     if image_list:
-        images = [make(shape[1:]) for _ in range(shape[0])]
-        return images, images
-    x = make(shape)
-    return [x], x
+        first = feeds[0]
+        images = [make(first.shape[1:], first.dtype) for _ in range(first.shape[0])]
+        return images, (images,)
+    tensors = [make(feed.shape, feed.dtype) for feed in feeds]
+    return tensors, tuple(tensors)
 
 
-def _run_meta(model, shape, roles, image_list):  # noqa: ANN001
+def _meta_input(shape: tuple[int, ...], dtype: torch.dtype | None) -> torch.Tensor:
+    return torch.empty(shape, dtype=dtype or torch.float32, device="meta")
+
+
+def _run_meta(model, feeds, roles, image_list):  # noqa: ANN001
     """Forward with meta copies of the parameters swapped in (the model itself is untouched)."""
     params = {name: _meta_like(p) for name, p in model.named_parameters()}
     buffers = {name: _meta_like(b) for name, b in model.named_buffers()}
@@ -351,8 +358,8 @@ def _run_meta(model, shape, roles, image_list):  # noqa: ANN001
         roles[tensor] = PARAMETER
     for tensor in buffers.values():
         roles[tensor] = BUFFER
-    fed, x = _model_input(shape, image_list, lambda s: torch.empty(s, device="meta"))
-    return fed, lambda: torch.func.functional_call(model, (params, buffers), (x,), strict=False)
+    fed, args = _model_input(feeds, image_list, _meta_input)
+    return fed, lambda: torch.func.functional_call(model, (params, buffers), args, strict=False)
 
 
 def _mark_real_roles(model: torch.nn.Module, roles: WeakIdKeyDictionary) -> None:
@@ -362,30 +369,37 @@ def _mark_real_roles(model: torch.nn.Module, roles: WeakIdKeyDictionary) -> None
         roles[tensor] = BUFFER
 
 
-def _run_real(model, shape, roles, image_list):  # noqa: ANN001
+def _real_input(generator: torch.Generator, dtype: torch.dtype, device: torch.device):  # noqa: ANN202
+    """Random floats for float inputs; zeros for integer ones (index 0 is valid for any embedding)."""
+    def make(shape: tuple[int, ...], wanted: torch.dtype | None) -> torch.Tensor:
+        if wanted is not None and not wanted.is_floating_point:
+            return torch.zeros(shape, dtype=wanted, device=device)
+        return torch.randn(shape, generator=generator, dtype=wanted or dtype).to(device)
+    return make
+
+
+def _run_real(model, feeds, roles, image_list):  # noqa: ANN001
     _mark_real_roles(model, roles)
     device = next(itertools.chain(model.parameters(), model.buffers()), torch.empty(0)).device
-    generator = torch.Generator().manual_seed(0)
-    dtype = _float_dtype(model)
-    fed, x = _model_input(shape, image_list,
-                          lambda s: torch.randn(s, generator=generator, dtype=dtype).to(device))
-    return fed, lambda: model(x)
+    make = _real_input(torch.Generator().manual_seed(0), _float_dtype(model), device)
+    fed, args = _model_input(feeds, image_list, make)
+    return fed, lambda: model(*args)
 
 
-def _capture_once(model: torch.nn.Module, shape: tuple[int, ...], mode: str, attention: str,
+def _capture_once(model: torch.nn.Module, feeds: tuple[InputSpec, ...], mode: str, attention: str,
                   image_list: bool, float_bytes: int = 4) -> Trace:
     roles: WeakIdKeyDictionary = WeakIdKeyDictionary()
     scopes = _ModuleScopes(model)
     fake = None
     if mode == "meta":
-        fed, forward = _run_meta(model, shape, roles, image_list)
+        fed, forward = _run_meta(model, feeds, roles, image_list)
     else:
         if mode == "fake":
             from torch._subclasses.fake_tensor import FakeTensorMode
 
             fake = FakeTensorMode(allow_non_fake_inputs=True)
             fake.__enter__()
-        fed, forward = _run_real(model, shape, roles, image_list)
+        fed, forward = _run_real(model, feeds, roles, image_list)
     try:
         recorder = _Recorder(roles, scopes, float_bytes)
         inputs = tuple(recorder.value_of(t) for t in fed)
@@ -450,10 +464,13 @@ def _subject(model: torch.nn.Module, mode: str, real_model: Callable[[], torch.n
     return real_model()
 
 
-def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str] = CAPTURE_MODES, *,
-            attention: str = "flash", real_model: Callable[[], torch.nn.Module] | None = None,
+def capture(model: torch.nn.Module, shape: tuple[int, ...] | Sequence[InputSpec],
+            modes: Sequence[str] = CAPTURE_MODES, *, attention: str = "flash",
+            real_model: Callable[[], torch.nn.Module] | None = None,
             image_list: bool | None = None, float_bytes: int = 4) -> Trace:
-    """Trace one inference forward pass of `model` on an input of `shape` (batch first).
+    """Trace one inference forward pass of `model` on an input of `shape` (batch first), or on
+    several inputs: a sequence of InputSpecs with batch-first shapes, fed as positional arguments
+    (integer dtypes for token ids and masks; floats follow the weights).
 
     Tries each capture mode in turn (meta, then fake, then real tensors), each on a fresh copy of
     the module tree, and notes any fallback. `real_model` builds the model with real weights for
@@ -467,6 +484,7 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
     if unknown or not modes:
         raise ValueError(f"unknown capture mode {unknown or modes}; modes are {CAPTURE_MODES}")
     image_list = takes_image_list(model) if image_list is None else image_list
+    feeds = _feeds(shape)
     failures: list[str] = []
     last: BaseException | None = None
     for mode in modes:
@@ -477,7 +495,7 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
                 built = _subject(model, mode, real_model)
                 subject = _isolated_copy(built)
                 with _eval_mode(subject):
-                    trace = _capture_once(subject, tuple(shape), mode, attention, image_list, float_bytes)
+                    trace = _capture_once(subject, feeds, mode, attention, image_list, float_bytes)
         except OpCostError:  # a cost formula's fault, not the model's: other tensors would not help
             raise
         except Exception as error:  # any model error: try the next mode, report all
@@ -487,8 +505,24 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
         trace.notes.extend(_fallback_notes(failures, mode, built is not model))
         trace.notes.extend(_warning_notes(caught))
         return trace
-    raise ModelRunError(f"the model raised on an input of shape {tuple(shape)} "
-                        f"({failures[-1]}); check `input_shape` (channels x height x width) and `batch`")
+    raise ModelRunError(f"the model raised on {_feeds_text(feeds)} "
+                        f"({failures[-1]}); check `input_shape` (channels x height x width, or one "
+                        f"per model input such as 1x128:int64) and `batch`")
+
+
+def _feeds(shape: tuple[int, ...] | Sequence[InputSpec]) -> tuple[InputSpec, ...]:
+    """One float input from a plain batch-first shape; InputSpecs as they are."""
+    if all(isinstance(item, InputSpec) for item in shape) and shape:
+        return tuple(shape)
+    return (InputSpec(tuple(int(d) for d in shape)),)
+
+
+def _feeds_text(feeds: tuple[InputSpec, ...]) -> str:
+    if len(feeds) == 1 and feeds[0].dtype is None:
+        return f"an input of shape {feeds[0].shape}"
+    return "inputs of shapes " + ", ".join(
+        f"{feed.shape}{'' if feed.dtype is None else ' ' + str(feed.dtype).removeprefix('torch.')}"
+        for feed in feeds)
 
 
 _SHAPE_ERRORS = (RuntimeError, ValueError, AssertionError, TypeError, IndexError)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from intensity.errors import ParameterError, ParameterTypeError, first_line
 from intensity.models._registry import DEFAULT_INPUT, MODELS, ModelEntry
 from intensity.models._user import is_user_spec, user_builder
 from intensity.registry import UnknownNameError, unknown_name_message
@@ -27,7 +28,7 @@ _PARAMETRIC = {"nats-size": "channels"}
 
 def _check_name(name: object, parameter: str) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"`{parameter}` must be a model name such as 'resnet-cifar-20', "
+        raise ParameterTypeError(f"`{parameter}` must be a model name such as 'resnet-cifar-20', "
                         f"'timm:resnet18' or 'mynet.py:build', not {name!r}")
     return name
 
@@ -68,7 +69,28 @@ def create_model(name: str, **kwargs: object) -> torch.nn.Module:
     """A zoo CNN with fresh weights; `kwargs` go to its builder (e.g. num_classes)."""
     entry, implied = _zoo_entry(_check_name(name, "name"))
     _check_kwargs(name, entry.builder, kwargs)
-    return entry.builder(**implied, **kwargs)
+    _check_sizes(kwargs)
+    try:
+        return entry.builder(**implied, **kwargs)
+    except (RuntimeError, TypeError, ValueError) as error:  # a builder argument torch refuses
+        raise ParameterError(f"model {name!r} cannot be built with {_given(kwargs)}: "
+                             f"{first_line(error)}") from None
+
+
+# Builder arguments that count things: a zero or negative count is refused before building.
+_COUNTS = ("num_classes", "in_chans", "in_channels", "channels_in")
+
+
+def _check_sizes(kwargs: dict[str, object]) -> None:
+    from intensity.validate import check_int
+
+    for key in _COUNTS:
+        if key in kwargs:
+            check_int(kwargs[key], key, low=1, example="10")
+
+
+def _given(kwargs: dict[str, object]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in kwargs.items()) or "no arguments"
 
 
 def _check_kwargs(name: str, builder: Callable, kwargs: dict[str, object]) -> None:

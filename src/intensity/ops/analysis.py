@@ -52,7 +52,7 @@ def run_analyze(request: ModelRequest, *, only: Sequence[str] = (), alpha: float
         raise ValueError(f"`top` must be a positive number of kernels, not {top}")
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     report = analyze(request.model, device=resolved.device, only=list(only), alpha=alpha, **request.analysis_kwargs())
-    return AnalyzeResult(report, top, settings=resolved.settings(), notes=list(report.notes), warnings=warnings)
+    return AnalyzeResult(report, top, settings=resolved.settings(), notes=list(report.notes), warnings=[*warnings, *getattr(report, "warnings", ())])
 
 
 def _origins(settings: Settings | None) -> dict[str, str]:
@@ -98,7 +98,7 @@ def run_roofline(request: ModelRequest, *, threads: int | None = None,
 
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     prediction = predict(request.model, device=resolved.device, **request.analysis_kwargs())
-    common = {"settings": resolved.settings(), "notes": list(prediction.report.notes), "warnings": warnings}
+    common = {"settings": resolved.settings(), "notes": list(prediction.report.notes), "warnings": [*warnings, *getattr(prediction.report, "warnings", ())]}
     if prediction.calibrated is not None:
         from intensity.ops.calibrate import CalibratedRooflineResult
 

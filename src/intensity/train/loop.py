@@ -19,6 +19,7 @@ from intensity.train.device import Placement, autocast, grad_scaler, loader, pla
 from intensity.train.distill import distillation_loss
 from intensity.train.evaluate import accuracy
 from intensity.train.setup import Original, build_model, load_data, normalized
+from intensity.train.safety import apply_lr, check_loss, check_setting_types, check_weights, resume_settings
 
 PRESETS = ("noscope", "game", "cifar")
 METRICS = ("epoch", "classes", "loss", "train_acc", "val_acc", "images_per_s", "seconds")
@@ -57,6 +58,8 @@ class TrainResult:
     test_acc: float = 0.0
     model: nn.Module | None = None
     device: str = "cpu"  # where it trained
+    notes: list[str] = field(default_factory=list)  # e.g. settings a resume applied
+    trained: int = 0  # epochs trained by this call (metrics also lists a resumed run's earlier ones)
 
 
 def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
@@ -103,6 +106,7 @@ class _Run:
         state = load_checkpoint(path, self.config.model, self.config.f)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        apply_lr(self.optimizer, self.config.lr)  # a changed --lr on resume (safety.resume_settings)
         self.scheduler.load_state_dict(state["scheduler"])
         self.curriculum = Curriculum(**state["curriculum"])
         self.metrics, self.start = list(state["metrics"]), state["epoch"] + 1
@@ -131,6 +135,7 @@ def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Modul
             loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight)
         else:
             loss = nn.functional.cross_entropy(logits, labels)
+    check_loss(loss, len(run.metrics), run.config.lr, run.config.out)
     run.optimizer.zero_grad(set_to_none=True)
     _backward_and_update(run, loss)
     return loss.item() * len(labels), int((logits.argmax(1) == labels).sum())
@@ -190,6 +195,7 @@ def check_lr(lr: float | None, advice: str = "give e.g. 1e-4, or leave it out fo
 
 def check_config(config: TrainConfig) -> None:
     """Numeric settings checked before any data is loaded, naming the option (torch's own messages do not)."""
+    check_setting_types(config)
     check_lr(config.lr)
     if not (config.temperature > 0 and math.isfinite(config.temperature)):
         raise ValueError(f"--temperature must be > 0, got {config.temperature:g}; give e.g. 4")
@@ -216,6 +222,7 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
     torch.set_flush_denormal for the process (torch has no getter to restore it). `original`
     trains a module built elsewhere (then `config.model` is only its label)."""
     check_config(config)
+    config, notes = _resumed(config)
     place = placement(config.device, config.amp, config.loader_workers, world)
     # Adam's running mean of a dead ReLU's zero gradient decays into denormals, 3x slower to update.
     torch.set_flush_denormal(True)
@@ -237,7 +244,16 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
         row["val_acc"] = accuracy(run.model, val, config.f, config.batch, place=place).top1
         run.metrics.append(row)
         if rank == 0:
+            check_weights(run.model, epoch)
             save_checkpoint(out / "last.pt", run.state(epoch))
             _write_metrics(out, run.metrics)
     test = accuracy(run.model, test, config.f, config.batch, place=place).top1
-    return TrainResult(str(out), run.metrics, test, run.model, str(place.device))
+    return TrainResult(str(out), run.metrics, test, run.model, str(place.device), notes,
+                       max(0, config.epochs - run.start))
+
+
+def _resumed(config: TrainConfig) -> tuple[TrainConfig, list[str]]:
+    """A resumed run's settings: changed ones applied or refused (train/safety.py), with notes."""
+    if not config.resume or not (Path(config.out) / "last.pt").is_file():
+        return config, []  # prepare_out says there is nothing to resume
+    return resume_settings(config, Path(config.out))
