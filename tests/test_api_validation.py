@@ -36,7 +36,7 @@ def test_bad_models_are_named(model):
 
 
 def test_create_model_validates_name_and_counts():
-    with pytest.raises(ParameterTypeError, match="`name` must be a name"):
+    with pytest.raises(ParameterTypeError, match="`name` must be a model name"):
         create_model(None)
     with pytest.raises(ParameterError, match="`num_classes` must be a positive integer, got -3"):
         create_model("nin", num_classes=-3)
