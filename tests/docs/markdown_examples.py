@@ -94,7 +94,8 @@ def _read_block(lines: list[str], start: int, fence: re.Match, page: str, marks:
     indent, closing, body = len(fence["indent"]), fence["fence"], []
     index = start + 1
     while index < len(lines) and lines[index].strip() != closing:
-        body.append(lines[index][indent:] if lines[index][:indent].isspace() else lines[index].lstrip())
+        line = lines[index]
+        body.append(line[indent:] if line[:indent].strip() == "" else line.lstrip())
         index += 1
     if index == len(lines):
         raise ValueError(f"{page}:{start + 1}: the fence {closing} is never closed")
@@ -118,7 +119,7 @@ def _console_commands(lines: list[str], first_line: int) -> list[Command]:
         if lines[index].startswith("$ "):
             start, text, index = index, lines[index][2:], index + 1
             while text.rstrip().endswith("\\") and index < len(lines):
-                text, index = text.rstrip()[:-1] + " " + lines[index].strip(), index + 1
+                text, index = text.rstrip()[:-1].rstrip() + " " + lines[index].strip(), index + 1
             output = [line for line in lines[index:] if line.strip()][:1]
             # the first output line only belongs to this command when no other command follows first
             error = bool(output) and not output[0].startswith("$ ") and output[0].startswith("error:")
@@ -133,9 +134,9 @@ def _bash_commands(lines: list[str], first_line: int) -> list[Command]:
     for offset, line in enumerate(lines):
         if not text:
             start = offset
-        text += line
+        text += line.strip() if text else line
         if text.rstrip().endswith("\\"):
-            text = text.rstrip()[:-1] + " "
+            text = text.rstrip()[:-1].rstrip() + " "
             continue
         if text.strip() and not text.strip().startswith("#"):
             commands.append(Command(first_line + start, text.strip()))

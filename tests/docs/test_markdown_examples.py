@@ -59,7 +59,7 @@ def test_console_commands_continuations_and_refusals():
 def test_bash_lines_marks_and_languages():
     blocks = md.parse(PAGE, "page.md")
     bash, skipped, spec, text, indented = blocks[1:]
-    assert [c.text for c in bash.commands] == ["intensity devices   # trailing comment", "echo one &&   echo two"]
+    assert [c.text for c in bash.commands] == ["intensity devices   # trailing comment", "echo one && echo two"]
     assert bash.marks == {"slow": ""} and bash.runs
     assert skipped.marks == {"skip": "needs a GPU"} and not skipped.runs
     assert spec.marks == {"file": "spec.toml"} and spec.runs and spec.body == 'key = "mine"\n'
