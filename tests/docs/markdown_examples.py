@@ -36,6 +36,7 @@ RUN_LANGUAGES = ("console", "bash", "python")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>```+|~~~+)\s*(?P<lang>[\w+-]*)[^`]*$")
 MARK = re.compile(r"^\s*<!--\s*example:\s*(?P<kind>skip|slow|file)\b\s*(?P<arg>.*?)\s*-->\s*$")
 SHELL_SYNTAX = re.compile(r"[|&;<>$`*?(){}\[\]~]")  # anything that needs a shell, after quotes are removed
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=\S*")
 TIMEOUT_S = 900
 
 
@@ -144,13 +145,18 @@ def _bash_commands(lines: list[str], first_line: int) -> list[Command]:
     return commands
 
 
-def in_process_args(command: str) -> list[str] | None:
-    """The argv of a plain `intensity ...` line (no shell syntax), else None (it needs a shell)."""
+def in_process_args(command: str) -> tuple[dict[str, str], list[str]] | None:
+    """(environment assignments, argv) of a plain `[NAME=VALUE ...] intensity ...` line, or None
+    when it needs a shell (variables, pipes, redirections, globs, another program)."""
     unquoted = re.sub(r"'[^']*'|\"[^\"]*\"", "", command.split(" #")[0])
     if SHELL_SYNTAX.search(unquoted):
         return None
     words = shlex.split(command, comments=True)
-    return words[1:] if words and words[0] == "intensity" else None
+    env = {}
+    while words and ASSIGNMENT.fullmatch(words[0]):
+        name, _, value = words.pop(0).partition("=")
+        env[name] = value
+    return (env, words[1:]) if words and words[0] == "intensity" else None
 
 
 def scratch(directory: Path) -> Path:

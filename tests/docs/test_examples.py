@@ -62,18 +62,24 @@ def run_block_fast(block: md.Block, directory: Path, monkeypatch: pytest.MonkeyP
             exec(compile(block.body, block.where, "exec"), {"__name__": "__main__"})  # noqa: S102
     for command in block.commands:
         where = f"{block.page}:{command.line}"
-        args = md.in_process_args(command.text)
-        if args is None:
+        parsed = md.in_process_args(command.text)
+        if parsed is None:
             md.run_in_shell(command, directory, where)
         else:
-            run_in_process(command, args, directory, monkeypatch, where)
+            run_in_process(command, *parsed, directory, monkeypatch, where)
 
 
-def run_in_process(command: md.Command, args: list[str], directory: Path,
+def run_in_process(command: md.Command, env: dict[str, str], args: list[str], directory: Path,
                    monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """The Typer app in this process; `NAME=VALUE` prefixes set the environment, and PYTHONPATH's
+    entries go first on sys.path, as a new interpreter would put them."""
     from intensity.cli import app
 
-    with isolated(directory, monkeypatch):
+    with isolated(directory, monkeypatch) as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        entries = env.get("PYTHONPATH", "").split(os.pathsep) if env.get("PYTHONPATH") else []
+        sys.path[:0] = [str((directory / entry).resolve()) for entry in entries]
         result = CliRunner().invoke(app, args)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"{where}: `{command.text}` raised {result.exception!r}") from result.exception
@@ -86,7 +92,7 @@ class isolated:  # noqa: N801 (used as a context manager, like monkeypatch.conte
     def __init__(self, directory: Path, monkeypatch: pytest.MonkeyPatch):
         self.directory, self.context = directory, monkeypatch.context()
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> pytest.MonkeyPatch:
         self.threads, self.showwarning = torch.get_num_threads(), warnings.showwarning
         self.path, self.modules = list(sys.path), set(sys.modules)
         patch = self.context.__enter__()
@@ -95,6 +101,7 @@ class isolated:  # noqa: N801 (used as a context manager, like monkeypatch.conte
         for key in ("HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "COLUMNS"):
             patch.setenv(key, md.environment(self.directory)[key])
         patch.chdir(self.directory)
+        return patch
 
     def __exit__(self, *exc: object) -> None:
         self.context.__exit__(*exc)

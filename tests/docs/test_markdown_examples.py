@@ -72,16 +72,17 @@ def test_a_fence_left_open_is_an_error():
         md.parse("```console\n$ intensity devices\n", "page.md")
 
 
-@pytest.mark.parametrize(("command", "args"), [
-    ("intensity analyze noscope-coral -b 8", ["analyze", "noscope-coral", "-b", "8"]),
-    ("intensity list-models 'noscope-*'", ["list-models", "noscope-*"]),
-    ("intensity devices   # all of them", ["devices"]),
-    ("PYTHONPATH=examples intensity analyze mynet:build", None),   # an environment prefix: bash
+@pytest.mark.parametrize(("command", "parsed"), [
+    ("intensity analyze noscope-coral -b 8", ({}, ["analyze", "noscope-coral", "-b", "8"])),
+    ("intensity list-models 'noscope-*'", ({}, ["list-models", "noscope-*"])),
+    ("intensity devices   # all of them", ({}, ["devices"])),
+    ("PYTHONPATH=examples intensity analyze mynet:build", ({"PYTHONPATH": "examples"}, ["analyze", "mynet:build"])),
     ("intensity devices --format csv | head -2", None),
+    ("X=$HOME intensity devices", None),
     ("python benchmarks/x.py", None),
 ])
-def test_only_plain_intensity_lines_run_in_process(command, args):
-    assert md.in_process_args(command) == args
+def test_only_plain_intensity_lines_run_in_process(command, parsed):
+    assert md.in_process_args(command) == parsed
 
 
 def test_a_failing_or_crashing_example_fails(tmp_path: Path):
