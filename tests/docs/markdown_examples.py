@@ -19,6 +19,8 @@ The convention (docs/architecture.md, "Examples that run", says the same for aut
   repository's `examples/` folder, with HOME (config, caches) inside it and no INTENSITY_*
   variables set, so a later example may use what an earlier one wrote and nothing of the
   user's machine leaks in. A later example must not depend on a slow or skipped one.
+- The default suite runs plain `[NAME=VALUE ...] intensity ...` lines in the test process (see
+  test_examples.py); the slow suite runs every line with bash, exactly as written.
 """
 from __future__ import annotations
 
