@@ -86,7 +86,7 @@ def test_fusion_none_only_conv_linear_is_seed000_accounting():
 
 @pytest.mark.parametrize("name", [
     "torchvision:resnet18", "torchvision:mobilenet_v3_small", "torchvision:squeezenet1_1",
-    "torchvision:densenet121", "timm:convnext_atto", "timm:regnetx_002", "timm:efficientnet_b0",
+    pytest.param("torchvision:densenet121", marks=pytest.mark.slow), "timm:convnext_atto", "timm:regnetx_002", "timm:efficientnet_b0",
 ])
 def test_flops_and_params_agree_with_torch(name):
     report = analyze(name, batch=2)

@@ -18,6 +18,7 @@ def _content(path):  # noqa: ANN001, ANN202
         return {(r.point, r.batch, r.device, r.evaluator, repr(sorted(r.metrics.items()))) for r in store.rows()}
 
 
+@pytest.mark.slow  # ~20 s of CPU: a 2-worker LocalCluster spawns processes that import torch
 def test_two_worker_local_cluster_equals_local(tmp_path):
     space = make_space("nats-size")
     runs = {}

@@ -38,6 +38,7 @@ def _count(path: Path) -> int:
         return 0
 
 
+@pytest.mark.slow  # a child process imports torch, sweeps and is killed: ~6 s of CPU
 def test_a_sigkilled_sweep_resumes_to_the_uninterrupted_store(tmp_path):
     space = make_space("nats-size")
     whole = tmp_path / "whole.db"

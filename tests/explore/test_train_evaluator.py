@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -23,6 +24,7 @@ def _colour_folders(root, per_class=3):
     return str(root)
 
 
+@pytest.mark.slow  # trains several points (~7 s of CPU); test_sweep_cli_with_the_train_evaluator stays quick
 def test_points_are_trained_and_runs_are_reused(tmp_path):
     space = make_space("nats-size")
     data = _colour_folders(tmp_path / "data")
