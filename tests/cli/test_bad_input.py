@@ -121,8 +121,8 @@ CASES = [
     ("unknown command", "analyse noscope-coral", "No such command 'analyse'"),
     # -- validated numbers and sizes (issue 19 section 2), several inputs (section 3)
     ("infinite bandwidth", "analyze noscope-coral --device v100 --bandwidth-gbs inf",
-     "--bandwidth-gbs must be a finite number (in GB/s), got inf"),
-    ("nan peak", "analyze noscope-coral --device v100 --peak-tflops nan", "--peak-tflops must be a finite number"),
+     "'--bandwidth-gbs': inf must be a positive finite number"),
+    ("nan peak", "analyze noscope-coral --device v100 --peak-tflops nan", "'--peak-tflops': nan must be a positive finite"),
     ("fold factor that cannot fit", "fold noscope-coral -f 99999999999999", "would need about"),
     ("per-class that cannot fit", "make-dataset game-lol-gold1 --out {tmp}/ds --per-class 99999999999",
      "would need about 8.8 TB"),
