@@ -56,7 +56,7 @@ CASES = [
     ("format measure", "measure noscope-coral --format xml", "'xml' is not one of"),
     ("format gap", "gap noscope-coral --format xml", "'xml' is not one of"),
     ("format calibrate-di", "calibrate-di {tmp}/energy.csv --format xml", "'xml' is not one of"),
-    ("format scale", "scale noscope-coral --format csv", "'csv' is not one of"),
+    ("format scale", "scale noscope-coral --format xml", "'xml' is not one of"),
     # -- comma-separated numbers
     ("empty factor", "fold noscope-coral -f 2,,3", "malformed -f '2,,3'"),
     ("factor zero", "fold noscope-coral -f 0", "malformed -f"),

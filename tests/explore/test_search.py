@@ -63,7 +63,7 @@ def test_evolution_is_seeded_and_within_budget(synthetic_table):
 
 def test_bad_search_input():
     space = make_space("nats-size")
-    with pytest.raises(ValueError, match="unknown strategy"):
+    with pytest.raises(KeyError, match="unknown strategy"):  # a registry: close matches
         search(space, lambda p: 0, strategy="grid", budget=1, device="a100-40gb")
     with pytest.raises(ValueError, match="G_T"):
         search(space, lambda p: 0, strategy="random", budget=1, device="a100-40gb", g_t=0)
