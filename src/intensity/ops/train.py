@@ -133,13 +133,23 @@ def run_train(config: Any, threads: int | None = None, progress: Progress | None
     if threads is not None and threads < 1:
         raise ValueError(f"`threads` must be >= 1, got {threads}")
     inputs = [*data_files(config.data), config.teacher]
-    check_output(config.out, inputs=inputs, option="--out", directory=True)
+    _check_run_directory(config.out, inputs)
     with _locked_directory(config.out, "run directory"):
         if threads is not None:
             torch.set_num_threads(threads)
         result = train(config, progress)
     settings = Settings("fp32", str(getattr(config, "device", None) or "cpu"))
     return TrainRunResult(result.out, config.model, config.f, result.metrics, result.test_acc, settings=settings)
+
+
+def _check_run_directory(out: str | Path, inputs: Sequence[str | None]) -> None:
+    """The run directory may be neither an input nor hold one (a teacher's last.pt inside it would
+    be overwritten by this run's checkpoint)."""
+    target = check_output(out, inputs=inputs, option="--out", directory=True)
+    for given in filter(None, inputs):
+        if target in resolved_target(given).parents:
+            raise ValueError(f"--out {out} holds {given}, an input of this command; writing the run there "
+                             f"would overwrite it: give another --out directory")
 
 
 # --- evaluate -------------------------------------------------------------------------------------
