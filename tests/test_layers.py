@@ -1,7 +1,7 @@
 """DESIGN's one-way layers: a module never imports from a layer above its own, not even lazily.
 
-cli -> report -> explore -> train -> measure -> analysis -> api -> cost
-    -> {hardware, models, transforms, kernels, data} -> {registry, dtypes, errors, progress}
+cli -> ops -> report -> explore -> train -> measure -> analysis -> api -> cost
+    -> {hardware, models, transforms, kernels, data} -> {registry, dtypes, errors, progress, config, output}
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 import intensity
 
 LAYERS = [
-    {"cli"}, {"report"}, {"explore"}, {"train"}, {"measure"}, {"analysis"}, {"api"}, {"cost"},
-    {"hardware", "models", "transforms", "kernels", "data"}, {"registry", "dtypes", "errors", "progress"},
+    {"cli"}, {"ops"}, {"report"}, {"explore"}, {"train"}, {"measure"}, {"analysis"}, {"api"}, {"cost"},
+    {"hardware", "models", "transforms", "kernels", "data"}, {"registry", "dtypes", "errors", "progress", "config", "output"},
 ]
 PACKAGE = Path(intensity.__file__).parent
 

@@ -20,3 +20,9 @@ def check_file(path: str | Path, what: str, fix: str) -> Path:
     if not path.is_file():
         raise ValueError(f"{what} {path} does not exist; {fix}")
     return path
+
+
+def first_line(error: BaseException | Warning | str | None) -> str:
+    """The first line of an error's (or a docstring's) text, for one-line messages."""
+    text = str(error or "").strip()
+    return text.splitlines()[0] if text else "(no message)"

@@ -5,6 +5,7 @@ code, and a fragment the message must contain. The table is the contract of issu
 """
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
@@ -40,7 +41,8 @@ CASES = [
     ("block fusion without blocks", "analyze noscope-coral --fusion block", "needs --block"),
     ("unknown --only kind", "analyze noscope-coral --only convs", "unknown kernel kind"),
     ("alpha out of range", "analyze noscope-coral --alpha 2", "alpha must be in [0, 1]"),
-    ("peak override without device", "analyze noscope-coral --peak-tflops 10", "give --device too"),
+    ("peak override infinite", "analyze noscope-coral --peak-tflops inf", "positive finite"),
+    ("bandwidth override infinite", "roofline noscope-coral --bandwidth-gbs inf", "positive finite"),
     ("negative peak override", "analyze noscope-coral --device v100 --peak-tflops -1", "must be a positive"),
     ("top zero", "analyze noscope-coral --top 0", "'--top'"),
     ("top negative", "analyze noscope-coral --top -3", "'--top'"),
@@ -182,8 +184,10 @@ def test_empty_out_is_refused_not_read_as_the_current_directory(tmp_path, monkey
 
 
 def test_largest_batch_says_when_it_stopped_at_the_cap():
-    result = runner.invoke(app, ["largest-batch", "noscope-coral", "--memory-gb", "1e30", "--limit", "64"])
-    assert result.exit_code == 0 and result.stdout.strip() == "64" and "search's cap" in result.stderr
+    result = runner.invoke(app, ["largest-batch", "noscope-coral", "--memory-gb", "1e30", "--limit", "64",
+                                 "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["largest_batch"] == 64
+    assert "search's cap" in result.stderr
 
 
 def test_existing_out_file_survives_a_failed_run(tmp_path):

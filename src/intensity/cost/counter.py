@@ -36,7 +36,7 @@ from intensity.cost.formulas import (
     ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, OpCall, TensorInfo, attention_flops, formula_for,
     is_view,
 )
-from intensity.errors import ModelRunError
+from intensity.errors import ModelRunError, first_line
 
 CAPTURE_MODES = ("meta", "fake", "real")
 
@@ -476,7 +476,7 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
                     trace = _capture_once(subject, tuple(shape), mode, attention, image_list)
         except Exception as error:  # any model error: try the next mode, report all
             last = error
-            failures.append(f"{mode} tensors: {type(error).__name__}: {_first_line(error)}")
+            failures.append(f"{mode} tensors: {type(error).__name__}: {first_line(error)}")
             continue
         trace.notes.extend(_fallback_notes(failures, mode, built is not model))
         trace.notes.extend(_warning_notes(caught))
@@ -504,10 +504,6 @@ def _fallback_notes(failures: list[str], mode: str, rebuilt: bool) -> list[str]:
 
 
 def _warning_notes(caught: Sequence[warnings.WarningMessage], limit: int = 3) -> list[str]:
-    messages = dict.fromkeys(f"{w.category.__name__}: {_first_line(w.message)}" for w in caught)
+    messages = dict.fromkeys(f"{w.category.__name__}: {first_line(w.message)}" for w in caught)
     return [f"the model warned: {m}" for m in list(messages)[:limit]]
 
-
-def _first_line(error: BaseException | Warning | str) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"

@@ -27,6 +27,7 @@ from typing import Any
 
 from intensity.errors import check_file
 from intensity.hardware.spec import HardwareSpec
+from intensity.output import write_atomic
 
 FORMAT_VERSION = 1
 COMPUTE_KINDS = ("conv1x1", "conv3x3", "depthwise", "linear")  # rate: flop/s; size: output pixels/rows
@@ -149,9 +150,9 @@ def default_path() -> Path:
 # --- load and save ----------------------------------------------------------------------------
 
 def save(calibration: Calibration, path: str | Path | None = None) -> Path:
+    """Write the calibration (atomically, through symlinks, never onto a device: intensity.output)."""
     path = Path(path) if path is not None else default_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(calibration.to_dict(), indent=1))
+    write_atomic(path, json.dumps(calibration.to_dict(), indent=1))
     return path
 
 

@@ -160,7 +160,16 @@ def load_spec_file(path: str | Path) -> HardwareSpec:
         raise ValueError(f"hardware spec file {path} is not text (TOML); give a .toml spec") from None
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"hardware spec file {path} is not valid TOML: {error}") from None
-    return spec_from_mapping(data, str(path))
+    return _user_labelled(spec_from_mapping(data, str(path)), path)
+
+
+def _user_labelled(spec: HardwareSpec, path: Path) -> HardwareSpec:
+    """A user's spec named like a bundled one is labelled with its file: its figures are the user's,
+    and output saying 'v100' would pass them off as the bundled V100's."""
+    bundled = published_specs().get(spec.key.lower())
+    if bundled is None or bundled.source == spec.source:
+        return spec
+    return dataclasses.replace(spec, key=f"{spec.key} ({path.name})", aliases=())
 
 
 @cache

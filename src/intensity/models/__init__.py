@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from intensity.models._registry import DEFAULT_INPUT, MODELS, ModelEntry, register_model
+from intensity.errors import first_line
 from intensity.registry import UnknownNameError
 
 __all__ = ["DEFAULT_INPUT", "MODELS", "ModelEntry", "ResolvedModel", "create_model", "list_models",
@@ -194,7 +195,7 @@ def _call(target: Callable, spec: str) -> object:
     try:
         return target()
     except Exception as error:  # the user's code: report it in one line, naming it
-        raise ValueError(f"{spec}() raised {type(error).__name__}: {_first_line(error)}; fix "
+        raise ValueError(f"{spec}() raised {type(error).__name__}: {first_line(error)}; fix "
                          f"the callable so that it builds the model with no arguments") from None
 
 
@@ -203,10 +204,6 @@ def _checked_module(obj: object, spec: str) -> torch.nn.Module:
         raise ValueError(f"{spec} returned {type(obj).__name__}, not a torch.nn.Module")
     return obj
 
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"
 
 
 def _unknown(kind: str, name: str, known: list[str]) -> str:
