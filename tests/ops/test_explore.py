@@ -143,3 +143,11 @@ def test_two_processes_writing_one_store(tmp_path):
     finally:
         process.communicate("done\n", timeout=60)
     assert run(*SWEEP, "--store", path).exit_code == 0  # released: the next sweep proceeds
+
+
+def test_results_csv_is_the_operation_rows(store):
+    result = run("results", store, "--format", "csv")
+    rows = ex.run_results(store).to_rows()
+    assert result.stdout.splitlines()[0].split(",")[:5] == list(rows[0])[:5] == ["point", "batch", "dtype", "device",
+                                                                                  "evaluator"]
+    assert len(result.stdout.splitlines()) == 1 + len(rows)

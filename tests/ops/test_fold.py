@@ -62,3 +62,14 @@ def test_cascade_prints_table_json_and_writes_out(tmp_path):
     written = runner.invoke(app, ["cascade", "--speedup", "2.5", "--accuracy-drop", "0.0021", "--format", "json",
                                   "--out", str(out)])
     assert written.exit_code == 0 and json.loads(out.read_text())["break_even"] == pytest.approx(285.714, abs=1e-3)
+
+
+def test_table_output_starts_with_the_settings_line(monkeypatch):
+    """Issue 19: the dtype and device used, and where each came from, on the first line."""
+    monkeypatch.setenv("INTENSITY_DEVICE", "v100")
+    monkeypatch.delenv("INTENSITY_DTYPE", raising=False)
+    monkeypatch.setenv("INTENSITY_CONFIG", "")
+    result = runner.invoke(app, ["fold", "noscope-coral", "-f", "2", "-b", "64"])
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert "device v100 (default from INTENSITY_DEVICE)" in first and "dtype fp16" in first
