@@ -95,7 +95,7 @@ _PARAMETER_FLAGS = {
     **{name: "--" + name.replace("_", "-") for name in (
         "batch", "batches", "dtype", "device", "fusion", "only", "alpha", "peak_tflops",
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
-        "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost",
+        "accuracy", "op_bytes", "memory_gb", "limit", "points", "speedup", "accuracy_drop", "relative_cost",
         "warmup", "measure_batch")},
 }
 _BACKTICKED = re.compile(r"`(\w+)`")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from intensity.ops._base import ModelRequest, OpResult, Progress, Settings, resolve_spec
-from intensity.output import check_output
+from intensity.output import check_output, resolved_target
 
 
 # --- spaces -------------------------------------------------------------------------------------
@@ -140,7 +140,8 @@ class SweepSummary(OpResult):
     def grids(self) -> list[Any]:
         from intensity.report.records import fields_grid
 
-        return [fields_grid(f"sweep {self.outcome.space} -> {self.outcome.store}", asdict(self.outcome))]
+        shown = {k: v for k, v in asdict(self.outcome).items() if v != []}  # no empty notes row
+        return [fields_grid(f"sweep {self.outcome.space} -> {self.outcome.store}", shown)]
 
 
 def run_sweep(request: SweepRequest, progress: Progress | None = None) -> SweepSummary:
@@ -155,7 +156,7 @@ def run_sweep(request: SweepRequest, progress: Progress | None = None) -> SweepS
     if r.points is not None and r.sample is not None:
         raise ValueError("give --points or --sample, not both")
     _check_batches(r.batches)
-    check_output(r.store, inputs=r.inputs(), option="--store")
+    check_store(r.store, r.inputs())
     space = r.space.build()
     settings = train_settings(r.data, r.epochs, r.lr, r.per_class, r.runs)
     runs = r.runs or Path(r.store).with_name(Path(r.store).name + ".runs")
@@ -172,6 +173,17 @@ def run_sweep(request: SweepRequest, progress: Progress | None = None) -> SweepS
     note = (f"{outcome.added} points added, {outcome.skipped} already stored, {outcome.seconds:.1f} s "
             f"({outcome.method}) -> {r.store}")
     return SweepSummary(outcome, settings=device.settings(), notes=[note, *outcome.notes], warnings=warnings)
+
+
+def check_store(path: str | Path, inputs: Sequence[str]) -> Path:
+    """A results store path that can be created or opened for writing, and is none of `inputs`."""
+    target = resolved_target(path)
+    if target.is_dir():
+        raise ValueError(f"--store {path} is a directory; give a file such as {Path(path) / 'results.db'}")
+    if target.exists() and not target.is_file():
+        raise ValueError(f"--store {path} is not a regular file (a device, FIFO or socket); give a file "
+                         f"path such as results.db")
+    return check_output(path, inputs=inputs, option="--store")
 
 
 def _check_batches(batches: Sequence[int]) -> None:
@@ -241,8 +253,8 @@ class ParetoResult(OpResult):
     plots: dict[str, str] = field(default_factory=dict)  # written figures: png, svg
 
     def to_dict(self) -> dict[str, Any]:
-        return {"objectives": self.objectives, "points": self.points, "frontier": self.frontier,
-                "hypervolume": self.hypervolume, "reference": self.reference}
+        return {"objectives": self.objectives, "points": self.points, **self.settings_dict(),
+                "frontier": self.frontier, "hypervolume": self.hypervolume, "reference": self.reference}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return self.frontier
@@ -266,7 +278,7 @@ def run_pareto(request: ParetoRequest) -> ParetoResult:
     front = frontier(records, chosen)
     result = ParetoResult(objectives=[str(o) for o in chosen], points=len(records),
                           frontier=frontier_records(records, chosen, front), hypervolume=front.hypervolume,
-                          reference=front.reference)
+                          reference=front.reference, settings=Settings(records[0]["dtype"], records[0]["device"]))
     if plots is not None:
         from intensity.report.plots import frontier_figure, save
 
@@ -418,7 +430,7 @@ def run_survey(request: SurveyRequest, progress: Progress | None = None) -> Surv
         raise ValueError(f"no timm benchmark for {r.device!r}; choose one of {', '.join(BENCHMARKS)}")
     if r.limit is not None and r.limit < 1 or r.fold < 0 or r.f < 2:
         raise ValueError(f"`limit` must be >= 1, `fold` >= 0 and `f` >= 2; got {r.limit}, {r.fold}, {r.f}")
-    check_output(r.store, inputs=r.data_files(), option="--store")
+    check_store(r.store, r.data_files())
     plots = None if r.plots is None else check_output(r.plots, inputs=r.inputs(), option="--plots", directory=True)
     with writing(r.store, json.dumps(SURVEY_SPACE, sort_keys=True)) as cache:
         found = survey(Path(r.data), cache, device=r.device, limit=r.limit, fold_f=r.f, fold_count=r.fold,

@@ -105,21 +105,26 @@ class TrainRunResult(OpResult):
     out: str = ""
     model: str = ""
     f: int = 1
-    metrics: list[dict] = field(default_factory=list)  # one row per epoch (metrics.csv)
+    metrics: list[dict] = field(default_factory=list)  # one per epoch of the run (metrics.csv)
     test_acc: float = 0.0
+    trained: int = 0  # epochs trained by this call (the last ones of `metrics`; fewer on --resume)
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": self.out, "model": self.model, "f": self.f, "checkpoint": str(Path(self.out) / "last.pt"),
-                **self.settings_dict(), "test_acc": self.test_acc, "epochs": self.metrics}
+                **self.settings_dict(), "test_acc": self.test_acc, "trained": self.trained, "epochs": self.metrics}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return self.metrics
+
+    def this_call(self) -> list[dict]:
+        """The epochs this call trained (a resumed run's earlier epochs are not re-printed)."""
+        return self.metrics[len(self.metrics) - self.trained:] if self.trained else []
 
     def grids(self) -> list[Any]:
         from intensity.report.records import epochs_grid
 
         return [epochs_grid(f"{self.model} f={self.f}: test top-1 {self.test_acc:.2%}; checkpoint "
-                            f"{Path(self.out) / 'last.pt'}", self.metrics)]
+                            f"{Path(self.out) / 'last.pt'}", self.this_call())]
 
 
 def run_train(config: Any, threads: int | None = None, progress: Progress | None = None) -> TrainRunResult:
@@ -139,7 +144,11 @@ def run_train(config: Any, threads: int | None = None, progress: Progress | None
             torch.set_num_threads(threads)
         result = train(config, progress)
     settings = Settings("fp32", str(getattr(config, "device", None) or "cpu"))
-    return TrainRunResult(result.out, config.model, config.f, result.metrics, result.test_acc, settings=settings)
+    # `trained` and `notes` come with the trainer's --resume checks (another branch); until then
+    # every epoch in the result was trained by this call
+    trained = getattr(result, "trained", len(result.metrics))
+    return TrainRunResult(result.out, config.model, config.f, result.metrics, result.test_acc, trained,
+                          settings=settings, notes=list(getattr(result, "notes", ())))
 
 
 def _check_run_directory(out: str | Path, inputs: Sequence[str | None]) -> None:
@@ -173,13 +182,15 @@ class EvaluateResult(OpResult):
                      ("checkpoint", "model"))]
 
 
-def run_evaluate(runs: Sequence[str], data: str, batch: int = 256, orders: int = 24) -> EvaluateResult:
-    """Top-1 of each checkpoint on the same test images, per class, and order sensitivity (5.3)."""
+def run_evaluate(runs: Sequence[str], data: str, batch: int = 256, orders: int = 24,
+                 **placement: Any) -> EvaluateResult:
+    """Top-1 of each checkpoint on the same test images, per class, and order sensitivity (5.3).
+    `placement`: where the trainer evaluates (passed on to train.evaluate.evaluate_checkpoints)."""
     from intensity.train.evaluate import evaluate_checkpoints
 
     if not runs:
         raise ValueError("`runs` is empty; give run directories or checkpoints to evaluate")
-    return EvaluateResult(data, evaluate_checkpoints(list(runs), data, batch, orders))
+    return EvaluateResult(data, evaluate_checkpoints(list(runs), data, batch, orders, **placement))
 
 
 # --- comm-model -----------------------------------------------------------------------------------
