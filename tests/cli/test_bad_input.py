@@ -59,6 +59,14 @@ CASES = [
     ("format gap", "gap noscope-coral --format xml", "'xml' is not one of"),
     ("format calibrate-di", "calibrate-di {tmp}/energy.csv --format xml", "'xml' is not one of"),
     ("format scale", "scale noscope-coral --format xml", "'xml' is not one of"),
+    ("format config", "config --format xml", "'xml' is not one of"),
+    ("format largest-batch", "largest-batch noscope-coral --format xml", "'xml' is not one of"),
+    ("format fusion-grid", "fusion-grid --format xml", "'xml' is not one of"),
+    ("unknown attention", "analyze noscope-coral --attention fast", "'fast' is not one of"),
+    ("out onto /dev/stdout", "devices --out /dev/stdout", "leave out --out to print to stdout"),
+    ("out onto the spec read", "roofline noscope-coral --device {tmp}/ok.toml --out {tmp}/ok.toml",
+     "is an input of this command"),
+    ("waterline infinite op:byte", "waterline noscope-coral --op-bytes inf", "--op-bytes"),
     # -- comma-separated numbers
     ("empty factor", "fold noscope-coral -f 2,,3", "malformed -f '2,,3'"),
     ("factor zero", "fold noscope-coral -f 0", "malformed -f"),
@@ -128,6 +136,7 @@ def not_a_module():
 '''
 
 SPECS = {
+    "ok.toml": 'key = "ok"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = 100\n',
     "zero.toml": 'key = "zero"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = 0\n',
     "text.toml": 'key = "text"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = "fast"\n',
     "nobw.toml": 'key = "nobw"\n[peak_tflops]\nfp16 = 100\n',

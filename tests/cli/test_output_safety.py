@@ -54,13 +54,20 @@ def test_out_writes_through_a_symlink_and_keeps_it(tmp_path):
     assert "devices" in json.loads(target.read_text())
 
 
-@pytest.mark.parametrize("node", ["/dev/full", "/dev/null"])
+@pytest.mark.parametrize("node", ["/dev/full", "/dev/null", "/dev/stdout", "/proc/self/fd/1"])
 def test_device_nodes_are_refused(node):
     if not os.path.exists(node):
         pytest.skip(f"no {node} here")
     result = runner.invoke(app, ["devices", "--out", node])
     assert result.exit_code == 2 and "leave out --out to print to stdout" in result.stderr
-    assert not os.path.isfile(node)
+    assert not os.path.isfile(node) or node.endswith(("stdout", "/1"))
+
+
+def test_dev_stdout_redirected_to_a_file_is_still_refused(tmp_path):
+    """/dev/stdout resolves to the shell's redirect target: writing it would replace that file."""
+    redirected = tmp_path / "x.txt"
+    redirected.write_text("mine")
+    _refused(["devices", "--out", "/dev/stdout"], redirected, "leave out --out to print to stdout")
 
 
 def test_a_fifo_is_refused(tmp_path):

@@ -25,6 +25,8 @@ import typer
 from typer import _click
 from typer.core import TyperGroup
 
+from intensity.config import BUILTIN_DEVICE, BUILTIN_DTYPE
+
 T = TypeVar("T")
 
 
@@ -96,7 +98,7 @@ _PARAMETER_FLAGS = {
         "batch", "batches", "dtype", "device", "fusion", "only", "alpha", "peak_tflops",
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
         "accuracy", "op_bytes", "memory_gb", "limit", "points", "speedup", "accuracy_drop", "relative_cost",
-        "warmup", "measure_batch")},
+        "warmup", "measure_batch", "top", "network")},
 }
 _BACKTICKED = re.compile(r"`(\w+)`")
 
@@ -167,11 +169,17 @@ ModelArg = Annotated[str, typer.Argument(
 BatchOpt = Annotated[int, typer.Option("--batch", "-b", help="images per batch", min=1)]
 InputOpt = Annotated[Optional[str], typer.Option(
     "--input", help="one image's shape without the batch, e.g. 3x224x224 (default: the model's)")]
+def _dtype_names() -> str:
+    from intensity.dtypes import DTYPES
+
+    return ", ".join(DTYPES)
+
+
 DtypeOpt = Annotated[Optional[str], typer.Option(
-    help="fp32, tf32, fp16, bf16 or int8 " + DEFAULTS_HELP.format(key="DTYPE", builtin="fp16"))]
+    help=f"{_dtype_names()} " + DEFAULTS_HELP.format(key="DTYPE", builtin=BUILTIN_DTYPE))]
 DeviceOpt = Annotated[Optional[str], typer.Option(
     help="accelerator spec (intensity devices), a .toml file, cpu, measured or calibrated[:FILE] "
-         + DEFAULTS_HELP.format(key="DEVICE", builtin="h100"))]
+         + DEFAULTS_HELP.format(key="DEVICE", builtin=BUILTIN_DEVICE))]
 PeakOpt = Annotated[Optional[float], typer.Option(
     help="override the device's peak TFLOP/s for --dtype", callback=_finite_positive)]
 BandwidthOpt = Annotated[Optional[float], typer.Option(

@@ -100,7 +100,7 @@ def report(
     check_out(out, request.input_files(), directory=True)
     if accuracy is not None and not measure:
         fail("--accuracy labels the measurement: give --measure too")
-    record = None
+    record, measured = None, None
     if measure:
         measure_dtype = "fp32" if on == "cpu" else request.dtype  # CPUs have no fast fp16 kernels
         measured = call(f"measuring {request.model}", run_measure, MeasureRequest(
@@ -108,6 +108,8 @@ def report(
             channels_last=on == "cuda", accuracy=accuracy, threads=threads))
         record = measured.records[0]
     result = call(f"reporting on {request.model}", ops.run_report, request, out, measurement=record)
+    if measured is not None:  # the measurement's notes and warnings (a busy machine) belong to the report
+        result.notes[:0], result.warnings[:0] = measured.notes, measured.warnings
     emit(result, format)
     typer.echo(f"wrote {out}/report.html and {out}/report.json", err=True)
 

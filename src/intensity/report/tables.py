@@ -399,8 +399,8 @@ def fusion_grid_grids(data: dict, block: str, device: str, batch: int, dtype: st
 
 def defaults_grid(values: dict) -> Grid:
     """`intensity config`: the defaults in force and where each came from."""
-    return Grid("defaults in force", ("setting", "value", "from"),
-                [("dtype", values["dtype"], values["dtype_from"]), ("device", values["device"], values["device_from"])],
+    return Grid("defaults in force (set by INTENSITY_DTYPE, INTENSITY_DEVICE or the config file)",
                 ("setting", "value", "from"),
-                caption=f"config file: {values['config_file']}; environment: INTENSITY_DTYPE, INTENSITY_DEVICE, "
-                        f"INTENSITY_CONFIG")
+                [("dtype", values["dtype"], values["dtype_from"]), ("device", values["device"], values["device_from"]),
+                 ("config file", values["config_file"], "INTENSITY_CONFIG or ~/.config/intensity/config.toml")],
+                ("setting", "value", "from"))
