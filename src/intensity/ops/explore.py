@@ -166,6 +166,8 @@ def run_sweep(request: SweepRequest, progress: Progress | None = None) -> SweepS
     next(iter_points(space, selection, r.sample, r.seed), None)  # a bad point or sample fails here
     measure = None if r.measure is None else {"on": r.measure, "iters": r.iters, "trials": r.trials,
                                               "threads": r.threads}
+    if r.scheduler is not None and progress is not None:
+        progress(f"connecting to the Dask scheduler at {r.scheduler}", 0, None)
     with writing(r.store, space.key) as store:
         outcome = sweep(space, store, device=device.device, dtype=device.dtype, batches=list(r.batches),
                         points=selection, sample=r.sample, seed=r.seed, evaluator=judge, method=r.method,
