@@ -88,7 +88,7 @@ def test_out_onto_a_file_is_a_clear_error_and_loses_nothing(tmp_path):
 
 
 def test_out_unwritable_is_a_clear_error():
-    with pytest.raises(ValueError, match="writable `out`"):
+    with pytest.raises(ValueError, match="`out` /proc/intensity-report is a device or kernel file"):
         write_report("noscope-coral", "/proc/intensity-report")
 
 

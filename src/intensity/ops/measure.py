@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from intensity.ops._base import GIVEN, ModelRequest, OpResult, resolve_spec
+from intensity.ops._base import GIVEN, ModelRequest, OpResult, Settings, resolve_spec
 from intensity.progress import Progress
 
 CPU_DTYPE = "fp32"  # what a CPU measurement uses unless a dtype is given: CPUs have no fast fp16 kernels
@@ -160,7 +160,7 @@ def run_largest_batch(request: ModelRequest, *, on: str = "cpu", memory_gb: floa
     notes = [f"{found} is the search's cap (--limit), not the largest batch that fits; raise --limit to look "
              f"further"] if found >= limit else []
     return LargestBatchResult(str(request.model), on, found, limit, "cuda runs" if on == "cuda" else "estimate",
-                              settings=request.settings(), notes=notes)
+                              settings=Settings(request.dtype, on, request.dtype_from), notes=notes)
 
 
 def _cuda_available() -> bool:
