@@ -58,7 +58,7 @@ CASES = [
     ("format measure", "measure noscope-coral --format xml", "'xml' is not one of"),
     ("format gap", "gap noscope-coral --format xml", "'xml' is not one of"),
     ("format calibrate-di", "calibrate-di {tmp}/energy.csv --format xml", "'xml' is not one of"),
-    ("format scale", "scale noscope-coral --format csv", "'csv' is not one of"),
+    ("format scale", "scale noscope-coral --format xml", "'xml' is not one of"),
     ("format config", "config --format xml", "'xml' is not one of"),
     ("format largest-batch", "largest-batch noscope-coral --format xml", "'xml' is not one of"),
     ("format fusion-grid", "fusion-grid --format xml", "'xml' is not one of"),

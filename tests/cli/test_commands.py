@@ -111,12 +111,12 @@ def test_folding_commands():
     cascade = runner.invoke(app, ["cascade", "--speedup", "2.5", "--accuracy-drop", "0.0021", "--relative-cost", "83"])
     assert cascade.exit_code == 0 and "285.7x" in cascade.stdout and "gets faster" in cascade.stdout
     fold = runner.invoke(app, ["fold", "noscope-coral", "-f", "4", "-b", "64", "--format", "json"])
-    (prediction,) = json.loads(fold.stdout)
+    (prediction,) = json.loads(fold.stdout)["predictions"]
     assert prediction["f"] == 4 and [layer["widths_after"] for layer in prediction["layers"]] == [
         [12, 32], [32, 32], [20000, 256], [256, 8]]
     bench = runner.invoke(app, ["bench-fold", "noscope-coral", "-f", "2", "-b", "4", "--iters", "1", "--trials", "1",
                                 "--format", "json"])
-    assert bench.exit_code == 0 and [r["f"] for r in json.loads(bench.stdout)] == [1, 2]
+    assert bench.exit_code == 0 and [r["f"] for r in json.loads(bench.stdout)["results"]] == [1, 2]
     scale = runner.invoke(app, ["scale", "noscope-coral", "-b", "8"])
     assert scale.exit_code == 0 and "3x43x43" in scale.stdout
     bad = runner.invoke(app, ["cascade", "--speedup", "0", "--accuracy-drop", "0.01"])

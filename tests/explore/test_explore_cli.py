@@ -29,7 +29,7 @@ def test_sweep_with_table_then_results_and_pareto(tmp_path):
     result = run("sweep", "nats-size", "--device", "a100-40gb", "--store", store, "--points", "0,11",
                  "--evaluator", "table", "--table", RECORDS)
     assert result.exit_code == 0, result.output
-    rows = json.loads(run("results", store, "--format", "json").stdout)
+    rows = json.loads(run("results", store, "--format", "json").stdout)["rows"]
     assert [(r["point"], r["accuracy"], r["params"]) for r in rows] == [
         ("8:8:8:8:8", 79.79, 11714), ("8:8:8:16:32", 85.77, 49202)]
     assert run("results", store, "--format", "csv").stdout.startswith("point,batch,dtype")
@@ -74,7 +74,7 @@ def test_results_and_pareto_bad_input(tmp_path):
 
 
 def test_changes_search_and_survey_commands(tmp_path):
-    rows = json.loads(run("changes", "nin", "--format", "json").stdout)
+    rows = json.loads(run("changes", "nin", "--format", "json").stdout)["changes"]
     assert rows[5]["modification"] == "remove pool3 downsampling layer" and rows[5]["flops_ratio"] > 3.7
     table = tmp_path / "acc.csv"
     table.write_text("point,accuracy\n" + "".join(

@@ -63,7 +63,7 @@ def test_evolution_is_seeded_and_within_budget(synthetic_table):
 
 def test_bad_search_input():
     space = make_space("nats-size")
-    with pytest.raises(ValueError, match="unknown strategy"):
+    with pytest.raises(KeyError, match="unknown strategy"):  # a registry: close matches
         search(space, lambda p: 0, strategy="grid", budget=1, device="a100-40gb")
     with pytest.raises(ValueError, match="G_T"):
         search(space, lambda p: 0, strategy="random", budget=1, device="a100-40gb", g_t=0)
@@ -77,3 +77,24 @@ def test_budget_hours_stops_the_search():
     assert result.evaluations == 0  # the deadline passed before the first evaluation
     with pytest.raises(ValueError, match="--budget-hours must be a finite number > 0"):
         search(space, table.__getitem__, strategy="random", budget=2, device="a100-40gb", budget_hours=0)
+
+
+def test_a_strategy_is_one_decorated_function():
+    """Issue 16: registries for every choice. A strategy registered here is searchable at once."""
+    from intensity.explore.search import STRATEGIES
+
+    @STRATEGIES.register("first-two")
+    def first_two(space, metrics, evaluate, seed):  # noqa: ANN001, ANN202, ARG001
+        """the first two points of the space"""
+        for point in list(metrics)[:2]:
+            evaluate(point)
+
+    try:
+        space = make_space("fire", grid={"base_e": ["64", "128"]})
+        table = {p: 50.0 + i for i, p in enumerate(space.points())}
+        result = search(space, table.__getitem__, strategy="first-two", budget=5, device="a100-40gb",
+                        known=list(table))
+        assert result.evaluations == 2 and result.hypervolume_ratio == 1.0
+        assert "first-two (the first two points of the space)" in STRATEGIES.choices_help()
+    finally:
+        STRATEGIES._items.pop("first-two")

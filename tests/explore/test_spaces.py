@@ -79,3 +79,12 @@ def test_point_selection_and_sample():
         list(iter_points(space, ["8:8:8"]))
     with pytest.raises(ValueError, match="out of range"):
         list(iter_points(space, ["32768"]))
+
+
+def test_spaces_and_evaluators_come_from_registries():
+    from intensity.explore.evaluators import EVALUATORS
+    from intensity.explore.spaces import SPACES, space_descriptions
+
+    assert SPACES.names() == ["fire", "nats-size"] and EVALUATORS.names() == ["table", "train"]
+    assert space_descriptions()["nats-size"].startswith("NATS-Bench size space")
+    assert list(space_descriptions())[-1] == "MODEL"  # any zoo model, with --grid

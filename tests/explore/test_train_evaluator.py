@@ -43,6 +43,6 @@ def test_sweep_cli_with_the_train_evaluator(tmp_path):
     result = CliRunner().invoke(app, ["sweep", "nats-size", "--device", "a100-40gb", "--store", str(store),
                                       "--points", "0", "--evaluator", "train", "--data", data, "--epochs", "1"])
     assert result.exit_code == 0, result.output
-    rows = json.loads(CliRunner().invoke(app, ["results", str(store), "--format", "json"]).stdout)
+    rows = json.loads(CliRunner().invoke(app, ["results", str(store), "--format", "json"]).stdout)["rows"]
     assert len(rows) == 1 and 0 <= rows[0]["accuracy"] <= 100 and rows[0]["evaluator"].startswith("analytic+train:")
     assert (tmp_path / "r.db.runs").is_dir()

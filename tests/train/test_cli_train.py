@@ -16,7 +16,7 @@ def test_comm_model_json():
     import json
 
     result = CliRunner().invoke(app, ["comm-model", "noscope-coral", "--workers", "1,2", "--format", "json"])
-    rows = json.loads(result.output)
+    rows = json.loads(result.stdout)["rows"]
     assert result.exit_code == 0 and [r["workers"] for r in rows] == [1, 1, 1, 2, 2, 2]
 
 

@@ -97,7 +97,7 @@ _PARAMETER_FLAGS = {
     **{name: "--" + name.replace("_", "-") for name in (
         "batch", "batches", "dtype", "device", "fusion", "only", "alpha", "peak_tflops",
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
-        "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost",
+        "accuracy", "op_bytes", "memory_gb", "limit", "points", "speedup", "accuracy_drop", "relative_cost",
         "warmup", "measure_batch", "top", "network", "amp", "loader_workers", "lr", "epochs", "per_class",
         "seed", "temperature", "weight")},
     "f": "-f",

@@ -1,4 +1,10 @@
-"""Commands that make data and train: make-dataset, train, evaluate (seed 000 4.2, 5.1, 5.4, App. A)."""
+"""Commands that make data and train: make-dataset, train, evaluate (seed 000 4.2, 5.1, 5.4, App. A)
+and comm-model (seed 002 ch. 3).
+
+Declarations only: each command builds a request, calls one operation (intensity.ops.train) and
+emits its result. make-dataset and train write their directory (--out) under a lock and print
+their summary in --format.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +12,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from intensity.cli._app import FormatOpt, app, emit, flag_names, guarded, nonempty_path, progress
+from intensity.cli._app import (
+    DeviceOpt, DtypeOpt, FormatOpt, OutOpt, app, call, check_out, emit, guarded, nonempty_path, numbers,
+)
+from intensity.ops import ModelRequest
+from intensity.ops import train as ops
 
 DataOpt = Annotated[str, typer.Option(
     "--data", help="DIR (train/ val/ test/ image folders), generated:TASK, cifar10:DIR, cifar100:DIR "
@@ -27,28 +37,17 @@ def make_dataset(
     eval_per_class: Annotated[Optional[int], typer.Option(help="val and test images per class (default per_class/5)",
                                                           min=1)] = None,
     seed: Annotated[int, typer.Option(help="generator seed")] = 0,
+    format: FormatOpt = "table",  # noqa: A002
 ) -> None:
     """Render a synthetic game-text dataset (App. A.1) as image folders at the model's resolution."""
-    from intensity.data.folders import write_image_folder
-    from intensity.data.game_text import game_splits
-    from intensity.models import model_entry
-
-    def run() -> dict:
-        shape = model_entry(task).input_shape
-        splits = game_splits(task, shape[1:], per_class, eval_per_class, seed)
-        parts = {"train": splits.train, "val": splits.val, "test": splits.test}
-        return write_image_folder(parts, out, {"task": task, "seed": seed, "size": list(shape[1:])})
-
-    manifest = guarded(run)
-    typer.echo(f"wrote {sum(sum(c.values()) for c in manifest['counts'].values())} images of "
-               f"{len(manifest['classes'])} classes to {out}")
+    emit(call(f"make-dataset {task}", ops.run_make_dataset, task, out, per_class, eval_per_class, seed), format)
 
 
 @app.command()
 def train(
     model: Annotated[str, typer.Argument(help="zoo model, e.g. game-lol-gold1 or noscope-coral")],
     data: DataOpt,
-    out: Annotated[Path, typer.Option(help="run directory: last.pt and metrics.csv")],
+    out: Annotated[Path, typer.Option(help="run directory: last.pt and metrics.csv (locked while training)")],
     f: Annotated[int, typer.Option("-f", help="folding factor (1 = the original CNN)", min=1)] = 1,
     epochs: Annotated[int, typer.Option(min=1)] = 10,
     batch: Annotated[int, typer.Option("--batch", "-b", min=1)] = 32,
@@ -69,28 +68,15 @@ def train(
     device: TrainDeviceOpt = None,
     amp: AmpOpt = None,
     loader_workers: LoaderWorkersOpt = 0,
+    format: FormatOpt = "table",  # noqa: A002
 ) -> None:
     """Train an original (f = 1) or folded CNN; checkpoint every epoch, metrics.csv per epoch."""
-    import torch
-
-    from intensity.train.device import placement
-    from intensity.train.loop import TrainConfig, check_config, train as run_training
+    from intensity.train.loop import TrainConfig
 
     config = TrainConfig(model, data, str(out), f, epochs, batch, preset, lr, seed, per_class, curriculum,
                          initial, delta, every, teacher, temperature, weight, resume, normalize,
                          device=device, amp=amp, loader_workers=loader_workers)
-    guarded(lambda: check_config(config))  # before the progress bar: a bad number is one clean line
-    typer.echo(f"device: {guarded(lambda: placement(device, amp, loader_workers)).describe()}")
-    if threads is not None:
-        torch.set_num_threads(threads)
-    with progress(f"training {model} f={f}") as report:
-        result = guarded(lambda: run_training(config, report))
-    for text in result.notes:
-        typer.echo(f"note: {flag_names(text)}", err=True)
-    for row in result.metrics[len(result.metrics) - result.trained:]:  # this call's epochs only
-        typer.echo(f"epoch {row['epoch']}: loss {row['loss']:.4f}  train {row['train_acc']:.1%}  "
-                   f"val {row['val_acc']:.1%}  {row['images_per_s']:.0f} images/s")
-    typer.echo(f"test top-1 {result.test_acc:.2%}; checkpoint {out / 'last.pt'}")
+    emit(call(f"training {model} f={f}", ops.run_train, config, threads), format)
 
 
 @app.command()
@@ -103,27 +89,13 @@ def evaluate(
     device: TrainDeviceOpt = None,
     amp: AmpOpt = None,
     loader_workers: LoaderWorkersOpt = 0,
+    out: OutOpt = None,
 ) -> None:
     """Top-1 of each model on the same test images, per class, and order sensitivity (5.3)."""
-    from intensity.train.device import placement
-    from intensity.train.evaluate import evaluate_checkpoints
-
-    where = guarded(lambda: placement(device, amp, loader_workers))
-    if format == "table":  # JSON/CSV stay parseable: each record carries its device
-        typer.echo(f"device: {where.describe()}")
-    records = guarded(lambda: evaluate_checkpoints(runs, data, batch, orders, device=device, amp=amp,
-                                                   loader_workers=loader_workers))
-
-    def tables() -> list:
-        from rich.table import Table
-
-        table = Table("checkpoint", "model", "f", "images", "top-1", "order-stable", title="evaluation")
-        for r in records:
-            stable = "-" if r["order_stable"] is None else f"{r['order_stable']:.1%}"
-            table.add_row(r["checkpoint"], r["model"], str(r["f"]), str(r["images"]), f"{r['top1']:.2%}", stable)
-        return [table]
-
-    emit(format, records, tables)
+    inputs = [*runs, *ops.data_files(data)]
+    out = check_out(out, inputs)
+    emit(guarded(lambda: ops.run_evaluate(runs, data, batch, orders, device=device, amp=amp,
+                                          loader_workers=loader_workers)), format, out, inputs=inputs)
 
 
 @app.command("comm-model")
@@ -131,36 +103,17 @@ def comm_model_command(
     model: Annotated[str, typer.Argument(help="zoo, torchvision:NAME or timm:NAME model")],
     workers: Annotated[str, typer.Option(help="worker counts, comma-separated")] = "1,2,4,8,16,32,64,128",
     bandwidth_gbs: Annotated[float, typer.Option(help="per-node send/receive bandwidth, GB/s")] = 7.0,
-    dtype: Annotated[str, typer.Option(help="gradient dtype: fp32, fp16, bf16")] = "fp32",
-    device: Annotated[str, typer.Option(help="accelerator spec for the compute time (waterline)")] = "v100",
+    dtype: DtypeOpt = None,
+    device: DeviceOpt = None,
     batch: Annotated[int, typer.Option("--batch", "-b", help="images per worker per step", min=1)] = 32,
     plot: Annotated[Optional[str], typer.Option(help="directory for comm_model.png/.svg", callback=nonempty_path)] = None,
     format: FormatOpt = "table",  # noqa: A002
+    out: OutOpt = None,
 ) -> None:
-    """Per-step gradient communication: parameter server (Eqn 3.3), reduction tree (3.4), ring."""
-    from intensity.analysis.comm import comm_model
-    from intensity.cli._app import check_out_dir, numbers
-
-    if plot is not None:
-        guarded(lambda: check_out_dir(plot, "--plot"))
-    counts = guarded(lambda: numbers(workers, int, "--workers", "1,2,4,8"))
-    size, compute, rows = guarded(lambda: comm_model(model, counts, bandwidth_gbs, dtype=dtype, device=device,
-                                                     batch=batch))
-    records = [{"workers": r.workers, "strategy": r.strategy, "comm_ms": r.comm_s * 1e3,
-                "compute_ms": r.compute_s * 1e3, "efficiency": r.efficiency} for r in rows]
-
-    def tables() -> list:
-        from rich.table import Table
-
-        table = Table("workers", "strategy", "comm ms", "compute ms", "efficiency",
-                      title=f"{model}: {size / 1e6:.2f} MB gradients ({dtype}), {bandwidth_gbs} GB/s, {device}")
-        for r in records:
-            table.add_row(str(r["workers"]), r["strategy"], f"{r['comm_ms']:.3f}", f"{r['compute_ms']:.3f}",
-                          f"{r['efficiency']:.1%}")
-        return [table]
-
-    emit(format, records, tables)
-    if plot is not None:
-        from intensity.report.plots import comm_figure, save
-
-        typer.echo(f"plot: {save(comm_figure(records, model), plot, 'comm_model')['png']}")
+    """Per-step gradient communication: parameter server (Eqn 3.3), reduction tree (3.4), ring.
+    --dtype is the gradients' dtype, --device the spec for the compute time (waterline)."""
+    request = guarded(lambda: ops.CommRequest(ModelRequest(model, batch, dtype=dtype, device=device),
+                                              tuple(numbers(workers, int, "--workers", "1,2,4,8")), bandwidth_gbs,
+                                              plot))
+    out = check_out(out, request.model.input_files())
+    emit(call(f"comm-model {model}", ops.run_comm_model, request), format, out, inputs=request.model.input_files())

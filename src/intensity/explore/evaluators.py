@@ -15,14 +15,14 @@ import csv
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from intensity.explore.spaces import Space, make_space
 from intensity.progress import Progress, notify
+from intensity.registry import Registry
 
-EVALUATORS = ("table", "train")
 DEFAULT_SPLIT = "ori-test"
 
 
@@ -179,6 +179,29 @@ def _on_device(config: object, device: str | None) -> tuple[object, dict, str]:
     return config, {}, "cpu"
 
 
+def train_settings(data: str | None = None, epochs: int | None = None, lr: float | None = None,
+                   per_class: int | None = None, runs: str | Path | None = None) -> TrainSettings | None:
+    """The train evaluator's settings, or None when none was given (so make_evaluator can refuse
+    them without the train evaluator instead of ignoring them)."""
+    from intensity.train.loop import check_lr
+
+    given = {"--data": data, "--epochs": epochs, "--lr": lr, "--per-class": per_class, "--runs": runs}
+    if all(v is None for v in given.values()):
+        return None
+    if data is None:
+        raise ValueError(f"{', '.join(k for k, v in given.items() if v is not None)} need --data and "
+                         f"--evaluator train; give --data DIR|generated:TASK|cifar10:DIR")
+    check_lr(lr, "give e.g. 1e-3")
+    defaults = TrainSettings(data)
+    return TrainSettings(data, epochs or defaults.epochs, lr or defaults.lr, per_class=per_class or defaults.per_class)
+
+
+# kind -> builder(space, table, split, train, runs); the docstring's first line is its help.
+# Adding an evaluator is one decorated function.
+EVALUATORS: Registry[Callable[..., "TableEvaluator | TrainEvaluator"]] = Registry(
+    "evaluator", "choose table (with --table) or train (with --data)")
+
+
 def make_evaluator(kind: str | None, space: Space, table: str | Path | None = None,
                    split: str | None = None, train: TrainSettings | None = None,
                    runs: str | Path | None = None) -> TableEvaluator | TrainEvaluator | None:
@@ -188,20 +211,30 @@ def make_evaluator(kind: str | None, space: Space, table: str | Path | None = No
         if train is not None:
             raise ValueError("training settings need `evaluator` train (--evaluator train)")
         return None
-    if kind == "train":
-        if table is not None:
-            raise ValueError("`table` is for the table evaluator; the train evaluator takes `data`")
-        if train is None or runs is None:
-            raise ValueError("the train evaluator needs `data` (an image folder, cifar10:DIR, generated:TASK "
-                             "...) with the space's classes, and a directory for the runs")
-        return TrainEvaluator(space, train, Path(runs))
+    return EVALUATORS[kind](space, table, split, train, runs)
+
+
+@EVALUATORS.register("table")
+def _table(space: Space, table: str | Path | None, split: str | None, train: TrainSettings | None,
+           runs: str | Path | None) -> TableEvaluator:  # noqa: ARG001 (runs: the train evaluator's)
+    """known accuracies from a CSV/JSON file (--table)"""
     if train is not None:
         raise ValueError("training settings (`data`, `epochs` ...) need `evaluator` train (--evaluator train)")
-    if kind != "table":
-        raise ValueError(f"unknown evaluator {kind!r}; choose one of {', '.join(EVALUATORS)}")
     if table is None:
         raise ValueError("the table evaluator needs a file: give --table accuracies.csv (or .json)")
     return TableEvaluator(Path(table), load_table(Path(table), space, split))
+
+
+@EVALUATORS.register("train")
+def _train(space: Space, table: str | Path | None, split: str | None, train: TrainSettings | None,
+           runs: str | Path | None) -> TrainEvaluator:  # noqa: ARG001 (split: the table evaluator's)
+    """a short training run of each point on --data"""
+    if table is not None:
+        raise ValueError("`table` is for the table evaluator; the train evaluator takes `data`")
+    if train is None or runs is None:
+        raise ValueError("the train evaluator needs `data` (an image folder, cifar10:DIR, generated:TASK "
+                         "...) with the space's classes, and a directory for the runs")
+    return TrainEvaluator(space, train, Path(runs))
 
 
 def load_table(path: Path, space: Space, split: str | None = None) -> dict[str, float]:

@@ -100,3 +100,11 @@ def frontier(records: Sequence[dict], objectives: Sequence[Objective],
     members = nondominated(values, maximize)
     return Frontier(list(objectives), members, hypervolume(values[members], maximize, reference),
                     reference)
+
+
+def frontier_records(records: Sequence[dict], objectives: Sequence[Objective], front: Frontier) -> list[dict]:
+    """The frontier's members as records of their point, objectives, intensity, flops and params,
+    best first in the second objective (the x axis of seed 003 Fig. 1)."""
+    members = sorted((records[i] for i in front.members), key=lambda r: -r[objectives[1].metric])
+    columns = dict.fromkeys(["point", *[o.metric for o in objectives], "intensity", "flops", "params"])
+    return [{c: r.get(c) for c in columns} for r in members]

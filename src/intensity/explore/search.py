@@ -21,9 +21,13 @@ from intensity.explore import analytic
 from intensity.explore.pareto import hypervolume, nondominated
 from intensity.explore.spaces import NATS_CHOICES, Space
 from intensity.progress import Progress, notify
+from intensity.registry import Registry
 
-STRATEGIES = ("random", "evolution", "filter")
 G_T, W = 175_000.0, 0.07  # seed 003 4.5 (after Tan et al. 2019)
+# name -> strategy(space, metrics, evaluate, seed) -> size of the candidate set or None; the
+# docstring's first line is its help. Adding a strategy is one decorated function.
+STRATEGIES: Registry[Callable[..., int | None]] = Registry(
+    "strategy", "choose random, evolution or filter (intensity search --help)")
 
 
 def rank(accuracy: float, throughput: float, g_t: float = G_T, w: float = W) -> float:
@@ -89,34 +93,32 @@ def search(space: Space, accuracy: Callable[[str], float], *, strategy: str, bud
     covers: the true frontier's hypervolume is reported over them, and when
     it covers only part of it the search runs within that part (a note says so). `budget_hours`
     also stops the search when that much wall-clock time has passed."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
-    if budget < 1:
-        raise ValueError(f"--budget-evals must be >= 1, got {budget}")
-    if budget_hours is not None and not 0 < budget_hours < float("inf"):
-        raise ValueError(f"--budget-hours must be a finite number > 0, got {budget_hours}")
-    if not 0 < g_t < float("inf"):
-        raise ValueError(f"--g-t (Eqn 3's target throughput G_T) must be a finite number > 0, got {g_t}")
-    if not 0 <= w < float("inf"):
-        raise ValueError(f"--w (Eqn 3's throughput weight) must be a finite number >= 0, got {w}")
-    rank(1.0, 1.0, g_t, w)  # checks G_T before any work
+    run = STRATEGIES[strategy]
+    check_search_numbers(budget, g_t, w, budget_hours)
     pool = _pool(space, known)
     metrics = analytic_all(space, device=device, dtype=dtype, batch=batch, pool=pool, progress=progress)
     deadline = time.monotonic() + budget_hours * 3600 if budget_hours is not None else None
     evaluate = _Evaluator(accuracy, metrics, budget, g_t, w, progress, deadline)
-    candidates = None
-    if strategy == "random":
-        _random(list(metrics), evaluate, seed)
-    elif strategy == "evolution":
-        _evolution(space, evaluate, seed)
-    else:
-        candidates = _filter(space, metrics, evaluate)
+    candidates = run(space, metrics, evaluate, seed)
     result = _result(strategy, evaluate, budget, metrics, accuracy, known is not None,
                      candidates)
     if pool is not None:
         result.notes.append(f"the accuracy table covers {len(pool)} of {space.size} points: "
                             f"searched (and the true frontier taken) within them")
     return result
+
+
+def check_search_numbers(budget: int, g_t: float, w: float, budget_hours: float | None) -> None:
+    """The budgets and Eqn 3's G_T and w, checked before any table or space is loaded."""
+    if budget < 1:
+        raise ValueError(f"--budget-evals must be >= 1, got {budget}")
+    if budget_hours is not None and not 0 < budget_hours < float("inf"):
+        raise ValueError(f"--budget-hours must be a finite number > 0, got {budget_hours}")
+    if not 0 < g_t < float("inf"):
+        raise ValueError(f"--g-t (Eqn 3's target throughput G_T, images/s) must be a finite number > 0, "
+                         f"got {g_t}")
+    if not 0 <= w < float("inf"):
+        raise ValueError(f"--w (Eqn 3's throughput weight) must be a finite number >= 0, got {w}")
 
 
 def _pool(space: Space, known: Sequence[str] | None) -> list[str] | None:
@@ -151,15 +153,19 @@ class _Evaluator:
         return self.seen[point]
 
 
-def _random(points: list[str], evaluate: _Evaluator, seed: int) -> None:
+@STRATEGIES.register("random")
+def _random(space: Space, metrics: dict[str, dict], evaluate: _Evaluator, seed: int) -> None:  # noqa: ARG001
+    """uniform sampling without replacement"""
+    points = list(metrics)
     for point in random.Random(seed).sample(points, min(evaluate.budget, len(points))):
         if evaluate.exhausted:
             break
         evaluate(point)
 
 
-def _evolution(space: Space, evaluate: _Evaluator, seed: int) -> None:
-    """Optuna NSGA-II over the space's axes, maximising accuracy and throughput."""
+@STRATEGIES.register("evolution")
+def _evolution(space: Space, metrics: dict[str, dict], evaluate: _Evaluator, seed: int) -> None:  # noqa: ARG001
+    """Optuna NSGA-II over the space's axes, maximising accuracy and throughput"""
     try:
         import optuna
     except ImportError:
@@ -209,8 +215,9 @@ def neighbours(space: Space, point: str) -> list[str]:
     return found
 
 
-def _filter(space: Space, metrics: dict[str, dict], evaluate: _Evaluator) -> int:
-    """Approximate filtering: the analytic throughput x utilization frontier, then neighbours."""
+@STRATEGIES.register("filter")
+def _filter(space: Space, metrics: dict[str, dict], evaluate: _Evaluator, seed: int) -> int:  # noqa: ARG001
+    """approximate filtering: the analytic throughput x utilization frontier, then its neighbours"""
     points = list(metrics)
     values = np.array([[metrics[p]["images_per_s"], metrics[p]["utilization"]] for p in points])
     members = [points[i] for i in nondominated(values, [True, True])]

@@ -16,10 +16,12 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
+
+from intensity.registry import Registry
 
 NATS_CHOICES = tuple(range(8, 65, 8))
 NATS_SLOTS = 5
@@ -31,9 +33,11 @@ NATS_DATASETS = {"cifar10": (10, (3, 32, 32)), "cifar10-valid": (10, (3, 32, 32)
 FIRE_DEFAULTS = {"base_e": 128, "incr_e": 128, "pct3x3": 0.5, "freq": 2, "sr": 0.125,
                  "bypass": "none"}
 FIRE_TYPES = {"base_e": int, "incr_e": int, "pct3x3": float, "freq": int, "sr": float, "bypass": str}
-SPACES = {"nats-size": "NATS-Bench size space: 5 widths in 8..64, 32768 networks (seed 003 4.1)",
-          "fire": "SqueezeNet Fire metaparameters and bypass variants (seed 002 5.5-5.6)",
-          "MODEL": "any zoo model (intensity list-models) with --grid over its keyword arguments"}
+# The named spaces: builder(dataset, grid) -> Space, its docstring's first line the description.
+# Adding a space is one decorated function; any zoo model is a space too (MODEL_SPACE, below).
+SPACES: Registry[Callable[..., Space]] = Registry(
+    "space", "use nats-size, fire, or a zoo model name with --grid (intensity space list)")
+MODEL_SPACE = ("MODEL", "any zoo model (intensity list-models) with --grid over its keyword arguments")
 
 
 # --- NATS-Bench index convention --------------------------------------------------------------
@@ -133,29 +137,44 @@ class Space:
 
 def make_space(name: str, *, dataset: str | None = None, grid: dict[str, Sequence] | None = None,
                model: str | None = None) -> Space:  # noqa: ARG001 (model: part of a stored spec)
-    """The space `name`: 'nats-size' (with `dataset`), 'fire' or a zoo model (with `grid`)."""
-    if name == "nats-size":
-        if grid:
-            raise ValueError("nats-size takes no --grid: its points are the 32768 width choices")
-        return _nats_space(dataset or "cifar10")
+    """The space `name`: a registered one (nats-size with `dataset`, fire) or a zoo model (with `grid`)."""
+    if name in SPACES:
+        return SPACES[name](dataset, grid or {})
     if dataset is not None:
         raise ValueError(f"`dataset` applies to nats-size only, not {name!r}")
-    if name == "fire":
-        return _fire_space(grid or {})
     return _grid_space(name, grid or {})
 
 
-def _nats_space(dataset: str) -> Space:
+def describe(name: str) -> str:
+    """A registered space's one-line description (its builder's docstring)."""
+    return (SPACES[name].__doc__ or name).strip().splitlines()[0]
+
+
+def space_descriptions() -> dict[str, str]:
+    """{name: description} of every space, the zoo-model grid last (for `space list` and help)."""
+    return {**{name: describe(name) for name in SPACES.names()}, MODEL_SPACE[0]: MODEL_SPACE[1]}
+
+
+@SPACES.register("nats-size")
+def _nats_space(dataset: str | None, grid: dict[str, Sequence]) -> Space:
+    """NATS-Bench size space: 5 widths in 8..64, 32768 networks (seed 003 4.1)"""
+    if grid:
+        raise ValueError("nats-size takes no --grid: its points are the 32768 width choices")
+    dataset = dataset or "cifar10"
     if dataset not in NATS_DATASETS:
         raise ValueError(f"unknown NATS dataset {dataset!r}; choose one of {', '.join(NATS_DATASETS)}")
     classes, shape = NATS_DATASETS[dataset]
     points = tuple(nats_arch(i) for i in range(NATS_SIZE))
     return Space("nats-size", {"name": "nats-size", "dataset": dataset, "model": "nats-size"},
-                 f"{SPACES['nats-size']}, {dataset}: {classes} classes, input {'x'.join(map(str, shape))}",
+                 f"{describe('nats-size')}, {dataset}: {classes} classes, input {'x'.join(map(str, shape))}",
                  shape, classes, points)
 
 
-def _fire_space(grid: dict[str, Sequence]) -> Space:
+@SPACES.register("fire")
+def _fire_space(dataset: str | None, grid: dict[str, Sequence]) -> Space:
+    """SqueezeNet Fire metaparameters and bypass variants (seed 002 5.5-5.6)"""
+    if dataset is not None:
+        raise ValueError("`dataset` applies to nats-size only, not 'fire'")
     unknown = sorted(set(grid) - set(FIRE_DEFAULTS))
     if unknown:
         raise ValueError(f"fire has no metaparameter {', '.join(unknown)}; the axes are "
@@ -164,14 +183,14 @@ def _fire_space(grid: dict[str, Sequence]) -> Space:
     for value in axes["bypass"]:
         if value not in ("none", "simple", "complex"):
             raise ValueError(f"unknown bypass {value!r}; choose none, simple or complex")
-    return _product_space("fire", "squeezenet-fire", axes, SPACES["fire"], (3, 224, 224), 1000)
+    return _product_space("fire", "squeezenet-fire", axes, describe("fire"), (3, 224, 224), 1000)
 
 
 def _grid_space(model: str, grid: dict[str, Sequence]) -> Space:
     from intensity.models import list_models, model_entry
 
     if model not in list_models():
-        known = ", ".join(s for s in SPACES if s != "MODEL")
+        known = ", ".join(SPACES.names())
         raise KeyError(f"unknown space {model!r}: use {known}, or a zoo model name with --grid "
                        f"(intensity list-models)")
     entry = model_entry(model)
@@ -281,9 +300,12 @@ def check_space(space: Space) -> None:
 def iter_points(space: Space, selection: Sequence[str] | None = None,
                 sample: int | None = None, seed: int = 0) -> Iterator[str]:
     """The space's points, or the named ones, or a seeded random sample of them."""
-    if selection and sample is not None:
+    if selection is not None and sample is not None:
         raise ValueError("give --points or --sample, not both")
-    if selection:
+    if selection is not None:
+        if not selection:  # an empty list is a mistake, never 'every point'
+            raise ValueError(f"`points` is empty; give point indices or strings, e.g. --points 0,11 "
+                             f"(or leave it out to take all {space.size} points)")
         yield from dict.fromkeys(space.canonical(p) for p in selection)
         return
     if sample is not None:
@@ -295,3 +317,11 @@ def iter_points(space: Space, selection: Sequence[str] | None = None,
             yield space.point(index)
         return
     yield from space.points()
+
+
+def parse_points(text: str | None) -> list[str] | None:
+    """'0,11' or 'a=1,b=2;a=2,b=2' (';' between grid points) -> the point strings; None -> None
+    (all points). Empty text is refused by `iter_points`, not read as 'all'."""
+    if text is None:
+        return None
+    return [p.strip() for p in text.split(";" if ";" in text or "=" in text else ",") if p.strip()]

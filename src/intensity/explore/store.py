@@ -1,9 +1,12 @@
 """The results store: one SQLite file per space, one row per evaluated point.
 
 Rows are committed as points finish, so a killed sweep loses nothing it finished and resumes by
-skipping what is there. WAL mode and a busy timeout let two sweeps write one store at once. A file
+skipping what is there. A writer holds the store's lock (`writing`, intensity.output.locked): a
+second sweep into the same store gets a clear error at once, not a race; readers never wait. A
+store that a failed command created is removed again (a failed command leaves no file). A file
 that is not an intensity store (another database, a corrupt file), or a store of another space,
-is refused with a clear error and never written.
+is refused with a clear error and never written. An accuracy outside 0..100 % is refused before
+it is stored.
 
 Schema (pandas reads it: `pd.read_sql('select * from results', sqlite3.connect(path))`):
   meta(key, value): format, schema, space (the space's spec as JSON)
@@ -11,12 +14,16 @@ Schema (pandas reads it: `pd.read_sql('select * from results', sqlite3.connect(p
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from intensity.output import locked, resolved_target
 
 FORMAT = "intensity-results"
 SCHEMA = "1"
@@ -116,7 +123,9 @@ class Store:
 
     def add(self, rows: Iterable[Row]) -> int:
         """Insert and commit `rows` together (a row already there is kept, not replaced)."""
-        count = 0
+        count, rows = 0, list(rows)
+        for row in rows:
+            check_accuracy(row.metrics.get("accuracy"), row.point)
         with self.transaction():
             for row in rows:
                 self.conn.execute("insert or ignore into results values (?,?,?,?,?,?,?,?,?)",
@@ -161,6 +170,92 @@ class _Transaction:
 def open_store(path: str | Path) -> Store:
     """An existing store, for reading (its space is whatever it holds)."""
     return Store(path, None, create=False)
+
+
+def check_accuracy(accuracy: object, point: str = "") -> None:
+    """A top-1 accuracy in percent, 0..100 (a fraction or a typo must not be stored as a result)."""
+    if accuracy is None:
+        return
+    if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not 0 <= accuracy <= 100 \
+            or math.isnan(accuracy):
+        raise ValueError(f"`accuracy` {accuracy!r} of {point or 'a point'} is outside 0..100; give top-1 "
+                         f"accuracy in percent (nothing was stored)")
+
+
+@contextlib.contextmanager
+def writing(path: str | Path, space_key: str) -> Iterator[Store]:
+    """The store at `path` (created if new), locked against a second writer while the block runs.
+    If the block fails, a store this call created, and that still holds no results, is removed."""
+    path = Path(path)
+    fresh, held = not path.exists(), False
+    try:
+        with locked(path, "results store"):
+            held = True
+            try:
+                with Store(path, space_key) as store:
+                    yield store
+            except BaseException:
+                if fresh:
+                    remove_if_empty(path)
+                raise
+    finally:
+        if held and fresh and not path.exists():  # nothing was kept: our lock file goes too
+            _lock_file(path).unlink(missing_ok=True)
+
+
+def _lock_file(path: Path) -> Path:
+    """The sibling file intensity.output.locked holds for `path`."""
+    target = resolved_target(path)
+    return target.with_name(f".{target.name}.lock")
+
+
+def remove_if_empty(path: str | Path) -> bool:
+    """Delete a store (and its WAL/journal files) that holds no results; True if it was removed.
+    A file that is not a store, or a store with rows, is left untouched."""
+    try:
+        with contextlib.closing(sqlite3.connect(Path(path))) as conn:
+            empty = conn.execute("select count(*) from results").fetchone()[0] == 0
+    except sqlite3.Error:
+        return False
+    if empty:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return empty
+
+
+def select_rows(path: str | Path, **where: object) -> list[dict]:
+    """The flat records of one setting of a store (filters: batch=, dtype=, device=, evaluator=).
+    A store with no results, filters that match nothing (the message lists what is stored), or rows
+    of several settings (the message lists how to choose one) are errors, never an empty answer."""
+    with open_store(path) as store:
+        rows = store.rows(**where)
+        stored = rows or store.rows()
+    if not stored:
+        raise ValueError(f"no results in {path}; run `intensity sweep` with --store {path} first")
+    if not rows:
+        raise ValueError(f"{path} has no results matching the filters; it holds " + _held(stored))
+    settings = sorted({(r.batch, r.dtype, r.device, r.evaluator) for r in rows})
+    if len(settings) > 1:
+        choices = "; ".join(f"--batch {b} --dtype {d} --device {v} --evaluator {e}" for b, d, v, e in settings)
+        raise ValueError(f"{path} holds several settings; choose one with: {choices}")
+    return [r.flat() for r in rows]
+
+
+def all_records(path: str | Path) -> list[dict]:
+    """Every row of a store as a flat record; a store without results is an error."""
+    with open_store(path) as store:
+        records = [r.flat() for r in store.rows()]
+    if not records:
+        raise ValueError(f"no results in {path}; run `intensity sweep` with --store {path} first")
+    return records
+
+
+def _held(rows: Sequence[Row]) -> str:
+    def listed(values: set) -> str:
+        return ", ".join(map(str, sorted(values)))
+
+    return (f"batches {listed({r.batch for r in rows})}, devices {listed({r.device for r in rows})}, "
+            f"dtypes {listed({r.dtype for r in rows})}, evaluators {listed({r.evaluator for r in rows})}")
 
 
 def rows_frame(rows: Sequence[Row]):  # noqa: ANN201 (pandas is imported lazily)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from intensity.explore.pareto import nondominated
-from intensity.explore.store import Store, new_row
+from intensity.explore.store import Store, check_accuracy, new_row
 from intensity.progress import Progress, notify
 
 BENCHMARKS = {"rtx4090": "benchmark-infer-amp-nchw-pt291-cu128-4090.csv",
@@ -68,7 +68,9 @@ def load_published(directory: Path, device: str = "rtx4090") -> list[SurveyModel
     best: dict[tuple[str, int], float] = {}
     for row in _records(results, RESULTS_COLUMNS, "results-imagenet.csv"):
         key = (row["model"].split(".")[0], _value(int, row, "img_size", results))
-        best[key] = max(best.get(key, 0.0), _value(float, row, "top1", results))
+        top1 = _value(float, row, "top1", results)
+        check_accuracy(top1, f"{row['model']} in {results}")
+        best[key] = max(best.get(key, 0.0), top1)
     models = []
     for row in _records(bench, BENCH_COLUMNS, BENCHMARKS[device]):
         key = (row["model"], _value(int, row, "infer_img_size", bench))
@@ -110,6 +112,28 @@ def _value(kind: type, row: dict, column: str, path: Path) -> object:
 
 def _point(model: SurveyModel) -> str:
     return f"{model.name}@{model.img_size}"
+
+
+def survey_rows(result: Survey) -> list[dict]:
+    """One flat record per model: its figures, intensity side, frontier marks (T = throughput-accuracy,
+    U = throughput-utilization, A = utilization-accuracy; '.' = not on it) and predicted folding."""
+    return [_survey_row(m, result.frontiers) for m in result.models]
+
+
+def _survey_row(model: SurveyModel, frontiers: dict[str, list[str]]) -> dict:
+    point = _point(model)
+    return {"model": point, "top1": model.top1, "images_per_s": model.images_per_s,
+            "utilization": model.utilization, "intensity": model.intensity,
+            "side": {True: "above", False: "below", None: "?"}[model.above_op_byte],
+            "frontiers": "".join("TUA"[i] if point in v else "." for i, v in enumerate(frontiers.values())),
+            "fold": _fold_text(model.fold)}
+
+
+def _fold_text(fold: dict | None) -> str:
+    if not fold:
+        return ""
+    return fold.get("error") or (f"f={fold['f']}: x{fold['speedup']:.2f}, util "
+                                 f"{fold['utilization_before']:.2f}->{fold['utilization_after']:.2f}")
 
 
 def analyse(models: Sequence[SurveyModel], store: Store, spec: object, device_key: str,

@@ -246,30 +246,6 @@ def measurement_grid(record: dict) -> Grid:
     return Grid("measured", ("metric", "value"), rows, ("metric",))
 
 
-def fold_tables(model: str, predictions: Sequence[object], device: str, dtype: str) -> list[Table]:
-    summary = Table(title=f"{model} folded: predicted on {device}, {dtype}", title_justify="left", header_style="bold")
-    for column in ("f", "batch", "intensity", "ratio (sqrt f)", "waterline ms / batch", "utilization", "speedup"):
-        summary.add_column(column, justify="right")
-    tables = [summary]
-    for p in predictions:
-        summary.add_row(str(p.f), f"{p.batch} -> {-(-p.batch // p.f)}", f"{p.intensity_before:.1f} -> {p.intensity_after:.1f}",
-                        f"{p.intensity_ratio:.2f} ({p.f ** 0.5:.2f})", f"{p.latency_before * 1e3:.3f} -> {p.latency_after * 1e3:.3f}",
-                        f"{p.utilization_before:.0%} -> {p.utilization_after:.0%}", f"{p.speedup:.2f}x")
-        layers = Table(title=f"f = {p.f}: per layer", title_justify="left", header_style="bold")
-        for column in ("layer", "kind", "in/out", "MFLOP/image", "intensity", "ratio", "traffic falls (App. J)",
-                       "tile warning (App. H)"):
-            layers.add_column(column, justify="left" if column in ("layer", "kind", "tile warning (App. H)") else "right")
-        for row in p.layers:
-            falls = "-" if row.traffic_falls is None else ("yes" if row.traffic_falls else "[red]no[/]")
-            layers.add_row(row.name, row.kind, f"{row.widths_before[0]}x{row.widths_before[1]} -> "
-                           f"{row.widths_after[0]}x{row.widths_after[1]}",
-                           f"{row.flops_per_image_before / 1e6:.2f} -> {row.flops_per_image_after / 1e6:.2f}",
-                           f"{row.intensity_before:.1f} -> {row.intensity_after:.1f}", f"{row.intensity_ratio:.2f}",
-                           falls, row.tile_warning)
-        tables.append(layers)
-    return tables
-
-
 # --- grids of the operations layer's results (analysis, calibration, measurement, kernels) ---------
 
 def devices_grid(specs: Sequence[HardwareSpec]) -> Grid:
