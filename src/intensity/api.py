@@ -56,6 +56,7 @@ def analyze(
     name: str | None = None,
     attention: str = "flash",
     image_list: bool | None = None,
+    deploy: bool = True,
 ) -> CostReport:
     """Per-kernel flops, bytes, intensity and reuse of one inference pass of `model`.
 
@@ -65,19 +66,21 @@ def analyze(
     `notes` say so). `device` (a spec name, a .toml path, `cpu` or `measured`) adds op:byte and
     bound labels. `attention`: "flash" (one fused kernel, default) or "math" (scores through
     DRAM). `image_list`: feed a list of `batch` CxHxW images (None: only torchvision's
-    detection models, which take that convention).
+    detection models, which take that convention). `deploy`: timm models that reparameterize for
+    inference (mobileone, repvgg, fastvit, ...) are counted in their deployed form; False counts
+    the training graph.
     """
     check_batch(batch)
     data_type = resolve_dtype(dtype)
     spec = _device_spec(device, data_type.name, peak_tflops, bandwidth_gbs)
-    module, label, default_shape = _resolve(model, name)
+    module, label, default_shape = _resolve(model, name, deploy)
     shape = parse_input_shape(input_shape) if input_shape is not None else default_shape
     _check_size(batch, shape)
     return count_costs(module, shape, batch=batch, dtype=data_type.name, fusion=fusion,
                        blocks=blocks, only=only, alpha=alpha, label=label,
                        device=spec.summary(data_type.name) if spec else None,
                        attention=attention, image_list=image_list,
-                       real_model=_real_build(model))
+                       real_model=_real_build(model, deploy))
 
 
 def _check_size(batch: int, shape: Sequence[int]) -> None:
@@ -98,17 +101,18 @@ def _device_spec(device, dtype, peak_tflops, bandwidth_gbs):  # noqa: ANN001, AN
     return spec
 
 
-def _real_build(model: torch.nn.Module | str):  # noqa: ANN202
+def _real_build(model: torch.nn.Module | str, deploy: bool = True):  # noqa: ANN202
     """For a named model: how to build it with real weights, should the meta capture fail."""
     if isinstance(model, str):
-        return lambda: resolve_model(model, meta=False).module
+        return lambda: resolve_model(model, meta=False, deploy=deploy).module
     return None
 
 
-def _resolve(model: torch.nn.Module | str, name: str | None) -> tuple[torch.nn.Module, str, tuple]:
+def _resolve(model: torch.nn.Module | str, name: str | None,
+             deploy: bool = True) -> tuple[torch.nn.Module, str, tuple]:
     if isinstance(model, torch.nn.Module):
         return model, name or type(model).__name__, DEFAULT_INPUT
     if not isinstance(model, str):
         raise ValueError(f"model must be an nn.Module or a model name, not {type(model).__name__}")
-    resolved = resolve_model(model, meta=True)
+    resolved = resolve_model(model, meta=True, deploy=deploy)
     return resolved.module, name or resolved.name, resolved.input_shape
