@@ -123,13 +123,18 @@ class KernelTable:
     groups: list[int]
     attention: bool  # any attention or activation-activation matmul: reported apart from CNNs
     params: int = 0
+    epilogue: list[bool] | None = None  # compiled: the generated pointwise kernels after GEMMs
 
-    def works(self, batch: int) -> list[KernelWork]:
-        """The kernels at `batch` (flops, activation bytes and GEMM rows scale with it)."""
+    def works(self, batch: int, epilogues: bool = True) -> list[KernelWork]:
+        """The kernels at `batch` (flops, activation bytes and GEMM rows scale with it); without
+        `epilogues`, the compiled runtime's generated pointwise kernels are left out (what the
+        `trivial` fusion bound counts)."""
         scale = batch / ANALYSIS_BATCH
+        keep = [not e for e in self.epilogue] if self.epilogue and not epilogues else [True] * len(self.kind)
         return [KernelWork("", kind, f * scale, a * scale + w, max(1, round(m * scale)) if m else 0, n, k, g)
-                for kind, f, a, w, m, n, k, g in zip(self.kind, self.flops, self.activation_bytes,
-                                                      self.weight_bytes, self.m, self.n, self.k, self.groups)]
+                for kind, f, a, w, m, n, k, g, kept in zip(self.kind, self.flops, self.activation_bytes,
+                                                            self.weight_bytes, self.m, self.n, self.k,
+                                                            self.groups, keep) if kept]
 
 
 def analyse_table(model: str, img_size: int, runtime: str, *, deploy: bool = True) -> KernelTable:
@@ -147,7 +152,7 @@ def analyse_table(model: str, img_size: int, runtime: str, *, deploy: bool = Tru
     return KernelTable(model, img_size, runtime, [w.kind for w in works], [w.flops for w in works],
                        [w.bytes - wb for w, wb in zip(works, weights)], weights, [w.m for w in works],
                        [w.n for w in works], [w.k for w in works], [w.groups for w in works], attention,
-                       report.totals.params)
+                       report.totals.params, [w.name.endswith(" epilogue") for w in works])
 
 
 def _weight_bytes(kernels: Sequence, runtime: str) -> list[float]:
