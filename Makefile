@@ -11,7 +11,7 @@ DEMO_OUT ?= demo-out
 # write benchmarks/results/.
 BENCH_SCRIPTS := $(filter-out benchmarks/_%,$(sort $(wildcard benchmarks/*.py)))
 
-.PHONY: install demo test test-all bench bench-quick clean
+.PHONY: install demo test test-all bench bench-quick gpu-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ bench: install
 
 bench-quick: install
 	@set -e; for script in $(BENCH_SCRIPTS); do echo "== $$script --quick"; $(BIN)/python $$script --quick; done
+
+# Every GPU path in one run of under 8 minutes (benchmarks/gpu_check.py): throughput, calibration, Triton
+# block fusion, folding, NVML energy, training; each part writes benchmarks/results/<part>_gpu.txt or
+# says why it was skipped (no CUDA, no NVML, no Triton). The gpu extra brings NVML's bindings.
+gpu-check: install
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[gpu]"
+	$(BIN)/python benchmarks/gpu_check.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build src/*.egg-info

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from intensity.hardware.calibration import cpu_model  # noqa: E402,F401 (one copy, re-exported)
+from intensity.hardware.backends import cpu_model  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

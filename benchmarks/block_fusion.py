@@ -35,7 +35,7 @@ from rich.table import Table
 
 from intensity.kernels import FusedConvFirst, fuse
 from intensity.models import create_model
-from intensity.models.convfirst import ConvFirst
+from intensity.models.layers import ConvFirst
 
 TABLE1 = [(16, 3, 128), (32, 3, 128), (32, 6, 64), (48, 6, 64), (64, 6, 64), (48, 6, 32), (64, 6, 32), (96, 6, 32)]
 QUICK = [(16, 3, 128), (48, 6, 32)]
@@ -158,24 +158,20 @@ def network_table(row: dict, args: argparse.Namespace) -> Table:
 def gpu_rows(args: argparse.Namespace) -> list[dict]:
     """Table 1 on CUDA: fp16 batch 128, CUDA events; fused (Triton where supported) vs Inductor max-autotune."""
     from intensity.hardware import get_spec
+    from intensity.hardware.backends import select_device
 
+    gpu = select_device("cuda")
     peak = get_spec(args.gpu_spec, "fp16").peak_flops("fp16") if args.gpu_peak is None else args.gpu_peak * 1e12
     rows = []
-    for c, alpha, hw in (QUICK if args.quick else TABLE1):
-        block = ConvFirst(c, c, alpha).eval().cuda().half()
-        x = torch.randn(128, c, hw, hw, device="cuda", dtype=torch.float16)
+    for c, alpha, hw in getattr(args, "points", None) or (QUICK if args.quick else TABLE1):
+        block = ConvFirst(c, c, alpha).eval().to(gpu.torch_device).half()
+        x = torch.randn(128, c, hw, hw, device=gpu.torch_device, dtype=torch.float16)
         row = {"point": f"{c}c{alpha}a{hw}hw", "flops": block_flops(c, alpha, hw, 128)}
         for name, module in (("inductor", torch.compile(block, mode="max-autotune")), ("fused", fuse(block)[0])):
             with torch.no_grad():
-                for _ in range(20):
+                for _ in range(20):  # warm-up; the first call compiles (Inductor) or JITs (Triton)
                     module(x)
-                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                start.record()
-                for _ in range(100):
-                    module(x)
-                end.record()
-                torch.cuda.synchronize()
-            seconds = start.elapsed_time(end) / 1e3 / 100
+                seconds = gpu.seconds(lambda m=module: m(x), 100) / 100  # CUDA events (the backend's timer)
             row[name] = (seconds, row["flops"] / seconds / 1e12, row["flops"] / seconds / peak)
         rows.append(row)
     return rows

@@ -41,3 +41,31 @@ def test_dtypes_have_the_design_byte_widths_and_aliases():
     assert resolve_dtype("half").name == "fp16" and resolve_dtype("BFloat16").name == "bf16"
     with pytest.raises(KeyError, match="unknown dtype 'fp8'"):
         resolve_dtype("fp8")
+
+
+def test_choices_help_reads_each_objects_docstring():
+    from intensity.registry import Registry
+
+    registry: Registry = Registry("colour")
+
+    @registry.register("red")
+    def _red():
+        """warm, the default
+
+        More text that the help leaves out."""
+
+    @registry.register("blue")
+    def _blue():
+        pass
+
+    assert registry.summary("red") == "warm, the default" and registry.summary("blue") == "blue"
+    assert registry.choices_help() == "red (warm, the default), blue (blue)"  # registration order
+
+
+def test_fusion_policies_and_attention_modes_are_registries():
+    from intensity.cost.attention import ATTENTION_MODES
+    from intensity.cost.fusion import FUSION_POLICIES, check_policy
+
+    assert list(FUSION_POLICIES) == ["none", "trivial", "block"] and list(ATTENTION_MODES) == ["flash", "math"]
+    with pytest.raises(ValueError, match="unknown fusion policy 'blk'; choose one of none, trivial, block"):
+        check_policy("blk", ())

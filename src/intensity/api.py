@@ -5,46 +5,52 @@ This is the only module that joins model/device resolution with the cost engine 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
 import torch
 
 from intensity.cost.analyze import count_costs
+from intensity.cost.custom_ops import op_cost, register_op_cost, unregister_op_cost  # noqa: F401 (API)
+from intensity.cost.inputs import InputSpec, parse_inputs
 from intensity.cost.result import CostReport
 from intensity.cost.reuse import DEFAULT_ALPHA
 from intensity.dtypes import DType, resolve_dtype
+from intensity.errors import ParameterError, ParameterTypeError, TooLargeError
 from intensity.hardware import HardwareSpec, get_spec
+from intensity.hardware.spec import check_device
 from intensity.models import DEFAULT_INPUT, resolve_model
+from intensity.validate import check_flag, check_int, check_names, check_number, check_text, device_warning
 
-_SHAPE = re.compile(r"^\d+(x\d+)*$")
+__all__ = ["InputSpec", "analyze", "check_batch", "parse_input_shape", "parse_inputs"]
 
 
-def parse_input_shape(text: str | Sequence[int]) -> tuple[int, ...]:
-    """'3x224x224' -> (3, 224, 224): one image's shape, without the batch dimension."""
-    if not isinstance(text, str):
-        shape = tuple(int(d) for d in text)
-    elif _SHAPE.match(text.strip().lower()):
-        shape = tuple(int(d) for d in text.strip().lower().split("x"))
-    else:
-        raise ValueError(f"malformed input shape {text!r}: expected channels x height x width "
-                         f"such as 3x224x224 (no batch dimension)")
-    if not shape or any(d <= 0 for d in shape):
-        raise ValueError(f"input shape {text!r} must have positive dimensions, e.g. 3x224x224")
-    return shape
+def parse_input_shape(text: str | Sequence) -> tuple[int, ...]:
+    """'3x224x224' -> (3, 224, 224): one image's shape, without the batch dimension.
+
+    For what takes a single float input (measuring, folding, fusing): a one-item list (the CLI's
+    repeatable --input) is that item; several inputs or an integer dtype are refused, naming
+    `input_shape`. `parse_inputs` reads every input of a model with several.
+    """
+    feeds = parse_inputs(text)
+    if len(feeds) > 1:
+        raise ParameterError(f"`input_shape`: this takes one image input, not {len(feeds)} "
+                             f"({', '.join(f.text() for f in feeds)}); a model with several inputs "
+                             f"can be analysed (analyze, roofline) but not measured, folded or fused")
+    if not feeds[0].is_float:
+        raise ParameterError(f"`input_shape` {feeds[0].text()}: this feeds float images; give a shape "
+                             f"without a dtype, e.g. 3x224x224")
+    return feeds[0].shape
 
 
 def check_batch(batch: int) -> int:
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
-        raise ValueError(f"batch must be a positive integer, got {batch!r}")
-    return batch
+    return check_int(batch, "batch", example="64")
 
 
 def analyze(
     model: torch.nn.Module | str,
     *,
     batch: int = 1,
-    input_shape: str | Sequence[int] | None = None,
+    input_shape: str | Sequence | None = None,
     dtype: str | DType | torch.dtype = "fp32",
     device: str | HardwareSpec | None = None,
     fusion: str = "trivial",
@@ -66,29 +72,62 @@ def analyze(
     `notes` say so). `device` (a spec name, a .toml path, `cpu` or `measured`) adds op:byte and
     bound labels. `attention`: "flash" (one fused kernel, default) or "math" (scores through
     DRAM). `image_list`: feed a list of `batch` CxHxW images (None: only torchvision's
-    detection models, which take that convention). `deploy`: timm models that reparameterize for
-    inference (mobileone, repvgg, fastvit, ...) are counted in their deployed form; False counts
-    the training graph.
+    detection models, which take that convention). `input_shape`: one sample's shape without the
+    batch ('3x224x224', (3, 224, 224)), or a list with one entry per forward argument, each with
+    an optional dtype (['3x224x224', '1x128:int64']); the batch is prepended to each.
+    Bad parameters raise ParameterError/ParameterTypeError (ValueError/TypeError) naming them;
+    a batch that fits no accelerator is counted with a warning in `warnings`. `deploy`: timm models that
+    reparameterize for inference (mobileone, repvgg, fastvit, ...) are counted in their deployed
+    form; False counts the training graph.
     """
     check_batch(batch)
+    _check_options(model, name, device, alpha, image_list)
+    blocks, only = check_names(blocks, "blocks"), check_names(only, "only", example="conv,linear")
     data_type = resolve_dtype(dtype)
     spec = _device_spec(device, data_type.name, peak_tflops, bandwidth_gbs)
     module, label, default_shape = _resolve(model, name, deploy)
-    shape = parse_input_shape(input_shape) if input_shape is not None else default_shape
-    _check_size(batch, shape)
-    return count_costs(module, shape, batch=batch, dtype=data_type.name, fusion=fusion,
-                       blocks=blocks, only=only, alpha=alpha, label=label,
-                       device=spec.summary(data_type.name) if spec else None,
-                       attention=attention, image_list=image_list,
-                       real_model=_real_build(model, deploy))
+    feeds = parse_inputs(input_shape) if input_shape is not None else (InputSpec(tuple(default_shape)),)
+    _check_size(batch, feeds)
+    report = count_costs(module, feeds, batch=batch, dtype=data_type.name, fusion=fusion,
+                         blocks=blocks, only=only, alpha=alpha, label=label,
+                         device=spec.summary(data_type.name) if spec else None,
+                         attention=attention, image_list=image_list,
+                         real_model=_real_build(model, deploy))
+    report.warnings.extend(_fit_warnings(report, data_type.bytes))
+    return report
 
 
-def _check_size(batch: int, shape: Sequence[int]) -> None:
+def _check_options(model: object, name: object, device: object, alpha: object, image_list: object) -> None:
+    """Types and ranges of analyze's plain parameters, before anything is built."""
+    if not isinstance(model, (torch.nn.Module, str)):
+        raise ParameterTypeError(f"`model` must be an nn.Module or a model name (see `intensity "
+                                 f"list-models`), not {type(model).__name__} {model!r}")
+    if isinstance(model, str):
+        check_text(model, "model", example="'resnet18-cifar10' or 'torchvision:resnet50'")
+    if name is not None:
+        check_text(name, "name", example="'my-net'")
+    if device is not None:
+        check_device(device)
+    check_number(alpha, "alpha", low=0, high=1, example="0.8 (seed 004)")
+    check_flag(image_list, "image_list")
+
+
+def _check_size(batch: int, feeds: Sequence[InputSpec]) -> None:
     """A batch whose input alone has 2**62 elements or more cannot be indexed by torch (int64)."""
-    elements = batch * math.prod(shape)
-    if elements >= 2**62:
-        raise ValueError(f"`batch` {batch} x input {'x'.join(map(str, shape))} is {elements:.3g} elements, "
-                         f"more than a tensor can index (2**62); give a smaller `batch`")
+    for feed in feeds:
+        elements = batch * math.prod(feed.shape)
+        if elements >= 2**62:
+            raise TooLargeError(f"`batch` {batch} x input {feed.text()} is {elements:.3g} elements, "
+                                f"more than a tensor can index (2**62); give a smaller `batch`")
+
+
+def _fit_warnings(report: CostReport, dtype_bytes: int) -> list[str]:
+    """The weights and the largest kernel's activations: a lower bound on the memory a run needs."""
+    activations = max((k.input_bytes + k.output_bytes for k in report.kernels), default=0)
+    estimate = report.totals.params * dtype_bytes + activations
+    warning = device_warning(estimate, f"at batch {report.batch}, the weights and the largest "
+                                       f"kernel's activations")
+    return [warning] if warning else []
 
 
 def _device_spec(device, dtype, peak_tflops, bandwidth_gbs):  # noqa: ANN001, ANN202
@@ -112,7 +151,5 @@ def _resolve(model: torch.nn.Module | str, name: str | None,
              deploy: bool = True) -> tuple[torch.nn.Module, str, tuple]:
     if isinstance(model, torch.nn.Module):
         return model, name or type(model).__name__, DEFAULT_INPUT
-    if not isinstance(model, str):
-        raise ValueError(f"model must be an nn.Module or a model name, not {type(model).__name__}")
     resolved = resolve_model(model, meta=True, deploy=deploy)
     return resolved.module, name or resolved.name, resolved.input_shape

@@ -29,7 +29,17 @@ _KEYS = ("dtype", "device")
 class Defaults:
     dtype: str = BUILTIN_DTYPE
     device: str = BUILTIN_DEVICE
-    source: str = "built-in"  # where the values came from, for messages
+    dtype_from: str = "built-in"   # where each value came from: built-in, a file path or an env var
+    device_from: str = "built-in"
+
+    @property
+    def source(self) -> str:
+        """Where the values came from, for messages ('built-in', 'INTENSITY_DTYPE, ~/.config/...')."""
+        return ", ".join(dict.fromkeys((self.dtype_from, self.device_from)))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"dtype": self.dtype, "device": self.device, "dtype_from": self.dtype_from,
+                "device_from": self.device_from, "config_file": str(config_path())}
 
 
 def config_path() -> Path:
@@ -38,15 +48,14 @@ def config_path() -> Path:
 
 def defaults() -> Defaults:
     """The defaults in force now (environment, then config file, then built-in)."""
-    values, sources = _from_file(config_path()), []
-    if values:
-        sources.append(str(config_path()))
+    values = _from_file(config_path())
+    found = {f"{key}_from": str(config_path()) for key in values}
     for key in _KEYS:
         env = os.environ.get(f"INTENSITY_{key.upper()}", "").strip()
         if env:
             values[key] = env
-            sources.append(f"INTENSITY_{key.upper()}")
-    return Defaults(**values, source=", ".join(sources) or "built-in")
+            found[f"{key}_from"] = f"INTENSITY_{key.upper()}"
+    return Defaults(**values, **found)
 
 
 def _from_file(path: Path) -> dict[str, str]:

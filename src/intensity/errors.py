@@ -20,3 +20,21 @@ def check_file(path: str | Path, what: str, fix: str) -> Path:
     if not path.is_file():
         raise ValueError(f"{what} {path} does not exist; {fix}")
     return path
+
+
+class ParameterError(ValueError):
+    """A parameter's value is malformed or out of range; the message names it in backticks."""
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A parameter of the wrong type (also a ValueError, so one `except ValueError` catches all)."""
+
+
+class TooLargeError(ParameterError):
+    """A size that cannot fit, refused before allocating; the message gives the estimate."""
+
+
+def first_line(error: BaseException | Warning | str | None) -> str:
+    """The first line of an error's (or a docstring's) text, for one-line messages."""
+    text = str(error or "").strip()
+    return text.splitlines()[0] if text else "(no message)"

@@ -40,6 +40,7 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path | None] = (), 
     """
     if not str(path).strip():
         raise OutputError(f"{option} is empty; give a path, e.g. results/out.json")
+    _refuse_special(path, option)
     target = resolved_target(path)
     _refuse_inputs(target, inputs, option)
     if target.exists():
@@ -53,6 +54,22 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path | None] = (), 
                               f"file path, or leave out {option} to print to stdout")
     _check_parent_writable(target if directory else target.parent, path, option)
     return target
+
+
+_SPECIAL = (Path("/dev"), Path("/proc"), Path("/sys"))  # device nodes, stdio and kernel files live here
+_ORDINARY = Path("/dev/shm")  # a tmpfs of ordinary files
+
+
+def _refuse_special(path: str | Path, option: str) -> None:
+    """/dev/stdout, /dev/full, /proc/self/fd/1 ...: refused whatever they resolve to (/dev/stdout may
+    resolve to the file the shell redirected to, which must not be replaced behind its back)."""
+    given = Path(os.path.abspath(Path(path).expanduser()))
+    if _ORDINARY in given.parents and _ORDINARY in resolved_target(path).parents:
+        return
+    if any(folder == given or folder in given.parents for folder in _SPECIAL) or \
+            any(folder in resolved_target(path).parents for folder in _SPECIAL):
+        raise OutputError(f"{option} {path} is a device or kernel file, not a regular file; give a file path, or "
+                          f"leave out {option} to print to stdout")
 
 
 def _refuse_inputs(target: Path, inputs: Iterable[str | Path | None], option: str) -> None:

@@ -9,6 +9,8 @@ import difflib
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
+from intensity.errors import first_line
+
 T = TypeVar("T")
 
 
@@ -76,3 +78,12 @@ class Registry(Generic[T]):
 
     def items(self) -> list[tuple[str, T]]:
         return sorted(self._items.items())
+
+    def summary(self, name: str) -> str:
+        """One line saying what `name` is: its object's docstring's first line."""
+        doc = getattr(self[name], "__doc__", None)
+        return first_line(doc) if doc else name
+
+    def choices_help(self) -> str:
+        """'a (what a is), b (what b is)' in registration order: help texts for a choice."""
+        return ", ".join(f"{name} ({self.summary(name).rstrip('.')})" for name in self._items)

@@ -4,7 +4,7 @@ from torch import nn
 
 from intensity.analysis.fusion_grid import SEED_LATENCY_US, fusion_grid, grid_point
 from intensity.api import analyze
-from intensity.models.convfirst import ConvFirst, MBConv
+from intensity.models.layers import ConvFirst, MBConv
 
 
 def test_block_policy_one_kernel_per_convfirst_block_with_compulsory_bytes():

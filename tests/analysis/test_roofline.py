@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from intensity.analysis.roofline import amdahl_speedups, kernel_latency, waterline
-from intensity.analysis.sweep import sweep_batch
+from intensity.analysis.batch_sweep import sweep_batch
 from intensity.cost.fusion import Kernel
 
 PEAK, BANDWIDTH = 100e12, 1e12  # op:byte 100

@@ -5,6 +5,7 @@ code, and a fragment the message must contain. The table is the contract of issu
 """
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
@@ -39,8 +40,9 @@ CASES = [
     ("block without block fusion", "analyze noscope-coral --block Conv2d", "set --fusion to block"),
     ("block fusion without blocks", "analyze noscope-coral --fusion block", "needs --block"),
     ("unknown --only kind", "analyze noscope-coral --only convs", "unknown kernel kind"),
-    ("alpha out of range", "analyze noscope-coral --alpha 2", "alpha must be in [0, 1]"),
-    ("peak override without device", "analyze noscope-coral --peak-tflops 10", "give --device too"),
+    ("alpha out of range", "analyze noscope-coral --alpha 2", "--alpha must be a finite number in [0, 1]"),
+    ("peak override infinite", "analyze noscope-coral --peak-tflops inf", "positive finite"),
+    ("bandwidth override infinite", "roofline noscope-coral --bandwidth-gbs inf", "positive finite"),
     ("negative peak override", "analyze noscope-coral --device v100 --peak-tflops -1", "must be a positive"),
     ("top zero", "analyze noscope-coral --top 0", "'--top'"),
     ("top negative", "analyze noscope-coral --top -3", "'--top'"),
@@ -57,6 +59,14 @@ CASES = [
     ("format gap", "gap noscope-coral --format xml", "'xml' is not one of"),
     ("format calibrate-di", "calibrate-di {tmp}/energy.csv --format xml", "'xml' is not one of"),
     ("format scale", "scale noscope-coral --format csv", "'csv' is not one of"),
+    ("format config", "config --format xml", "'xml' is not one of"),
+    ("format largest-batch", "largest-batch noscope-coral --format xml", "'xml' is not one of"),
+    ("format fusion-grid", "fusion-grid --format xml", "'xml' is not one of"),
+    ("unknown attention", "analyze noscope-coral --attention fast", "'fast' is not one of"),
+    ("out onto /dev/stdout", "devices --out /dev/stdout", "leave out --out to print to stdout"),
+    ("out onto the spec read", "roofline noscope-coral --device {tmp}/ok.toml --out {tmp}/ok.toml",
+     "is an input of this command"),
+    ("waterline infinite op:byte", "waterline noscope-coral --op-bytes inf", "--op-bytes"),
     # -- comma-separated numbers
     ("empty factor", "fold noscope-coral -f 2,,3", "malformed -f '2,,3'"),
     ("factor zero", "fold noscope-coral -f 0", "malformed -f"),
@@ -109,6 +119,17 @@ CASES = [
     ("spec file is binary", "analyze noscope-coral --device {tmp}/binary.toml", "is not text"),
     ("empty --out", "analyze noscope-coral --out", "--out"),
     ("unknown command", "analyse noscope-coral", "No such command 'analyse'"),
+    # -- validated numbers and sizes (issue 19 section 2), several inputs (section 3)
+    ("infinite bandwidth", "analyze noscope-coral --device v100 --bandwidth-gbs inf",
+     "--bandwidth-gbs must be a finite number (in GB/s), got inf"),
+    ("nan peak", "analyze noscope-coral --device v100 --peak-tflops nan", "--peak-tflops must be a finite number"),
+    ("fold factor that cannot fit", "fold noscope-coral -f 99999999999999", "would need about"),
+    ("per-class that cannot fit", "make-dataset game-lol-gold1 --out {tmp}/ds --per-class 99999999999",
+     "would need about 8.8 TB"),
+    ("fold with two inputs", "fold noscope-coral --input 3x50x50 --input 3x50x50", "takes one image input, not 2"),
+    ("unknown input dtype", "analyze noscope-coral --input 3x50x50:int65", "unknown input dtype 'int65'"),
+    ("two inputs to a one-input model", "analyze noscope-coral --input 3x50x50 --input 3x50x50",
+     "inputs of shapes (1, 3, 50, 50), (1, 3, 50, 50)"),
     ("missing argument", "analyze", "Missing argument"),
 ]
 
@@ -126,6 +147,7 @@ def not_a_module():
 '''
 
 SPECS = {
+    "ok.toml": 'key = "ok"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = 100\n',
     "zero.toml": 'key = "zero"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = 0\n',
     "text.toml": 'key = "text"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = "fast"\n',
     "nobw.toml": 'key = "nobw"\n[peak_tflops]\nfp16 = 100\n',
@@ -182,8 +204,10 @@ def test_empty_out_is_refused_not_read_as_the_current_directory(tmp_path, monkey
 
 
 def test_largest_batch_says_when_it_stopped_at_the_cap():
-    result = runner.invoke(app, ["largest-batch", "noscope-coral", "--memory-gb", "1e30", "--limit", "64"])
-    assert result.exit_code == 0 and result.stdout.strip() == "64" and "search's cap" in result.stderr
+    result = runner.invoke(app, ["largest-batch", "noscope-coral", "--memory-gb", "1e30", "--limit", "64",
+                                 "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["largest_batch"] == 64
+    assert "search's cap" in result.stderr
 
 
 def test_existing_out_file_survives_a_failed_run(tmp_path):

@@ -57,7 +57,7 @@ def test_devices_and_list_models():
     devices = runner.invoke(app, ["devices"])
     assert devices.exit_code == 0 and "tpuv1" in devices.stdout and "3,350" in devices.stdout
     models = runner.invoke(app, ["list-models", "noscope-*", "--format", "json"])
-    rows = json.loads(models.stdout)
+    rows = json.loads(models.stdout)["models"]
     assert [r["name"] for r in rows] == ["noscope-coral", "noscope-night", "noscope-roundabout",
                                          "noscope-taipei"]
     assert all(r["flops"] > 0 and r["params"] > 0 for r in rows)
@@ -69,7 +69,7 @@ def test_roofline_and_sweep_batch_commands():
     assert "maximum computational efficiency (Eqn 13)" in result.stdout
     sweep = runner.invoke(app, ["sweep-batch", "noscope-coral", "--device", "t4",
                                 "--batches", "1,64", "--format", "json"])
-    points = json.loads(sweep.stdout)
+    points = json.loads(sweep.stdout)["points"]
     assert [p["batch"] for p in points] == [1, 64] and points[1]["intensity"] > points[0]["intensity"]
     bad = runner.invoke(app, ["sweep-batch", "noscope-coral", "--device", "t4", "--batches", "0,x"])
     assert bad.exit_code == 2 and "malformed --batches" in bad.stderr
@@ -79,7 +79,7 @@ def test_measure_and_gap_commands_on_cpu():
     result = runner.invoke(app, ["measure", "noscope-coral", "-b", "4", "--iters", "1", "--trials", "1",
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
-    (record,) = json.loads(result.stdout)
+    (record,) = json.loads(result.stdout)["records"]
     assert record["images_per_s"] > 0 and 0 < record["utilization"] <= 1
     assert record["efficiency"] == pytest.approx(record["utilization"])
     mismatch = runner.invoke(app, ["gap", "noscope-coral", "noscope-night", "--accuracy", "0.9"])
@@ -88,8 +88,8 @@ def test_measure_and_gap_commands_on_cpu():
 
 def test_largest_batch_and_energy_note():
     result = runner.invoke(app, ["largest-batch", "noscope-coral", "--dtype", "fp32", "--memory-gb", "0.064",
-                                 "--limit", "4096"])
-    assert result.exit_code == 0 and int(result.stdout) == (64_000_000 - 1_283_874 * 4) // (2 * 16 * 2500 * 4)
+                                 "--limit", "4096", "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["largest_batch"] == (64_000_000 - 1_283_874 * 4) // (2 * 16 * 2500 * 4)
     if not torch.cuda.is_available():
         measured = runner.invoke(app, ["measure", "noscope-coral", "-b", "2", "--iters", "1", "--trials", "1",
                                        "--energy"])
@@ -100,7 +100,7 @@ def test_waterline_command():
     result = runner.invoke(app, ["waterline", "noscope-coral", "--device", "v100", "--op-bytes", "10,139,1000",
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["rows"]
     # the device's own op:byte (V100 fp16: 125 TFLOP/s / 900 GB/s = 138.9) joins the list, marked
     assert [r["op_byte"] for r in rows] == [10, 125e12 / 900e9, 139, 1000]
     assert [r["device"] for r in rows] == [None, "v100", None, None]

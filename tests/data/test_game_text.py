@@ -50,3 +50,31 @@ def test_large_datasets_are_not_kept(monkeypatch):
     data = GameTextDataset("game-lol-gold1", 2, (22, 52), 0)
     data[0]
     assert not data._cache
+
+
+def test_a_per_class_count_whose_labels_cannot_fit_is_refused_before_listing():
+    from intensity.data.game_text import GameTextDataset
+    from intensity.errors import TooLargeError
+
+    # 99,999,999,999 x 11 classes x 8 bytes a label = 8.8 TB
+    with pytest.raises(TooLargeError, match=r"labels of 99,999,999,999 images per class x 11 classes would "
+                                            r"need about 8.8 TB"):
+        GameTextDataset("game-lol-gold1", 99_999_999_999, (22, 52))
+    with pytest.raises(ValueError, match="`per_class` must be a positive integer"):
+        GameTextDataset("game-lol-gold1", 0, (22, 52))
+
+
+def test_image_folders_that_do_not_fit_on_the_disk_are_refused_before_writing(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    from intensity.data.folders import write_image_folder
+    from intensity.data.game_text import game_splits
+    from intensity.errors import TooLargeError
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 1000, 1000))
+    splits = game_splits("game-lol-gold1", (22, 52), 2)
+    with pytest.raises(TooLargeError, match=r"PNG images would need about .* more than the free space"):
+        write_image_folder({"train": splits.train}, tmp_path / "out", {})
+    assert not (tmp_path / "out").exists()

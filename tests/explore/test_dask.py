@@ -38,14 +38,14 @@ def test_two_worker_local_cluster_equals_local(tmp_path):
 def test_an_existing_scheduler_by_address(tmp_path, monkeypatch):
     from distributed import LocalCluster
 
-    import intensity.explore.sweep as sweeping
+    import intensity.explore.distributed as distributed
 
     space = make_space("nats-size")
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with Store(tmp_path / "s.db", space.key) as store:
             result = sweep(space, store, device="a100-40gb", points=POINTS[:2], method="trace",
                            scheduler=cluster.scheduler_address)
     assert result.added == 2
-    monkeypatch.setattr(sweeping, "SCHEDULER_TIMEOUT_S", 1)
+    monkeypatch.setattr(distributed, "SCHEDULER_TIMEOUT_S", 1)
     with Store(tmp_path / "s.db", space.key) as store, pytest.raises(ValueError, match="cannot reach"):
         sweep(space, store, device="a100-40gb", points=["0"], scheduler="tcp://127.0.0.1:9")

@@ -18,7 +18,7 @@ def test_fuse_check_prints_max_difference():
 
 
 def test_fusion_grid_json_matches_seed_and_network_efficiency():
-    result = runner.invoke(app, ["fusion-grid", "--block", "mbconv", "--format", "json"])
+    result = runner.invoke(app, ["fusion-grid", "--block", "mbconv", "--device", "a5000-base", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     first = data["grid"][0]

@@ -6,7 +6,7 @@ from torch import nn
 
 from intensity.kernels import FusedConvFirst, FusedMBConv, fuse
 from intensity.models import create_model
-from intensity.models.convfirst import ConvFirst, MBConv
+from intensity.models.layers import ConvFirst, MBConv
 
 
 def test_fuse_convfirstnet_pico_equals_original(bn_randomizer):

@@ -5,7 +5,7 @@ from torch import nn
 
 from intensity.kernels import FusedConvFirst, FusedMBConv, ffn_chunked
 from intensity.kernels.reference import FFNWeights
-from intensity.models.convfirst import ConvFirst, MBConv
+from intensity.models.layers import ConvFirst, MBConv
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from intensity.kernels import FusedConvFirst, triton_kernels
-from intensity.models.convfirst import ConvFirst
+from intensity.models.layers import ConvFirst
 
 pytestmark = pytest.mark.skipif(not triton_kernels.available(), reason="Triton is not installed")
 
@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent("""
     from torch import nn
     from intensity.kernels import FusedConvFirst, triton_kernels as tk
     from intensity.kernels.reference import ffn_chunked
-    from intensity.models.convfirst import ConvFirst
+    from intensity.models.layers import ConvFirst
 
     torch.manual_seed(0)
     worst = 0.0

@@ -67,3 +67,25 @@ def test_measure_energy_takes_threads_and_progress():
 
     parameters = inspect.signature(measure_energy).parameters
     assert parameters["threads"].default is None and parameters["progress"].default is None
+
+
+def test_nvml_that_cannot_start_is_a_clear_reason(monkeypatch):
+    import sys
+    import types
+
+    from intensity.measure import energy
+
+    class NVMLError(Exception):
+        pass
+
+    def fail() -> None:
+        raise NVMLError("NVML Shared Library Not Found")
+
+    fake = types.SimpleNamespace(NVMLError=NVMLError, nvmlInit=fail)
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    with pytest.raises(ValueError, match=r"energy unavailable: NVML did not start \(NVML Shared Library Not Found\); "
+                                         r"check the NVIDIA driver"):
+        energy._nvml()
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # not installed: import fails
+    with pytest.raises(ValueError, match=r"install NVML bindings with `pip install -e \.\[gpu\]`"):
+        energy._nvml()

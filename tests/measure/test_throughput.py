@@ -84,7 +84,7 @@ def test_utilization_and_computational_efficiency_are_one_formula():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"device": "tpu"}, "unknown measurement device"),
+    ({"device": "tpu"}, "unknown `device` 'tpu'; choose one of cpu, cuda"),
     ({"dtype": "int8"}, "int8 is for analysis only"),
     ({"iters": 0}, "must be positive"),
     ({"threads": 0}, "`threads` must be a positive number"),

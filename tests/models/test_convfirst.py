@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from intensity import analyze
-from intensity.models.convfirst import BlurPool, ConvFirst, MBConv
+from intensity.models.layers import BlurPool, ConvFirst, MBConv
 
 
 @pytest.mark.parametrize(("size", "params_m", "macs_b"), [

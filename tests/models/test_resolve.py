@@ -42,7 +42,7 @@ def test_classification_input_is_the_published_crop(name, shape):
 
 @pytest.mark.parametrize("attribute, message", [
     ("needs_arguments", r"needs_arguments needs arguments \(width\) .* wrapper function"),
-    ("raises", r"raises\(\) raised RuntimeError: no checkpoint here; fix the callable"),
+    ("raises", r"raises\(\) raised RuntimeError: no checkpoint here \(in .*test_resolve.py\); fix the callable"),
     ("returns_a_number", "returned int, not a torch.nn.Module"),
     ("NOT_CALLABLE", "is of type int, not an nn.Module or a function"),
     ("missing", "has no attribute 'missing'"),

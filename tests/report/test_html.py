@@ -80,7 +80,7 @@ def test_batch_limited_advice_for_a_specialized_cnn(coral):
 def test_out_onto_a_file_is_a_clear_error_and_loses_nothing(tmp_path):
     existing = tmp_path / "notes.txt"
     existing.write_text("keep me")
-    with pytest.raises(ValueError, match=r"notes\.txt is an existing file.*`out`"):
+    with pytest.raises(ValueError, match=r"`out` .*notes\.txt is a file; give a directory"):
         write_report("noscope-coral", existing)
     with pytest.raises(ValueError, match=r"notes\.txt is a file"):
         write_report("noscope-coral", existing / "report")
@@ -88,7 +88,7 @@ def test_out_onto_a_file_is_a_clear_error_and_loses_nothing(tmp_path):
 
 
 def test_out_unwritable_is_a_clear_error():
-    with pytest.raises(ValueError, match="writable `out`"):
+    with pytest.raises(ValueError, match="`out` /proc/intensity-report is a device or kernel file"):
         write_report("noscope-coral", "/proc/intensity-report")
 
 

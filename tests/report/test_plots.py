@@ -4,7 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pytest
 
-from intensity.analysis.sweep import SweepPoint
+from intensity.analysis.batch_sweep import SweepPoint
 from intensity.report import plots
 
 from .conftest import make_measurement

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from intensity.analysis.sweep import SweepPoint
+from intensity.analysis.batch_sweep import SweepPoint
 from intensity.report.tables import (bottleneck_grid, kernel_grid, kernel_label, measurement_grid, milliseconds,
                                      number, rich_table, significant, sweep_grid, totals_grid, uncounted_grid)
 

@@ -40,3 +40,20 @@ def test_train_bad_numbers_fail_up_front(tmp_path, option, value, message):
                                       "--out", str(out), option, value])
     assert result.exit_code == 2 and message in result.output, result.output
     assert "Invalid learning rate" not in result.output and not out.exists()  # nothing created
+
+
+def test_train_that_diverges_stops_with_one_line(tmp_path):
+    result = CliRunner().invoke(app, ["train", "game-lol-gold1", "--data", "generated:game-lol-gold1", "--out",
+                                      str(tmp_path / "run"), "--per-class", "2", "-b", "8", "--epochs", "2",
+                                      "--lr", "1e6"])
+    assert result.exit_code == 2 and "training diverged: the loss became nan" in result.stderr
+    assert "lower --lr" in result.stderr and not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_resume_with_nothing_to_train_prints_no_old_epochs(tmp_path):
+    base = ["train", "game-lol-gold1", "--data", "generated:game-lol-gold1", "--out", str(tmp_path / "run"),
+            "--per-class", "2", "-b", "8"]
+    assert CliRunner().invoke(app, [*base, "--epochs", "2"]).exit_code == 0
+    again = CliRunner().invoke(app, [*base, "--epochs", "1", "--resume"])
+    assert again.exit_code == 0 and "epoch 1:" not in again.stdout and "epoch 2:" not in again.stdout
+    assert "note: nothing to train" in again.stderr and "--epochs 3 or more" in again.stderr

@@ -38,13 +38,15 @@ def test_other_models_keep_their_depth_and_say_so():
 
 
 def test_bad_coefficients():
-    with pytest.raises(ValueError, match="must be positive"):
+    with pytest.raises(ValueError, match="`beta` must be a positive number"):
         compound_scale(create_model("noscope-coral"), (3, 50, 50), beta=0)
+    with pytest.raises(ValueError, match="`gamma` must be a finite number"):
+        compound_scale(create_model("noscope-coral"), (3, 50, 50), gamma=float("nan"))
 
 
 @pytest.mark.parametrize(("phi", "message"), [
-    (9, "out of range: use -8 <= phi <= 8"), (-1e9, "out of range"), (float("nan"), "finite number"),
-    ("1", "finite number"), (True, "finite number")])
+    (9, r"`phi` must be a finite number in \[-8, 8\], got 9"), (-1e9, r"in \[-8, 8\]"),
+    (float("nan"), "finite number"), ("1", "must be a number, not str"), (True, "must be a number, not bool")])
 def test_absurd_phi_is_refused(phi, message):
     with pytest.raises(ValueError, match=message):
         compound_scale(create_model("noscope-coral"), (3, 50, 50), phi=phi)

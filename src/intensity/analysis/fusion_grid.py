@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from intensity.analysis.predict import Prediction, predict
-from intensity.models.convfirst import ConvFirst, MBConv
+from intensity.models.layers import ConvFirst, MBConv
 
 # (channels, expansion, height = width) in the order of the seed's figures
 CONVFIRST_GRID = ((16, 3, 128), (24, 3, 128), (32, 3, 128), (32, 6, 64), (48, 6, 64), (64, 6, 64),

@@ -1,5 +1,7 @@
-"""The Typer app, its one-line error handling, and what every command shares: options, output
-(`emit`) and progress bars. Commands live in the sibling modules; this module holds no command.
+"""The Typer app, its one-line error handling, and what every command shares: option declarations
+(the model options declared once, `model_command`), output (`emit`) and progress rendering.
+Commands live in the sibling modules and each calls one operation (intensity.ops); this module
+holds no command and no computation.
 
 A user error (a library ValueError/KeyError, or a usage error such as an unknown option value)
 becomes one line `error: ...` on stderr and exit code 2, never a traceback.
@@ -7,22 +9,23 @@ becomes one line `error: ...` on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import contextlib
-import csv
+import functools
+import inspect
 import io
-import json
 import os
 import re
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, is_dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, TypeVar
 
 import typer
 from typer import _click
 from typer.core import TyperGroup
+
+from intensity.config import BUILTIN_DEVICE, BUILTIN_DTYPE
 
 T = TypeVar("T")
 
@@ -77,7 +80,7 @@ def guarded(action: Callable[[], T]) -> T:
     """Run a library call; turn its bad-input errors into a clean message and exit code 2."""
     try:
         return action()
-    except (ValueError, KeyError) as error:
+    except (ValueError, KeyError, TypeError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         typer.echo(f"error: {flag_names(str(message))}", err=True)
         raise typer.Exit(2) from None
@@ -95,7 +98,9 @@ _PARAMETER_FLAGS = {
         "batch", "batches", "dtype", "device", "fusion", "only", "alpha", "peak_tflops",
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
         "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost",
-        "warmup", "measure_batch")},
+        "warmup", "measure_batch", "top", "network", "amp", "loader_workers", "lr", "epochs", "per_class",
+        "seed", "temperature", "weight")},
+    "f": "-f",
 }
 _BACKTICKED = re.compile(r"`(\w+)`")
 
@@ -134,21 +139,58 @@ def factors(text: str) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Options shared by commands (one definition each, so help texts and defaults agree).
+# Options shared by commands (one definition each, so help texts and defaults agree). Choices
+# come from the library's registries, so a new fusion policy or attention mode needs no CLI edit.
+def _choices(registry: Any) -> Any:
+    return Literal.__getitem__(tuple(registry))
+
+
+def _finite_positive(value: Optional[float]) -> Optional[float]:
+    """--peak-tflops/--bandwidth-gbs: a finite number > 0 (inf would give op:byte 0 silently)."""
+    if value is not None and not (value > 0 and value != float("inf")):
+        raise typer.BadParameter(f"{value} must be a positive finite number")
+    return value
+
+
+def _fusion_option() -> Any:
+    from intensity.cost.fusion import FUSION_POLICIES
+
+    return Annotated[_choices(FUSION_POLICIES), typer.Option(help=f"kernel grouping: {FUSION_POLICIES.choices_help()}")]
+
+
+def _attention_option() -> Any:
+    from intensity.cost.attention import ATTENTION_MODES
+
+    return Annotated[_choices(ATTENTION_MODES), typer.Option(help=f"attention: {ATTENTION_MODES.choices_help()}")]
+
+
+DEFAULTS_HELP = "(default: INTENSITY_{key}, else the config file, else {builtin}; see `intensity config`)"
 ModelArg = Annotated[str, typer.Argument(
-    help="zoo name (intensity list-models), torchvision:NAME, timm:NAME or package.module:callable")]
+    help="zoo name (intensity list-models), torchvision:NAME, timm:NAME, package.module:callable or "
+         "path/to/file.py:callable")]
 BatchOpt = Annotated[int, typer.Option("--batch", "-b", help="images per batch", min=1)]
-InputOpt = Annotated[Optional[str], typer.Option(
-    "--input", help="one image's shape without the batch, e.g. 3x224x224 (default: the model's)")]
-DtypeOpt = Annotated[str, typer.Option(help="fp32, tf32, fp16, bf16 or int8")]
-DeviceOpt = Annotated[str, typer.Option(
-    help="accelerator spec (intensity devices), a .toml file, cpu or measured")]
-FusionOpt = Annotated[Literal["none", "trivial", "block"], typer.Option(
-    help="kernel grouping: none, trivial (bias/BN/activation/add fused) or block")]
+InputOpt = Annotated[Optional[list[str]], typer.Option(
+    "--input", help="one input's shape without the batch, e.g. 3x224x224, or with a dtype, e.g. "
+                    "1x128:int64; give it once per model input (default: the model's)")]
+def _dtype_names() -> str:
+    from intensity.dtypes import DTYPES
+
+    return ", ".join(DTYPES)
+
+
+DtypeOpt = Annotated[Optional[str], typer.Option(
+    help=f"{_dtype_names()} " + DEFAULTS_HELP.format(key="DTYPE", builtin=BUILTIN_DTYPE))]
+DeviceOpt = Annotated[Optional[str], typer.Option(
+    help="accelerator spec (intensity devices), a .toml file, cpu, measured or calibrated[:FILE] "
+         + DEFAULTS_HELP.format(key="DEVICE", builtin=BUILTIN_DEVICE))]
+PeakOpt = Annotated[Optional[float], typer.Option(
+    help="override the device's peak TFLOP/s for --dtype", callback=_finite_positive)]
+BandwidthOpt = Annotated[Optional[float], typer.Option(
+    help="override the device's memory bandwidth (GB/s)", callback=_finite_positive)]
+FusionOpt = _fusion_option()
 BlockOpt = Annotated[Optional[str], typer.Option(
     help="with --fusion block: module classes or path patterns, comma-separated")]
-AttentionOpt = Annotated[Literal["flash", "math"], typer.Option(
-    help="attention as one fused kernel (flash) or with its scores in DRAM (math)")]
+AttentionOpt = _attention_option()
 OnOpt = Annotated[Literal["cpu", "cuda"], typer.Option("--on", help="where to run: cpu or cuda")]
 PeakDeviceOpt = Annotated[str, typer.Option(
     "--device", help="spec whose peak utilization is taken against (default: measured here)")]
@@ -156,6 +198,8 @@ ItersOpt = Annotated[int, typer.Option(help="batches per trial", min=1)]
 TrialsOpt = Annotated[int, typer.Option(help="timed trials (median reported, spread shown)", min=1)]
 ThreadsOpt = Annotated[Optional[int], typer.Option(
     help="CPU threads for the timing (default: torch's setting)", min=1)]
+
+
 def nonempty_path(value: Optional[str]) -> Optional[Path]:
     """An --out/--plots value as a Path; an empty string (which Path would read as '.') is refused."""
     if value is None:
@@ -165,11 +209,67 @@ def nonempty_path(value: Optional[str]) -> Optional[Path]:
     return Path(value)
 
 
-OutOpt = Annotated[Optional[str], typer.Option(help="write to this file instead of stdout",
-                                               callback=nonempty_path)]
+OutOpt = Annotated[Optional[str], typer.Option(
+    help="write to this file instead of stdout (never one of the command's inputs)", callback=nonempty_path)]
 TableJson = Literal["table", "json"]
 TableJsonCsv = Literal["table", "json", "csv"]
 FormatOpt = Annotated[TableJsonCsv, typer.Option("--format", help="table, json or csv")]
+
+# The model options, declared once: name -> (annotation, default). `model_command` injects them.
+MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "batch": (BatchOpt, 1), "input": (InputOpt, None), "dtype": (DtypeOpt, None), "device": (DeviceOpt, None),
+    "peak_tflops": (PeakOpt, None), "bandwidth_gbs": (BandwidthOpt, None), "fusion": (FusionOpt, "trivial"),
+    "block": (BlockOpt, None), "attention": (AttentionOpt, "flash"),
+}
+
+
+def model_command(name: str | None = None, *, model: bool = True, batch: int | None = 1, fusion: bool = True,
+                  device: bool = True, device_default: str | None = None,
+                  device_help: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a command taking MODEL and the shared model options; it is called with a
+    `ModelRequest` as its first argument instead of those options.
+
+    `batch=None` leaves out --batch (a command sweeping batches); `fusion=False` leaves out
+    --fusion/--block/--attention; `device=False` leaves out --device/--peak-tflops/--bandwidth-gbs;
+    `device_default`/`device_help` replace --device's default (the configured one) and help;
+    `model=False` leaves out the MODEL argument (a command over a built-in grid)."""
+    left_out = {*(() if batch is not None else ("batch",)), *(() if fusion else ("fusion", "block", "attention")),
+                *(() if device else ("device", "peak_tflops", "bandwidth_gbs"))}
+    options = {key: value for key, value in MODEL_OPTIONS.items() if key not in left_out}
+    if batch is not None:
+        options["batch"] = (BatchOpt, batch)
+    if device and (device_default or device_help):
+        kind = str if device_default else Optional[str]
+        options["device"] = (Annotated[kind, typer.Option(help=device_help or DeviceOpt.__metadata__[0].help)],
+                             device_default)
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        own = [p for p in inspect.signature(function, eval_str=True).parameters.values() if p.name != "request"]
+
+        @functools.wraps(function)
+        def command(**kwargs: Any) -> Any:
+            given = {key: kwargs.pop(key) for key in options} | {"model": kwargs.pop("model", "")}
+            return function(guarded(lambda: model_request(**given)), **kwargs)
+
+        argument = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=ModelArg)]
+        parameters = [*(argument if model else []), *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own),
+                      *(inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+                        for key, (annotation, default) in options.items())]
+        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        del command.__wrapped__  # Typer must read the signature above, not the function's
+        app.command(name)(command)
+        return function
+
+    return decorate
+
+
+def model_request(model: str, **given: Any) -> Any:
+    """The ModelRequest for the parsed model options (the CLI's names -> the request's fields)."""
+    from intensity.ops import ModelRequest
+
+    fields = {"input_shape": given.pop("input", None), "blocks": tuple(split(given.pop("block", None)))}
+    return ModelRequest(model, **fields, **given)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,105 +280,65 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def check_out_dir(path: Path, option: str = "--out") -> None:
-    """Fail before any work if `path` cannot be a directory we write into (existing ones are kept).
-
-    `option` is the flag the user gave the path with (--out, --plot, --plots)."""
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{option} {path} is a file; give a directory (new or existing)")
-    parent = _existing_parent(path / "x")
-    if not parent.is_dir():
-        raise ValueError(f"{option} {path}: {parent} is a file, not a directory; choose another path")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"{option} {path}: cannot write in {parent} (permission denied); choose "
-                         f"a writable place")
-
-
-def check_out_file(path: Path | None) -> None:
-    """Fail before any work if `path` cannot be written as a file."""
-    if path is None:
-        return
-    if path.is_dir():
-        raise ValueError(f"--out {path} is a directory; give a file name such as {path / 'out.json'}")
-    parent = _existing_parent(path)
-    if parent.is_file() or (parent != path.parent and not parent.is_dir()):
-        raise ValueError(f"--out {path}: {parent} is a file, not a directory; choose another path")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"--out {path}: cannot write in {parent} (permission denied); choose "
-                         f"a writable place")
-
-
-def _existing_parent(path: Path) -> Path:
-    for candidate in path.absolute().parents:
-        if candidate.exists():
-            return candidate
-    return Path("/")
-
-
-def write_text(text: str, out: Path | None) -> None:
-    """To stdout, or to `out` via a temporary file so a failed write leaves the old file intact."""
+def check_out(out: str | Path | None, inputs: Iterable[Any] = (), *, option: str = "--out",
+              directory: bool = False) -> Path | None:
+    """Before any work: `out` is refused (one line, exit 2) if it is an input of the command, a
+    device, FIFO or directory, or not writable (intensity.output.check_output)."""
     if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    guarded(lambda: check_out_file(out))
-    partial = out.with_name(f".{out.name}.partial")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(text)
-        partial.replace(out)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        fail(f"cannot write --out {out}: {error.strerror or error}; choose a writable place")
-    typer.echo(f"wrote {out}", err=True)
+        return None
+    from intensity.output import check_output
+
+    return guarded(lambda: check_output(out, inputs=inputs, option=option, directory=directory))
 
 
-def jsonable(data: Any) -> Any:
-    """Dataclasses, objects with to_dict(), and lists of them -> plain JSON values."""
-    if isinstance(data, (list, tuple)):
-        return [jsonable(item) for item in data]
-    if hasattr(data, "to_dict"):
-        return data.to_dict()
-    if is_dataclass(data) and not isinstance(data, type):
-        return asdict(data)
-    return data
-
-
-def to_csv(records: Sequence[dict]) -> str:
-    """One row per record; nested values (lists, dicts) as JSON text."""
-    if not records:
-        return ""
-    columns = list(dict.fromkeys(key for record in records for key in record))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for record in records:
-        writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v
-                         for k, v in record.items()})
-    return buffer.getvalue()
-
-
-def emit(fmt: str, data: Any, tables: Callable[[], Sequence[object]], out: Path | None = None,
+def emit(result: Any, fmt: str, out: str | Path | None = None, *legacy: Any, inputs: Iterable[Any] = (),
          csv_text: Callable[[], str] | None = None) -> None:
-    """The one way commands print results: rich tables, JSON or CSV, to stdout or `out`."""
+    """The one way commands print results: `result.to_dict()` as JSON, `result.to_rows()` as CSV,
+    or its header line and `result.grids()` as tables; to stdout, or to `out` through
+    intensity.output (never onto one of `inputs`). Then its notes and warnings, one line each."""
+    from intensity.ops._serialize import to_csv, to_json
+
+    if isinstance(result, str):  # transitional: the old emit(fmt, data, tables, out, csv_text)
+        return emit_legacy(result, fmt, out, *legacy, csv_text=csv_text)
+
     if fmt == "json":
-        write_text(json.dumps(jsonable(data), indent=2, default=str), out)
+        _write(to_json(result.to_dict()), out, inputs)
     elif fmt == "csv":
-        records = jsonable(data)
-        write_text(csv_text() if csv_text else to_csv(records if isinstance(records, list) else [records]), out)
+        _write(to_csv(result.to_rows()), out, inputs)
     else:
-        render_tables(*tables(), out=out)
+        _draw(result, out, inputs)
+    for text in getattr(result, "notes", ()):
+        note(text)
+    for text in getattr(result, "warnings", ()):
+        warn(text)
 
 
-def render_tables(*tables: object, out: Path | None = None) -> None:
+def _draw(result: Any, out: str | Path | None, inputs: Iterable[Any]) -> None:
     from rich.console import Console
+
+    from intensity.report.tables import Grid, rich_table
 
     wide = out is not None or not sys.stdout.isatty()  # files and pipes get the whole table
     console = Console(record=out is not None, width=180 if wide else None,
                       file=io.StringIO() if out is not None else None)
-    for table in tables:
-        console.print(table)
+    header = result.header() if hasattr(result, "header") else None
+    if header:
+        console.print(header, markup=False, highlight=False, soft_wrap=True)
+    for grid in result.grids():
+        console.print(rich_table(grid) if isinstance(grid, Grid) else grid)
     if out is not None:
-        write_text(console.export_text(), out)
+        _write(console.export_text(), out, inputs)
+
+
+def _write(text: str, out: str | Path | None, inputs: Iterable[Any] = ()) -> None:
+    """To stdout, or atomically to `out` (intensity.output.write_atomic)."""
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    from intensity.output import write_atomic
+
+    written = guarded(lambda: write_atomic(out, text, inputs=inputs))
+    typer.echo(f"wrote {out}" + ("" if str(written) == str(Path(out).absolute()) else f" ({written})"), err=True)
 
 
 def note(text: str) -> None:
@@ -291,6 +351,13 @@ def warn(text: str) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Progress
+def call(description: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one operation with a progress display (passed as `progress=`) and bad-input errors
+    turned into one line and exit code 2."""
+    with progress(description) as report:
+        return guarded(lambda: operation(*args, progress=report, **kwargs))
+
+
 @contextlib.contextmanager
 def progress(description: str) -> Iterator[Callable[[str, int, int], None]]:
     """Progress on stderr; yields the callback the library reports to: `callback(what, completed,
@@ -326,17 +393,69 @@ def _line_progress(description: str, every: float = 5.0) -> Callable[[str, int, 
     return report
 
 
-def resolve_device(device: str | None, dtype: str, peak_tflops: float | None = None,
+# ---------------------------------------------------------------------------------------------
+# Transitional: the previous output helpers, for command modules not yet converted to operations
+# (fold, explore, train). They go through intensity.output too; delete once nothing uses them.
+def check_out_file(path: Path | None) -> None:
+    if path is not None:
+        from intensity.output import check_output
+
+        check_output(path)
+
+
+def check_out_dir(path: Path, option: str = "--out") -> None:
+    from intensity.output import check_output
+
+    check_output(path, option=option, directory=True)
+
+
+def resolve_device(device: str | None, dtype: str | None, peak_tflops: float | None = None,
                    bandwidth_gbs: float | None = None, threads: int | None = None) -> Any:
-    """A device for the library: `cpu`/`measured` are micro-benchmarked here, with a progress bar
-    and a warning when the machine was busy; other names pass through for the library to resolve."""
+    """A device for the library: `cpu`/`measured` micro-benchmarked here with progress."""
+    from intensity.ops import ModelRequest, resolve_spec
+
     if device is None or device.lower() not in ("cpu", "measured"):
         return device
-    from intensity.hardware import get_spec
-
-    with progress(f"measuring {device}") as report:
-        spec = guarded(lambda: get_spec(device, dtype, peak_tflops, bandwidth_gbs, threads=threads,
-                                        progress=report))
-    for text in getattr(spec, "warnings", ()):
+    request = ModelRequest("", dtype=dtype, device=device, peak_tflops=peak_tflops, bandwidth_gbs=bandwidth_gbs)
+    measured, notes = call(f"measuring {device}", lambda progress: resolve_spec(
+        request, threads=threads, progress=progress))
+    for text in notes:
         warn(text)
-    return spec
+    return measured.device
+
+
+class _Legacy:
+    """Wraps the old emit(fmt, data, tables, out, csv_text) arguments as a result."""
+
+    def __init__(self, data: Any, tables: Callable[[], Sequence[object]], csv_text: Callable[[], str] | None):
+        self.data, self.tables, self.csv_text = data, tables, csv_text
+        self.notes: list[str] = []
+        self.warnings: list[str] = []
+
+    def to_dict(self) -> Any:
+        return self.data
+
+    def to_rows(self) -> Any:
+        from intensity.ops._serialize import jsonable
+
+        records = jsonable(self.data)
+        return records if isinstance(records, list) else [records]
+
+    def grids(self) -> Sequence[object]:
+        return self.tables()
+
+
+def emit_legacy(fmt: str, data: Any, tables: Callable[[], Sequence[object]], out: Path | None = None,
+                csv_text: Callable[[], str] | None = None) -> None:
+    """The previous emit signature (unconverted modules)."""
+    result = _Legacy(data, tables, csv_text)
+    if fmt == "csv" and csv_text is not None:
+        _write(csv_text(), out)
+    else:
+        emit(result, fmt, out)
+
+
+def to_csv(records: Sequence[dict]) -> str:
+    from intensity.ops._serialize import to_csv as serialize
+
+    return serialize(records)

@@ -88,8 +88,12 @@ def sweep(
                                                  callback=nonempty_path)] = None,
     method: Annotated[Literal["auto", "closed-form", "trace"], typer.Option(
         help="auto: closed form for nats-size, tracing otherwise")] = "auto",
-    workers: Annotated[Optional[int], typer.Option(help="run on a local Dask cluster of N workers", min=1)] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help="run on this Dask scheduler, tcp://HOST:PORT")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        help="run on a local Dask cluster of N single-threaded workers (--evaluator train: one point "
+             "per worker at a time, each on its own GPU if any)", min=1)] = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        help="run on this Dask scheduler, tcp://HOST:PORT (--evaluator train: --data and --runs "
+             "must be paths every worker can read and write)")] = None,
     measure: Annotated[Optional[Literal["cpu", "cuda"]], typer.Option(
         help="also time each point here (images/s, achieved utilization against --device)")] = None,
     iters: Annotated[int, typer.Option(help="--measure: batches per trial", min=1)] = 10,
@@ -131,6 +135,8 @@ def sweep(
         raise
     note(f"{outcome.added} points added, {outcome.skipped} already stored, {outcome.seconds:.1f} s "
          f"({outcome.method}) -> {store}")
+    for line in outcome.notes:  # e.g. where trained points ran
+        note(line)
 
 
 def _train_settings(data: str | None, epochs: int | None, lr: float | None, per_class: int | None,

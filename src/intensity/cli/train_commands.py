@@ -6,11 +6,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from intensity.cli._app import FormatOpt, app, emit, guarded, nonempty_path, progress
+from intensity.cli._app import FormatOpt, app, emit, flag_names, guarded, nonempty_path, progress
 
 DataOpt = Annotated[str, typer.Option(
     "--data", help="DIR (train/ val/ test/ image folders), generated:TASK, cifar10:DIR, cifar100:DIR "
                    "or video:VIDEO,CSV")]
+TrainDeviceOpt = Annotated[Optional[str], typer.Option(
+    "--device", help="cpu, cuda or cuda:N (default: the GPU when present, else the CPU)")]
+AmpOpt = Annotated[Optional[str], typer.Option(
+    "--amp", help="mixed precision on a GPU: bf16 or fp16 (default: fp32)")]
+LoaderWorkersOpt = Annotated[int, typer.Option(
+    "--loader-workers", help="DataLoader worker processes (0: load in the main process)", min=0)]
 
 
 @app.command("make-dataset")
@@ -60,20 +66,28 @@ def train(
     resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
     normalize: Annotated[bool, typer.Option(help="per-channel mean/std of the training images")] = True,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: torch's setting)", min=1)] = None,
+    device: TrainDeviceOpt = None,
+    amp: AmpOpt = None,
+    loader_workers: LoaderWorkersOpt = 0,
 ) -> None:
     """Train an original (f = 1) or folded CNN; checkpoint every epoch, metrics.csv per epoch."""
     import torch
 
+    from intensity.train.device import placement
     from intensity.train.loop import TrainConfig, check_config, train as run_training
 
     config = TrainConfig(model, data, str(out), f, epochs, batch, preset, lr, seed, per_class, curriculum,
-                         initial, delta, every, teacher, temperature, weight, resume, normalize)
+                         initial, delta, every, teacher, temperature, weight, resume, normalize,
+                         device=device, amp=amp, loader_workers=loader_workers)
     guarded(lambda: check_config(config))  # before the progress bar: a bad number is one clean line
+    typer.echo(f"device: {guarded(lambda: placement(device, amp, loader_workers)).describe()}")
     if threads is not None:
         torch.set_num_threads(threads)
     with progress(f"training {model} f={f}") as report:
         result = guarded(lambda: run_training(config, report))
-    for row in result.metrics:
+    for text in result.notes:
+        typer.echo(f"note: {flag_names(text)}", err=True)
+    for row in result.metrics[len(result.metrics) - result.trained:]:  # this call's epochs only
         typer.echo(f"epoch {row['epoch']}: loss {row['loss']:.4f}  train {row['train_acc']:.1%}  "
                    f"val {row['val_acc']:.1%}  {row['images_per_s']:.0f} images/s")
     typer.echo(f"test top-1 {result.test_acc:.2%}; checkpoint {out / 'last.pt'}")
@@ -86,11 +100,19 @@ def evaluate(
     batch: Annotated[int, typer.Option("--batch", "-b", min=1)] = 256,
     orders: Annotated[int, typer.Option(help="image orders sampled for order sensitivity", min=1)] = 24,
     format: FormatOpt = "table",  # noqa: A002
+    device: TrainDeviceOpt = None,
+    amp: AmpOpt = None,
+    loader_workers: LoaderWorkersOpt = 0,
 ) -> None:
     """Top-1 of each model on the same test images, per class, and order sensitivity (5.3)."""
+    from intensity.train.device import placement
     from intensity.train.evaluate import evaluate_checkpoints
 
-    records = guarded(lambda: evaluate_checkpoints(runs, data, batch, orders))
+    where = guarded(lambda: placement(device, amp, loader_workers))
+    if format == "table":  # JSON/CSV stay parseable: each record carries its device
+        typer.echo(f"device: {where.describe()}")
+    records = guarded(lambda: evaluate_checkpoints(runs, data, batch, orders, device=device, amp=amp,
+                                                   loader_workers=loader_workers))
 
     def tables() -> list:
         from rich.table import Table

@@ -10,6 +10,7 @@ import torch
 
 from intensity.cost.attention import check_attention
 from intensity.cost.counter import Trace, capture
+from intensity.cost.inputs import InputSpec, parse_inputs
 from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.fusion import Kernel, build_kernels, check_policy, group_ops
 from intensity.cost.result import CostReport, Totals, Uncounted
@@ -17,7 +18,7 @@ from intensity.cost.reuse import DEFAULT_ALPHA, check_alpha
 from intensity.dtypes import resolve_dtype
 
 
-def count_costs(module: torch.nn.Module, input_shape: Sequence[int], *, batch: int = 1,
+def count_costs(module: torch.nn.Module, input_shape: Sequence[int] | Sequence[InputSpec], *, batch: int = 1,
                 dtype: str = "fp32", fusion: str = "trivial", blocks: Sequence[str] = (),
                 only: Sequence[str] = (), alpha: float = DEFAULT_ALPHA, label: str = "",
                 device: dict | None = None, attention: str = "flash",
@@ -30,19 +31,21 @@ def count_costs(module: torch.nn.Module, input_shape: Sequence[int], *, batch: i
     q, k, v once and writes its output once; "math" as matmul, softmax, matmul with the scores
     going through DRAM. `real_model` builds `module` with real weights, for the real-tensor
     fallback of a model built on meta. `image_list` feeds `batch` CxHxW images as a list (None:
-    torchvision detection models only).
+    torchvision detection models only). `input_shape` is one sample's shape, or InputSpecs (one
+    per forward argument, each with a dtype) for a model with several or non-float inputs.
     """
     data_type = resolve_dtype(dtype)
     check_policy(fusion, blocks)
     check_alpha(alpha)
     check_attention(attention)
-    shape = tuple(input_shape)
-    trace = capture(module, (batch, *shape), attention=attention, real_model=real_model,
-                    image_list=image_list)
+    feeds = parse_inputs(input_shape)
+    trace = capture(module, [InputSpec(f.batched(batch), f.dtype) for f in feeds], attention=attention,
+                    real_model=real_model, image_list=image_list, float_bytes=data_type.bytes)
     kernels = build_kernels(trace, group_ops(trace, fusion, blocks), data_type.bytes)
     kernels = _keep_only(kernels, only)
     return CostReport(
-        model=label or type(module).__name__, batch=batch, input_shape=list(shape),
+        model=label or type(module).__name__, batch=batch, input_shape=list(feeds[0].shape),
+        inputs=[f.text() for f in feeds], warnings=_only_warning(kernels, only),
         dtype=data_type.name, fusion=fusion, kernels=kernels,
         totals=_totals(kernels, module, alpha), uncounted=_uncounted(trace), device=device,
         only=list(only), blocks=list(blocks), capture=trace.capture,
@@ -60,6 +63,14 @@ def _keep_only(kernels: list[Kernel], only: Sequence[str]) -> list[Kernel]:
         raise ValueError(f"`only`: unknown kernel kind {', '.join(unknown)}; kinds are "
                          f"{', '.join(sorted(allowed))}")
     return [k for k in kernels if k.op in set(only)]
+
+
+def _only_warning(kernels: list[Kernel], only: Sequence[str]) -> list[str]:
+    """`only` naming kinds this model has none of: say so (the totals are empty, not a zero)."""
+    if not only or kernels:
+        return []
+    return [f"`only` {', '.join(only)} matches no kernel of this model: the totals are empty and "
+            f"the intensity undefined; drop `only` or name kinds the model has"]
 
 
 def _totals(kernels: list[Kernel], module: torch.nn.Module, alpha: float) -> Totals:

@@ -12,11 +12,27 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
-ATTENTION_MODELS = ("flash", "math")
+from intensity.registry import Registry
+
+# How an attention call is counted, by name: a function (mode, args, kwargs) -> output; its
+# docstring's first line is the CLI's help text. Adding a mode is one decorated function.
+ATTENTION_MODES: Registry[Any] = Registry("attention mode", hint="choose flash or math")
+
+
+@ATTENTION_MODES.register("flash")
+def _flash(mode: AttentionMode, args: tuple, kwargs: dict) -> torch.Tensor:
+    """one fused kernel reading q, k, v once, the default"""
+    return mode.recorder.fused_attention(mode._original, args, kwargs)
+
+
+@ATTENTION_MODES.register("math")
+def _math(mode: AttentionMode, args: tuple, kwargs: dict) -> torch.Tensor:  # noqa: ARG001
+    """the unfused math: the scores go through DRAM"""
+    return sdpa_math(args, kwargs)
 
 
 def check_attention(attention: str) -> None:
-    if attention not in ATTENTION_MODELS:
+    if attention not in ATTENTION_MODES:
         raise ValueError(f"unknown attention model {attention!r}; choose flash (one fused kernel, "
                          f"the default) or math (scores materialised)")
 
@@ -64,9 +80,7 @@ class AttentionMode(TorchFunctionMode):
 
     def attend(self, args: tuple, kwargs: dict) -> torch.Tensor:
         self.calls += 1
-        if self.attention == "flash":
-            return self.recorder.fused_attention(self._original, args, kwargs)
-        return sdpa_math(args, kwargs)  # math: scores materialised, whatever the backend
+        return ATTENTION_MODES[self.attention](self, args, kwargs)
 
     def _wrapper(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         if self.recorder.muted:

@@ -33,10 +33,11 @@ from torch.utils.weak import WeakIdKeyDictionary
 
 from intensity.cost.attention import AttentionMode, check_attention, sdpa_arguments
 from intensity.cost.formulas import (
-    ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, OpCall, TensorInfo, attention_flops, formula_for,
-    is_view,
+    ACTIVATION, ALLOC_OPS, BUFFER, PARAMETER, OpCall, OpCostError, TensorInfo, attention_flops,
+    formula_for, is_view, op_name,
 )
-from intensity.errors import ModelRunError
+from intensity.cost.inputs import InputSpec
+from intensity.errors import ModelRunError, first_line
 
 CAPTURE_MODES = ("meta", "fake", "real")
 
@@ -77,6 +78,7 @@ class OpRecord:
     reads: tuple[Access, ...]
     writes: tuple[Access, ...]
     flops: int
+    traffic: int | None = None  # DRAM bytes declared by the op's formula (None: from reads/writes)
 
     @property
     def module(self) -> str:
@@ -198,9 +200,10 @@ class _ModuleScopes:
 class _Recorder(TorchDispatchMode):
     """Records every aten op that reaches the dispatcher while active."""
 
-    def __init__(self, roles: WeakIdKeyDictionary, scopes: _ModuleScopes) -> None:
+    def __init__(self, roles: WeakIdKeyDictionary, scopes: _ModuleScopes, float_bytes: int = 4) -> None:
         super().__init__()
         self.roles = roles
+        self.float_bytes = float_bytes  # what formulas see as a float tensor's item size
         self.scopes = scopes
         self.values: WeakIdKeyDictionary = WeakIdKeyDictionary()  # tensor -> value id
         self.value_roles: dict[int, str] = {}
@@ -212,12 +215,12 @@ class _Recorder(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 (torch API)
         kwargs = kwargs or {}
-        op = func.overloadpacket.__name__
+        op = op_name(func)
         out = meta_fast_path(op, args, kwargs)
         if out is None:
             out = func(*args, **kwargs)
         if not self.muted:
-            self.record(op, args, kwargs, out)
+            self.record(op, args, kwargs, out, func)
         return out
 
     # -- values ------------------------------------------------------------------------------
@@ -239,11 +242,12 @@ class _Recorder(TorchDispatchMode):
 
     def info(self, tensor: torch.Tensor) -> TensorInfo:
         role = self.value_roles[self.value_of(tensor)]
-        return TensorInfo(tuple(tensor.shape), distinct_elements(tensor), role,
-                          tensor.is_floating_point())
+        is_float = tensor.is_floating_point()
+        return TensorInfo(tuple(tensor.shape), distinct_elements(tensor), role, is_float,
+                          self.float_bytes if is_float else tensor.element_size())
 
     # -- ops ---------------------------------------------------------------------------------
-    def record(self, op: str, args: tuple, kwargs: dict, out: Any) -> None:
+    def record(self, op: str, args: tuple, kwargs: dict, out: Any, func: Any = None) -> None:
         inputs = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
         outputs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
         if is_view(op):
@@ -251,7 +255,7 @@ class _Recorder(TorchDispatchMode):
         elif op in ALLOC_OPS:
             for tensor in outputs:
                 self.values[tensor] = self.new_value()
-        elif (formula := formula_for(op)) is None:
+        elif (formula := formula_for(func if func is not None else op)) is None:
             self.opaque_reads.update(self.value_of(t) for t in inputs)
             self._uncounted(op, outputs)
         else:
@@ -281,7 +285,7 @@ class _Recorder(TorchDispatchMode):
         written = range(len(outputs)) if cost.written is None else cost.written
         writes = tuple(self.access(outputs[i]) for i in written if i < len(outputs))
         self.ops.append(OpRecord(len(self.ops), op, cost.kind, cost.detail, self.scopes.current(),
-                                 reads, writes, cost.flops))
+                                 reads, writes, cost.flops, cost.traffic))
 
     def fused_attention(self, func, args: tuple, kwargs: dict) -> torch.Tensor:  # noqa: ANN001
         """One flash-attention kernel: q, k, v (and a mask) read once, the output written once;
@@ -331,16 +335,22 @@ def takes_image_list(model: torch.nn.Module) -> bool:
     return type(getattr(model, "transform", None)).__name__ == "GeneralizedRCNNTransform"
 
 
-def _model_input(shape: tuple[int, ...], image_list: bool, make) -> tuple[list, Any]:  # noqa: ANN001
-    """The tensors to feed and the forward argument: one batch tensor, or a list of `batch` images."""
+def _model_input(feeds: tuple[InputSpec, ...], image_list: bool, make) -> tuple[list, tuple]:  # noqa: ANN001
+    """The tensors to feed and the forward arguments: one tensor per input (batch-first shapes), or
+    for `image_list` one list of `batch` images. `make(shape, dtype)` makes one tensor."""
     if image_list:
-        images = [make(shape[1:]) for _ in range(shape[0])]
-        return images, images
-    x = make(shape)
-    return [x], x
+        first = feeds[0]
+        images = [make(first.shape[1:], first.dtype) for _ in range(first.shape[0])]
+        return images, (images,)
+    tensors = [make(feed.shape, feed.dtype) for feed in feeds]
+    return tensors, tuple(tensors)
 
 
-def _run_meta(model, shape, roles, image_list):  # noqa: ANN001
+def _meta_input(shape: tuple[int, ...], dtype: torch.dtype | None) -> torch.Tensor:
+    return torch.empty(shape, dtype=dtype or torch.float32, device="meta")
+
+
+def _run_meta(model, feeds, roles, image_list):  # noqa: ANN001
     """Forward with meta copies of the parameters swapped in (the model itself is untouched)."""
     params = {name: _meta_like(p) for name, p in model.named_parameters()}
     buffers = {name: _meta_like(b) for name, b in model.named_buffers()}
@@ -348,8 +358,8 @@ def _run_meta(model, shape, roles, image_list):  # noqa: ANN001
         roles[tensor] = PARAMETER
     for tensor in buffers.values():
         roles[tensor] = BUFFER
-    fed, x = _model_input(shape, image_list, lambda s: torch.empty(s, device="meta"))
-    return fed, lambda: torch.func.functional_call(model, (params, buffers), (x,), strict=False)
+    fed, args = _model_input(feeds, image_list, _meta_input)
+    return fed, lambda: torch.func.functional_call(model, (params, buffers), args, strict=False)
 
 
 def _mark_real_roles(model: torch.nn.Module, roles: WeakIdKeyDictionary) -> None:
@@ -359,32 +369,39 @@ def _mark_real_roles(model: torch.nn.Module, roles: WeakIdKeyDictionary) -> None
         roles[tensor] = BUFFER
 
 
-def _run_real(model, shape, roles, image_list):  # noqa: ANN001
+def _real_input(generator: torch.Generator, dtype: torch.dtype, device: torch.device):  # noqa: ANN202
+    """Random floats for float inputs; zeros for integer ones (index 0 is valid for any embedding)."""
+    def make(shape: tuple[int, ...], wanted: torch.dtype | None) -> torch.Tensor:
+        if wanted is not None and not wanted.is_floating_point:
+            return torch.zeros(shape, dtype=wanted, device=device)
+        return torch.randn(shape, generator=generator, dtype=wanted or dtype).to(device)
+    return make
+
+
+def _run_real(model, feeds, roles, image_list):  # noqa: ANN001
     _mark_real_roles(model, roles)
     device = next(itertools.chain(model.parameters(), model.buffers()), torch.empty(0)).device
-    generator = torch.Generator().manual_seed(0)
-    dtype = _float_dtype(model)
-    fed, x = _model_input(shape, image_list,
-                          lambda s: torch.randn(s, generator=generator, dtype=dtype).to(device))
-    return fed, lambda: model(x)
+    make = _real_input(torch.Generator().manual_seed(0), _float_dtype(model), device)
+    fed, args = _model_input(feeds, image_list, make)
+    return fed, lambda: model(*args)
 
 
-def _capture_once(model: torch.nn.Module, shape: tuple[int, ...], mode: str, attention: str,
-                  image_list: bool) -> Trace:
+def _capture_once(model: torch.nn.Module, feeds: tuple[InputSpec, ...], mode: str, attention: str,
+                  image_list: bool, float_bytes: int = 4) -> Trace:
     roles: WeakIdKeyDictionary = WeakIdKeyDictionary()
     scopes = _ModuleScopes(model)
     fake = None
     if mode == "meta":
-        fed, forward = _run_meta(model, shape, roles, image_list)
+        fed, forward = _run_meta(model, feeds, roles, image_list)
     else:
         if mode == "fake":
             from torch._subclasses.fake_tensor import FakeTensorMode
 
             fake = FakeTensorMode(allow_non_fake_inputs=True)
             fake.__enter__()
-        fed, forward = _run_real(model, shape, roles, image_list)
+        fed, forward = _run_real(model, feeds, roles, image_list)
     try:
-        recorder = _Recorder(roles, scopes)
+        recorder = _Recorder(roles, scopes, float_bytes)
         inputs = tuple(recorder.value_of(t) for t in fed)
         attention_mode = AttentionMode(recorder, attention)
         with torch.no_grad(), scopes.active(), recorder, attention_mode:
@@ -447,15 +464,19 @@ def _subject(model: torch.nn.Module, mode: str, real_model: Callable[[], torch.n
     return real_model()
 
 
-def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str] = CAPTURE_MODES, *,
-            attention: str = "flash", real_model: Callable[[], torch.nn.Module] | None = None,
-            image_list: bool | None = None) -> Trace:
-    """Trace one inference forward pass of `model` on an input of `shape` (batch first).
+def capture(model: torch.nn.Module, shape: tuple[int, ...] | Sequence[InputSpec],
+            modes: Sequence[str] = CAPTURE_MODES, *, attention: str = "flash",
+            real_model: Callable[[], torch.nn.Module] | None = None,
+            image_list: bool | None = None, float_bytes: int = 4) -> Trace:
+    """Trace one inference forward pass of `model` on an input of `shape` (batch first), or on
+    several inputs: a sequence of InputSpecs with batch-first shapes, fed as positional arguments
+    (integer dtypes for token ids and masks; floats follow the weights).
 
     Tries each capture mode in turn (meta, then fake, then real tensors), each on a fresh copy of
     the module tree, and notes any fallback. `real_model` builds the model with real weights for
     the real-tensor attempt when `model` was built on meta. `image_list` feeds a list of `batch`
     CxHxW images instead of one tensor (None: detect torchvision's detection models).
+    `float_bytes` is the analysed dtype's item size, as cost formulas see it.
     Raises ModelRunError, with the last mode's error, when the model fails in all of them.
     """
     check_attention(attention)
@@ -463,6 +484,7 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
     if unknown or not modes:
         raise ValueError(f"unknown capture mode {unknown or modes}; modes are {CAPTURE_MODES}")
     image_list = takes_image_list(model) if image_list is None else image_list
+    feeds = _feeds(shape)
     failures: list[str] = []
     last: BaseException | None = None
     for mode in modes:
@@ -473,16 +495,34 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...], modes: Sequence[str]
                 built = _subject(model, mode, real_model)
                 subject = _isolated_copy(built)
                 with _eval_mode(subject):
-                    trace = _capture_once(subject, tuple(shape), mode, attention, image_list)
+                    trace = _capture_once(subject, feeds, mode, attention, image_list, float_bytes)
+        except OpCostError:  # a cost formula's fault, not the model's: other tensors would not help
+            raise
         except Exception as error:  # any model error: try the next mode, report all
             last = error
-            failures.append(f"{mode} tensors: {type(error).__name__}: {_first_line(error)}")
+            failures.append(f"{mode} tensors: {type(error).__name__}: {first_line(error)}")
             continue
         trace.notes.extend(_fallback_notes(failures, mode, built is not model))
         trace.notes.extend(_warning_notes(caught))
         return trace
-    raise ModelRunError(f"the model raised on an input of shape {tuple(shape)} "
-                        f"({failures[-1]}); check `input_shape` (channels x height x width) and `batch`")
+    raise ModelRunError(f"the model raised on {_feeds_text(feeds)} "
+                        f"({failures[-1]}); check `input_shape` (channels x height x width, or one "
+                        f"per model input such as 1x128:int64) and `batch`")
+
+
+def _feeds(shape: tuple[int, ...] | Sequence[InputSpec]) -> tuple[InputSpec, ...]:
+    """One float input from a plain batch-first shape; InputSpecs as they are."""
+    if all(isinstance(item, InputSpec) for item in shape) and shape:
+        return tuple(shape)
+    return (InputSpec(tuple(int(d) for d in shape)),)
+
+
+def _feeds_text(feeds: tuple[InputSpec, ...]) -> str:
+    if len(feeds) == 1 and feeds[0].dtype is None:
+        return f"an input of shape {feeds[0].shape}"
+    return "inputs of shapes " + ", ".join(
+        f"{feed.shape}{'' if feed.dtype is None else ' ' + str(feed.dtype).removeprefix('torch.')}"
+        for feed in feeds)
 
 
 _SHAPE_ERRORS = (RuntimeError, ValueError, AssertionError, TypeError, IndexError)
@@ -504,10 +544,6 @@ def _fallback_notes(failures: list[str], mode: str, rebuilt: bool) -> list[str]:
 
 
 def _warning_notes(caught: Sequence[warnings.WarningMessage], limit: int = 3) -> list[str]:
-    messages = dict.fromkeys(f"{w.category.__name__}: {_first_line(w.message)}" for w in caught)
+    messages = dict.fromkeys(f"{w.category.__name__}: {first_line(w.message)}" for w in caught)
     return [f"the model warned: {m}" for m in list(messages)[:limit]]
 
-
-def _first_line(error: BaseException | Warning | str) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"

@@ -1,8 +1,11 @@
 """Per-op cost formulas: pure functions of shapes (no tensors, no torch state).
 
 Two layers, as in fvcore's jit handles: `conv_flops`, `matmul_flops`... are the shape formulas
-that tests check against hand arithmetic; `OP_FORMULAS` maps aten op names to small adapters
-that read an `OpCall` (shapes and roles of one dispatched op) and return an `OpCost`.
+that tests check against hand arithmetic; `OP_FORMULAS` maps ops to small adapters that read an
+`OpCall` (shapes and roles of one dispatched op) and return an `OpCost`. It is keyed by the op
+objects torch dispatches (`torch.ops.aten.relu`, an OpOverloadPacket, or one OpOverload), as
+torch's flop_counter is, so a name that is not an op cannot hide in it; users add their own ops
+through `intensity.register_op_cost` (cost/custom_ops.py).
 
 Convention (DESIGN, vocabulary): `flops` count 2 per multiply-accumulate in conv/matmul-like ops,
 the convention of the seeds, fvcore and torch's FlopCounterMode; bias additions are not counted
@@ -17,7 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from intensity.registry import Registry
+import torch
+from torch._ops import OpOverload, OpOverloadPacket
 
 # Roles of a tensor an op reads (set by the counter from provenance).
 ACTIVATION = "activation"
@@ -34,17 +38,23 @@ class TensorInfo:
     elements: int  # distinct elements touched (broadcast dims of expanded views counted once)
     role: str = ACTIVATION
     is_float: bool = True
+    itemsize: int = 4  # bytes per element at the analysed dtype (floats) or the real one
 
     @property
     def is_weight(self) -> bool:
         return self.role in WEIGHT_ROLES
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the distinct elements, at the analysed dtype."""
+        return self.elements * self.itemsize
 
 
 @dataclass(frozen=True)
 class OpCall:
     """One dispatched op: positional args with tensors replaced by TensorInfo."""
 
-    op: str  # overload packet name, e.g. "convolution"
+    op: str  # the op's name: "convolution" for aten ops, "mylib::myop" for others
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     inputs: tuple[TensorInfo, ...]  # every tensor read, flattened (cat's list included)
@@ -58,10 +68,127 @@ class OpCost:
     detail: str = ""
     written: tuple[int, ...] | None = None  # indices of outputs written to DRAM (None: all)
     unread: tuple[int, ...] = field(default=())  # indices of inputs not read (e.g. copy_ dst)
+    traffic: int | None = None  # DRAM bytes declared for the op (None: its compulsory traffic)
+
+
+class OpCostError(ValueError):
+    """A cost formula failed on an op the model ran (a user's formula, usually): not a model error,
+    so the capture does not retry with other tensor kinds."""
 
 
 Formula = Callable[[OpCall], OpCost]
-OP_FORMULAS: Registry[Formula] = Registry("op formula")
+OpKey = OpOverloadPacket | OpOverload
+
+
+def op_name(op: OpKey) -> str:
+    """'relu' for aten ops (the names fusion and reports use), 'mylib::myop' for any other."""
+    packet = op.overloadpacket if isinstance(op, OpOverload) else op
+    qualified = packet._qualified_op_name
+    return packet.__name__ if qualified.startswith("aten::") else qualified
+
+
+def resolve_op(op: object, parameter: str = "op") -> OpKey:
+    """The op object behind `op`: an OpOverloadPacket or OpOverload as is, a torch.library
+    custom op (its packet), or a name ('relu', 'aten::relu', 'mylib::myop', 'mylib::myop.default')."""
+    if isinstance(op, (OpOverloadPacket, OpOverload)):
+        return op
+    custom = getattr(op, "_opoverload", None)  # torch.library.custom_op's CustomOpDef
+    if isinstance(custom, OpOverload):
+        return custom.overloadpacket
+    if isinstance(op, str):
+        return _op_named(op, parameter)
+    raise TypeError(f"`{parameter}` must be an op: torch.ops.aten.relu, torch.ops.mylib.myop, a "
+                    f"torch.library.custom_op function or a name like 'mylib::myop'; got "
+                    f"{type(op).__name__} {op!r}" + _python_function_hint(op))
+
+
+def _python_function_hint(op: object) -> str:
+    name = getattr(op, "__name__", None)
+    if callable(op) and name:
+        return f" (a Python function; its aten op is torch.ops.aten.{name})"
+    return ""
+
+
+def _op_named(text: str, parameter: str) -> OpKey:
+    namespace, _, rest = text.rpartition("::")
+    name, _, overload = rest.partition(".")
+    try:
+        packet = getattr(getattr(torch.ops, namespace or "aten"), name)
+        return getattr(packet, overload) if overload else packet
+    except (AttributeError, RuntimeError):
+        raise ValueError(f"`{parameter}` {text!r} is not an op in the installed torch (no "
+                         f"torch.ops.{namespace or 'aten'}.{rest}); define it first "
+                         f"(torch.library.custom_op) or check the name") from None
+
+
+class OpFormulas:
+    """Op objects -> formulas. A duplicate is an error (results would depend on import order)
+    unless replaced on purpose; an OpOverload's own formula wins over its packet's."""
+
+    def __init__(self) -> None:
+        self._items: dict[OpKey, Formula] = {}
+        self.missing: list[str] = []  # built-in names the installed torch does not have
+
+    def add(self, op: object, formula: Formula, *, replace: bool = False) -> OpKey:
+        key = resolve_op(op)
+        if key in self._items and not replace:
+            raise ValueError(f"op {_label(key)} already has a cost formula; pass replace=True to "
+                             f"replace it")
+        self._items[key] = formula
+        return key
+
+    def remove(self, op: object) -> None:
+        key = resolve_op(op)
+        if key not in self._items:
+            raise KeyError(f"op {_label(key)} has no registered cost formula")
+        del self._items[key]
+
+    def register(self, *names: str) -> Callable[[Formula], Formula]:
+        """Decorator for built-in formulas, by aten op name."""
+
+        def decorate(formula: Formula) -> Formula:
+            for name in names:
+                self.add_builtin(name, formula)
+            return formula
+
+        return decorate
+
+    def add_builtin(self, name: str, formula: Formula) -> None:
+        """A built-in aten op; one this torch lacks is noted in `missing` (a test keeps it empty)."""
+        try:
+            self.add(name, formula)
+        except ValueError as error:
+            if "is not an op" not in str(error):
+                raise
+            self.missing.append(name)
+
+    def get(self, op: OpKey) -> Formula | None:
+        found = self._items.get(op)
+        if found is None and isinstance(op, OpOverload):
+            found = self._items.get(op.overloadpacket)
+        return found
+
+    def __contains__(self, op: object) -> bool:
+        try:
+            return self.get(resolve_op(op)) is not None
+        except (TypeError, ValueError):
+            return False
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def names(self) -> list[str]:
+        return sorted(_label(key) for key in self._items)
+
+
+def _label(op: OpKey) -> str:
+    return op._name if isinstance(op, OpOverload) else op._qualified_op_name
+
+
+OP_FORMULAS = OpFormulas()
 
 # Ops that alias their input (views and restrides): no kernel, no bytes, as they move no data.
 # The counter propagates provenance. In-place forms (as_strided_ after a permute, t_, squeeze_)
@@ -237,7 +364,7 @@ _MEMORY_OPS: dict[str, tuple[str, tuple[int, ...] | None, tuple[str, ...]]] = {
                     "full_like", "zeros", "ones", "full", "arange", "scalar_tensor", "tril",
                     "triu", "scatter", "index_put", "masked_select", "new_zeros", "new_ones",
                     "new_full", "linspace", "rand_like", "randn_like", "bernoulli",
-                    "native_dropout", "dropout", "_to_dtype")),
+                    "native_dropout", "dropout")),
 }
 
 KERNEL_KINDS = frozenset({"conv", "linear", "matmul", "attention", *_MEMORY_OPS})
@@ -245,7 +372,7 @@ KERNEL_KINDS = frozenset({"conv", "linear", "matmul", "attention", *_MEMORY_OPS}
 for _kind, (_written, _names) in _MEMORY_OPS.items():
     _formula = _memory_op(_kind, _written)
     for _name in _names:
-        OP_FORMULAS.add(_name, _formula)
+        OP_FORMULAS.add_builtin(_name, _formula)
 
 
 @OP_FORMULAS.register("copy_")
@@ -254,9 +381,16 @@ def _copy_(call: OpCall) -> OpCost:
     return OpCost(0, "copy", "copy_", unread=(0,))
 
 
-def formula_for(op: str) -> Formula | None:
-    """The formula of an op; in-place variants (relu_, add_) share the out-of-place one."""
+def formula_for(op: OpKey | str) -> Formula | None:
+    """The formula of an op (an op object, or an aten name); aten's in-place variants (relu_,
+    add_) share the out-of-place one. None for an op without one, or a name that is no op."""
+    if isinstance(op, str):
+        try:
+            op = resolve_op(op)
+        except ValueError:
+            return None
     formula = OP_FORMULAS.get(op)
-    if formula is None and op.endswith("_") and not op.startswith("_"):
-        formula = OP_FORMULAS.get(op[:-1])
+    name = op_name(op)
+    if formula is None and "::" not in name and name.endswith("_") and not name.startswith("_"):
+        formula = OP_FORMULAS.get(getattr(torch.ops.aten, name[:-1], None))
     return formula

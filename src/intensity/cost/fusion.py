@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 from intensity.cost.counter import Access, OpRecord, Scope, Trace
 from intensity.cost.formulas import PARAMETER, WEIGHT_ROLES
 from intensity.cost.metrics import TrafficMetrics
+from intensity.registry import Registry
 
-POLICIES = ("none", "trivial", "block")
+# Fusion policies by name: each is a function (trace, blocks) -> op groups, registered below; its
+# docstring's first line is the CLI's help text. Adding a policy is one decorated function.
+FUSION_POLICIES: Registry[Callable[..., list]] = Registry("fusion policy", hint="choose none, trivial or block")
 ANCHOR_KINDS = frozenset({"conv", "linear", "matmul"})
 EPILOGUE_KINDS = frozenset({"act", "add", "mul", "norm"})
 DEFAULT_BLOCKS = ("ConvFirst", "MBConv", "FFN")  # module classes with a fused kernel (seed 001 5)
@@ -71,8 +74,8 @@ class OpGroup:
 
 
 def check_policy(policy: str, blocks: Sequence[str]) -> None:
-    if policy not in POLICIES:
-        raise ValueError(f"unknown fusion policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    if policy not in FUSION_POLICIES:
+        raise ValueError(f"unknown fusion policy {policy!r}; choose one of {', '.join(FUSION_POLICIES)}")
     if blocks and policy != "block":
         raise ValueError(f"`blocks` {', '.join(blocks)} only mean something with `fusion` block "
                          f"(now {policy}); set `fusion` to block or drop `blocks`")
@@ -88,14 +91,30 @@ def block_scope(scopes: Sequence[Scope], patterns: Sequence[str]) -> Scope | Non
 
 def group_ops(trace: Trace, policy: str = "trivial", blocks: Sequence[str] = ()) -> list[OpGroup]:
     check_policy(policy, blocks)
-    if policy == "none":
-        return [OpGroup([op]) for op in trace.ops]
-    patterns = (tuple(blocks) or DEFAULT_BLOCKS) if policy == "block" else ()
-    if patterns and not blocks and not any(block_scope(op.scopes, patterns) for op in trace.ops):
+    return FUSION_POLICIES[policy](trace, blocks)
+
+
+@FUSION_POLICIES.register("none")
+def _every_op(trace: Trace, blocks: Sequence[str]) -> list[OpGroup]:  # noqa: ARG001
+    """every op is a kernel"""
+    return [OpGroup([op]) for op in trace.ops]
+
+
+@FUSION_POLICIES.register("trivial")
+def _epilogues(trace: Trace, blocks: Sequence[str]) -> list[OpGroup]:  # noqa: ARG001
+    """bias, batch-norm, activation and add fused into the producing conv/linear, the default"""
+    return _fuse(trace.ops, lambda op: None)
+
+
+@FUSION_POLICIES.register("block")
+def _whole_blocks(trace: Trace, blocks: Sequence[str]) -> list[OpGroup]:
+    """a whole block is one kernel: give module classes or path patterns with --block"""
+    patterns = tuple(blocks) or DEFAULT_BLOCKS
+    if not blocks and not any(block_scope(op.scopes, patterns) for op in trace.ops):
         raise ValueError(f"`fusion` block needs `blocks` here (no default block "
                          f"{', '.join(DEFAULT_BLOCKS)} in this model): a module class (e.g. "
                          f"Bottleneck) or a module path pattern (e.g. 'layer*.*')")
-    if patterns and not any(block_scope(op.scopes, patterns) for op in trace.ops):
+    if not any(block_scope(op.scopes, patterns) for op in trace.ops):
         classes = sorted({s.type_name for op in trace.ops for s in op.scopes})
         raise ValueError(f"no module matches `blocks` {', '.join(patterns)}; module classes in this "
                          f"model: {', '.join(classes) or '(none)'}")
@@ -198,6 +217,9 @@ def _kernel(group: OpGroup, index: int, consumers: dict[int, set[int]], escaping
     weights = [a for a in reads if a.role in WEIGHT_ROLES]
     inputs = [a for a in reads if a.role not in WEIGHT_ROLES]
     anchor = next((op for op in ops if op.kind in ANCHOR_KINDS), ops[0])
+    traffic = [sum(a.nbytes(float_bytes) for a in part) for part in (inputs, weights, writes)]
+    if len(ops) == 1 and ops[0].traffic is not None:
+        traffic = _declared(ops[0].traffic, traffic)
     return Kernel(
         name=group.block.path if group.block else (anchor.module or "(model)"),
         op=group.block.type_name if group.block else anchor.kind,
@@ -211,10 +233,18 @@ def _kernel(group: OpGroup, index: int, consumers: dict[int, set[int]], escaping
         input_elements=sum(a.elements for a in inputs),
         weight_elements=sum(a.elements for a in weights),
         output_elements=sum(w.elements for w in writes),
-        input_bytes=sum(a.nbytes(float_bytes) for a in inputs),
-        weight_bytes=sum(a.nbytes(float_bytes) for a in weights),
-        output_bytes=sum(w.nbytes(float_bytes) for w in writes),
+        input_bytes=traffic[0], weight_bytes=traffic[1], output_bytes=traffic[2],
     )
+
+
+def _declared(total: int, compulsory: list[int]) -> list[int]:
+    """An op's declared DRAM bytes (a registered custom op cost), split over input, weight and
+    output bytes in the proportions of its compulsory traffic (all input if it has none)."""
+    moved = sum(compulsory)
+    if not moved:
+        return [total, 0, 0]
+    weight, output = (total * part // moved for part in compulsory[1:])
+    return [total - weight - output, weight, output]
 
 
 def _short(op: str) -> str:

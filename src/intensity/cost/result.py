@@ -45,7 +45,9 @@ class Totals(TrafficMetrics):
                 "a_over_w": a / w if w else None}
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "macs": self.macs, "bytes": self.bytes, "intensity": self.intensity,
+        """Every figure; with no kernel (an `only` filter matching nothing) intensity is None, not 0."""
+        intensity = self.intensity if self.kernels else None
+        return {**asdict(self), "macs": self.macs, "bytes": self.bytes, "intensity": intensity,
                 "intensity_limit": self.intensity_limit, **self.reuse_metrics()}
 
 
@@ -86,6 +88,8 @@ class CostReport:
     capture: str = "meta"
     notes: list[str] = field(default_factory=list)
     attention: str = "flash"  # how scaled-dot-product attention was costed: flash or math
+    inputs: list[str] = field(default_factory=list)  # every forward argument, e.g. ['1x128:int64']
+    warnings: list[str] = field(default_factory=list)  # e.g. `only` matched nothing, fits no device
 
     @property
     def op_byte(self) -> float | None:
@@ -96,7 +100,7 @@ class CostReport:
             "model": self.model, "batch": self.batch, "input_shape": self.input_shape,
             "dtype": self.dtype, "device": self.device, "fusion": self.fusion, "only": self.only,
             "blocks": self.blocks, "attention": self.attention, "capture": self.capture,
-            "notes": self.notes,
+            "notes": self.notes, "warnings": self.warnings, "inputs": self.inputs,
             "totals": self.totals.to_dict(),
             "kernels": [kernel_dict(k, self.op_byte) for k in self.kernels],
             "uncounted": [asdict(u) for u in self.uncounted],

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from intensity.validate import check_fits
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 SPLITS = ("train", "val", "test")
@@ -122,10 +125,32 @@ def cifar_splits(root: str | Path, classes: int = 10, val_fraction: float = 0.1)
     return Splits(fit, val, test, train.classes)
 
 
+def class_folder(index: int, label: str) -> str:
+    """Folder names whose sorted order is the class order (ImageFolder sorts names)."""
+    return f"{index:03d}-{label}"
+
+
 def check_empty_dir(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"{out} exists and is not an empty directory; give a new --out so nothing is "
                          f"written over")
+
+
+def _check_disk_space(datasets: dict[str, object], out: Path) -> None:
+    """Refuse, before writing, image folders that would not fit on the disk: the estimate is the
+    first image's PNG size times the number of images."""
+    import io
+
+    from PIL import Image
+
+    first = next(iter(datasets.values()))
+    buffer = io.BytesIO()
+    Image.fromarray(first.image(0)).save(buffer, format="PNG")
+    images = sum(len(data) for data in datasets.values())
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    check_fits(images * buffer.tell(), f"{images:,} PNG images", "give a smaller `per_class` or "
+               "an `out` on a larger disk", limit=shutil.disk_usage(existing).free,
+               room=f"the free space on {existing}'s disk")
 
 
 def write_image_folder(datasets: dict[str, object], out: str | Path, manifest: dict) -> dict:
@@ -133,10 +158,9 @@ def write_image_folder(datasets: dict[str, object], out: str | Path, manifest: d
     plus manifest.json (the given fields and per-split counts). Refuses a non-empty `out`."""
     from PIL import Image
 
-    from intensity.data.game_text import class_folder
-
     out = Path(out)
     check_empty_dir(out)
+    _check_disk_space(datasets, out)
     counts: dict[str, dict[str, int]] = {}
     for split, data in datasets.items():
         names = [class_folder(i, label) for i, label in enumerate(data.classes)]

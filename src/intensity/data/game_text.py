@@ -24,6 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from intensity.data.folders import Splits
+from intensity.validate import check_fits, check_int
+
 OTHER = "other"
 
 
@@ -129,6 +132,14 @@ def render(task: GameTask, label: str, rng: random.Random, height: int, width: i
     return np.clip(np.asarray(image, dtype=np.float32) + noise, 0, 255).astype(np.uint8)
 
 
+def _check_count(per_class: int, classes: int) -> None:
+    """Images are rendered on demand, but their labels are listed: refuse, before listing them, a
+    count whose label list alone (8 bytes an entry) would not fit in memory."""
+    check_int(per_class, "per_class", example="1000")
+    check_fits(per_class * classes * 8, f"the labels of {per_class:,} images per class x {classes} classes",
+               "give a smaller `per_class` (App. A trains on about 1,000 per class)")
+
+
 class GameTextDataset(torch.utils.data.Dataset):
     """`per_class` images of every class of `task`, rendered on the fly at (H, W).
 
@@ -141,8 +152,7 @@ class GameTextDataset(torch.utils.data.Dataset):
     CACHE_BYTES = 512 * 2**20
 
     def __init__(self, task: str, per_class: int, size: tuple[int, int], seed: int = 0) -> None:
-        if per_class < 1:
-            raise ValueError(f"per_class must be >= 1, got {per_class}")
+        _check_count(per_class, len(game_task(task).classes))
         self.task, self.per_class, self.size, self.seed = game_task(task), per_class, tuple(size), seed
         self.classes = list(self.task.classes)
         self.targets = [i % len(self.classes) for i in range(len(self))]
@@ -167,16 +177,9 @@ class GameTextDataset(torch.utils.data.Dataset):
         return pixels.float() / 255, self.targets[index]
 
 
-def class_folder(index: int, label: str) -> str:
-    """Folder names whose sorted order is the class order (ImageFolder sorts names)."""
-    return f"{index:03d}-{label}"
-
-
 def game_splits(task: str, size: tuple[int, int], per_class: int, eval_per_class: int | None = None,
-                seed: int = 0):  # noqa: ANN201 (Splits; imported lazily to keep this module light)
+                seed: int = 0) -> Splits:
     """Train/val/test generated from disjoint seeds (seed, seed + 1, seed + 2)."""
-    from intensity.data.folders import Splits
-
     held = eval_per_class or max(1, per_class // 5)
     train = GameTextDataset(task, per_class, size, seed)
     val, test = (GameTextDataset(task, held, size, seed + k) for k in (1, 2))

@@ -46,8 +46,11 @@ def renormalize(images: torch.Tensor, source: dict | None, target: dict | None) 
     distillation teacher see its own training run's inputs."""
     if source == target:
         return images
+    def column(values: list[float]) -> torch.Tensor:  # on the images' device (a GPU run's batches)
+        return torch.tensor(values, device=images.device).view(-1, 1, 1)
+
     if source is not None:
-        images = images * torch.tensor(source["std"]).view(-1, 1, 1) + torch.tensor(source["mean"]).view(-1, 1, 1)
+        images = images * column(source["std"]) + column(source["mean"])
     if target is not None:
-        images = (images - torch.tensor(target["mean"]).view(-1, 1, 1)) / torch.tensor(target["std"]).view(-1, 1, 1)
+        images = (images - column(target["mean"])) / column(target["std"])
     return images

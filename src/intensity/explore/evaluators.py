@@ -6,17 +6,20 @@
 - `train`: a short training run of each point (the trainer of intensity.train) on data the user
   gives (an image folder, cifar10:DIR, generated:TASK, video:...), with the space's classes; the
   test top-1 in %. Each point's run directory keeps its checkpoint, so a killed sweep's rerun
-  resumes the point it was training and reuses the finished ones.
+  resumes the point it was training and reuses the finished ones. `train_point` trains one point
+  from a picklable `TrainJob`: what a sweep runs here or on a Dask worker (explore/sweep.py).
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from intensity.explore.spaces import Space
+from intensity.explore.spaces import Space, make_space
 from intensity.progress import Progress, notify
 
 EVALUATORS = ("table", "train")
@@ -60,6 +63,24 @@ class TrainSettings:
 
 
 @dataclass(frozen=True)
+class TrainJob:
+    """What training a point needs, picklable for a Dask worker: the space's spec (not its
+    modules), the settings, and the runs folder as an absolute path (a worker may start elsewhere;
+    on a multi-machine cluster it must be on a filesystem every worker shares)."""
+
+    spec: dict
+    settings: TrainSettings
+    runs: str
+
+
+@dataclass(frozen=True)
+class Trained:
+    accuracy: float  # test top-1, %
+    device: str  # where it trained
+    resumed: bool  # the point's run folder had a checkpoint (a finished run is only re-tested)
+
+
+@dataclass(frozen=True)
 class TrainEvaluator:
     """Test top-1 (%) of each point after a short training run; runs are kept under `runs`."""
 
@@ -72,30 +93,90 @@ class TrainEvaluator:
         s = self.settings
         return f"train:{s.data};epochs={s.epochs};lr={s.lr:g};batch={s.batch};per_class={s.per_class};seed={s.seed}"
 
+    @property
+    def job(self) -> TrainJob:
+        return TrainJob(self.space.spec, self.settings, str(Path(self.runs).resolve()))
+
     def evaluate(self, points: Sequence[str], progress: Progress | None = None) -> dict[str, float]:
         accuracies = {}
         for done, point in enumerate(points):
             notify(progress, f"training {self.space.model_name(point)}", done, len(points))
-            accuracies[point] = self._train(point, progress) * 100
+            accuracies[point] = train_point(self.job, point, progress=progress).accuracy
         notify(progress, "training points", len(points), len(points))
         return accuracies
 
-    def _train(self, point: str, progress: Progress | None) -> float:
-        import hashlib
 
-        import torch
+# Training seeds torch's process-wide RNG: a Dask worker with several threads (or several in-process
+# workers) trains one point at a time, so each point's weights stay reproducible.
+_ONE_AT_A_TIME = threading.Lock()
 
-        from intensity.train.loop import TrainConfig, train
 
-        s = self.settings
-        label = self.space.model_name(point)
-        out = self.runs / f"point-{hashlib.sha1(label.encode()).hexdigest()[:12]}"
-        resume = (out / "last.pt").is_file()  # a killed sweep: continue (or reuse) this point's run
-        config = TrainConfig(label, s.data, str(out), epochs=s.epochs, batch=s.batch, preset="game", lr=s.lr,
-                             seed=s.seed, per_class=s.per_class, curriculum=False, resume=resume)
-        torch.manual_seed(s.seed)  # the same initial weights for a point on every run
-        original = self.space.build(point, meta=False), self.space.input_shape, self.space.num_classes
-        return train(config, progress, original=original).test_acc
+def run_folder(job: TrainJob, label: str) -> Path:
+    """The point's run folder: named by a hash of its model name (grid points hold commas)."""
+    return Path(job.runs) / f"point-{hashlib.sha1(label.encode()).hexdigest()[:12]}"
+
+
+def train_point(job: TrainJob, point: str, device: str | None = None,
+                progress: Progress | None = None) -> Trained:
+    """Train `point` from fresh weights (seeded), or continue its run folder's checkpoint (a killed
+    sweep); a finished run is only tested again. The folder is locked while training, so two
+    sweeps never write one run. `device`: where to train (None: the trainer's default)."""
+    import torch
+
+    from intensity.output import locked
+    from intensity.train.loop import TrainConfig, train
+
+    space, s = make_space(**job.spec), job.settings
+    label = space.model_name(point)
+    out = run_folder(job, label)
+    with _ONE_AT_A_TIME, locked(out, "run folder"):
+        resume = (out / "last.pt").is_file()
+        if not resume:
+            _clear_unfinished(out)
+        config, options, used = _on_device(TrainConfig(
+            label, s.data, str(out), epochs=s.epochs, batch=s.batch, preset="game", lr=s.lr, seed=s.seed,
+            per_class=s.per_class, curriculum=False, resume=resume), device)
+        torch.manual_seed(s.seed)  # the same initial weights for a point on every run and worker
+        original = space.build(point, meta=False), space.input_shape, space.num_classes
+        result = train(config, progress, original=original, **options)
+    return Trained(result.test_acc * 100, used, resume)
+
+
+# What a run killed before its first checkpoint landed can leave: a half-written checkpoint
+_UNFINISHED = {"last.tmp", "metrics.csv"}
+
+
+def _clear_unfinished(out: Path) -> None:
+    """A point's run folder without last.pt holds no finished epoch: empty it so the point starts
+    afresh (the trainer refuses a non-empty folder). Anything else in it is the user's: refuse."""
+    if not out.is_dir():
+        return
+    found = {entry.name for entry in out.iterdir()}
+    if found - _UNFINISHED:
+        raise ValueError(f"run folder {out} holds {', '.join(sorted(found - _UNFINISHED))} but no last.pt; "
+                         f"move them away, or give the sweep another `runs` folder")
+    for name in found:
+        (out / name).unlink()
+
+
+def _on_device(config: object, device: str | None) -> tuple[object, dict, str]:
+    """(config, extra train() arguments, device used). Adapter while the trainer gains devices:
+    `device` goes to `train(device=...)` or `TrainConfig.device`, whichever exists; a trainer with
+    neither trains on the CPU, and the device reported says so."""
+    import dataclasses
+    import inspect
+
+    from intensity.train.loop import train
+
+    takes_device = "device" in inspect.signature(train).parameters
+    in_config = "device" in {f.name for f in dataclasses.fields(config)}
+    if device is None:  # the trainer's own default
+        return config, {}, getattr(config, "device", None) or ("default" if takes_device else "cpu")
+    if takes_device:
+        return config, {"device": device}, device
+    if in_config:
+        return dataclasses.replace(config, device=device), {}, device
+    return config, {}, "cpu"
 
 
 def make_evaluator(kind: str | None, space: Space, table: str | Path | None = None,

@@ -2,20 +2,27 @@
 
 `sweep` resumes: points already in the store for the same batch, dtype, device and evaluator are
 skipped. NATS size points use the closed form (analytic.nats_metrics, equal to tracing); other
-spaces trace each point with `predict`. With `workers`/`scheduler` the points run on Dask; only
-architecture strings (and, for NATS, the small coefficient arrays) travel, and this process alone
-writes the store.
+spaces trace each point with `predict`. With `workers`/`scheduler` the points run on Dask
+(explore/distributed.py); only architecture strings (and, for NATS, the small coefficient arrays)
+travel, and this process alone writes the store.
+
+With the train evaluator each point is one task that trains it (on a Dask worker: on that
+worker's own device) and returns its rows for every batch; rows are committed as tasks finish.
+A killed sweep's rerun skips stored rows, and a point whose run folder holds a checkpoint
+continues it (a finished run is only tested again), so nothing finished is trained twice.
 """
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from intensity.explore import analytic
-from intensity.explore.evaluators import TableEvaluator, TrainEvaluator
+from intensity.explore.distributed import Executor, PointFailed, this_worker_device
+from intensity.explore.evaluators import TableEvaluator, Trained, TrainEvaluator, TrainJob, train_point
 from intensity.explore.spaces import Space, iter_points, make_space, nats_index
 from intensity.explore.store import Row, Store, new_row
 from intensity.progress import Progress, notify
@@ -23,7 +30,6 @@ from intensity.progress import Progress, notify
 CHUNK = 2048  # closed-form points computed (and committed) together
 CLOSED_FORM_FROM = 200  # 'auto' fits the closed form (~70 traces) only for more points than this
 METHODS = ("auto", "closed-form", "trace")
-SCHEDULER_TIMEOUT_S = 10  # how long to try reaching a --scheduler
 
 
 @dataclass
@@ -83,13 +89,68 @@ def _measured(space: Space, point: str, task: Task) -> dict:
                                                 task.device.peak_flops(task.dtype))}
 
 
+@dataclass(frozen=True)
+class TrainedTask:
+    """One point to train and its metrics at every batch still missing from the store: one Dask
+    task (training once serves all batches, and two tasks never train one point)."""
+
+    job: TrainJob
+    point: str
+    metrics: tuple[Task, ...]  # one per missing batch, each of this one point
+    devices: dict  # {worker address: device} on Dask, {} in this process
+
+
+@dataclass(frozen=True)
+class TrainedPoint:
+    trained: Trained
+    metrics: tuple[tuple[int, dict], ...]  # (batch, metrics) with the accuracy
+
+
+def run_trained(task: TrainedTask, progress: Progress | None = None) -> TrainedPoint:
+    """Train the point on this worker's device (or here), then add its accuracy to its metrics."""
+    trained = train_point(task.job, task.point, this_worker_device(task.devices), progress)
+    rows = tuple((t.batch, {**metrics, "accuracy": trained.accuracy})
+                 for t in task.metrics for _, metrics in run_task(t))
+    return TrainedPoint(trained, rows)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every part of one sweep shares."""
+
+    space: Space
+    store: Store
+    spec: object  # the HardwareSpec
+    dtype: str
+    label: str  # the evaluator column
+    closed: bool
+    measure: dict | None
+    progress: Progress | None
+
+    def task(self, points: Sequence[str], batch: int, fits: tuple | None) -> Task:
+        return Task(self.space.spec, tuple(points), self.spec, self.dtype, batch, fits, self.measure)
+
+    def fits(self, batch: int) -> tuple | None:
+        return analytic.nats_fits(self.space.spec["dataset"], batch, self.dtype, progress=self.progress) \
+            if self.closed else None
+
+    def missing(self, points: Sequence[str], batch: int) -> list[str]:
+        done = self.store.done(batch, self.dtype, self.spec.key, self.label)
+        return [p for p in points if p not in done]
+
+    def row(self, point: str, batch: int, metrics: dict) -> Row:
+        return new_row(self.space.key, point, batch, self.dtype, self.spec.key, self.label, metrics)
+
+
 def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
           batches: Sequence[int] = (1,), points: Sequence[str] | None = None,
           sample: int | None = None, seed: int = 0, evaluator: TableEvaluator | TrainEvaluator | None = None,
           method: str = "auto", workers: int | None = None, scheduler: str | None = None,
           measure: dict | None = None, progress: Progress | None = None) -> SweepResult:
     """Evaluate the selected points at every batch; commit rows as they finish. `measure`
-    (options of `measure_throughput`, with `on`: cpu or cuda) also times each point."""
+    (options of `measure_throughput`, with `on`: cpu or cuda) also times each point. With the
+    train evaluator each point is one task (on Dask: one worker, on its own device) that trains
+    it and computes its rows; a point that fails raises PointFailed after the others are written."""
     from intensity.hardware import get_spec
 
     if method not in METHODS:
@@ -102,118 +163,93 @@ def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
         method == "closed-form" or (method == "auto" and len(selected) > CLOSED_FORM_FROM))
     label = ("analytic" if measure is None else f"measured-{measure['on']}") + \
         (f"+{evaluator.name}" if evaluator else "")
-    start, added, skipped = time.perf_counter(), 0, 0
-    with _executor(workers, scheduler, progress) as submit:
-        for batch in batches:
-            done = store.done(batch, dtype, spec.key, label)
-            todo = [p for p in selected if p not in done]
-            skipped += len(selected) - len(todo)
-            accuracy = evaluator.evaluate(todo, progress) if evaluator else {}
-            fits = analytic.nats_fits(space.spec["dataset"], batch, dtype, progress=progress) \
-                if closed and todo else None
-            tasks = [Task(space.spec, tuple(chunk), spec, dtype, batch, fits, measure)
-                     for chunk in _chunks(todo, CHUNK if closed else 1)]
-            finished = 0
-            for results in submit(tasks):
-                rows = [_row(space, p, m, accuracy, batch, dtype, spec.key, label) for p, m in results]
-                finished += store.add(rows)
-                notify(progress, f"batch {batch}: points written", finished, len(todo))
-            added += finished
+    plan = _Plan(space, store, spec, dtype, label, closed, measure, progress)
+    start = time.perf_counter()
+    with Executor(workers, scheduler, progress) as executor:
+        if isinstance(evaluator, TrainEvaluator):
+            added, skipped, notes = _sweep_trained(plan, executor, selected, batches, evaluator.job)
+        else:
+            added, skipped, notes = _sweep_analytic(plan, executor, selected, batches, evaluator)
     return SweepResult(space.name, str(store.path), spec.key, dtype, list(batches), label, added,
-                       skipped, time.perf_counter() - start, "closed-form" if closed else "trace")
+                       skipped, time.perf_counter() - start, "closed-form" if closed else "trace", notes)
 
 
-def _row(space: Space, point: str, metrics: dict, accuracy: dict, batch: int, dtype: str,
-         device: str, label: str) -> Row:
-    if point in accuracy:
-        metrics = {**metrics, "accuracy": accuracy[point]}
-    return new_row(space.key, point, batch, dtype, device, label, metrics)
+def _sweep_analytic(plan: _Plan, executor: Executor, selected: list[str], batches: Sequence[int],
+                    evaluator: TableEvaluator | None) -> tuple[int, int, list[str]]:
+    """Batch by batch: points in chunks (closed form) or one by one, rows committed per task."""
+    added = skipped = 0
+    for batch in batches:
+        todo = plan.missing(selected, batch)
+        skipped += len(selected) - len(todo)
+        accuracy = evaluator.evaluate(todo, plan.progress) if evaluator else {}
+        fits = plan.fits(batch) if todo else None
+        tasks = [plan.task(chunk, batch, fits) for chunk in _chunks(todo, CHUNK if plan.closed else 1)]
+        finished = 0
+        for _, results, error in executor.map(run_task, tasks):
+            if error is not None:
+                raise error
+            rows = [plan.row(p, batch, _with_accuracy(p, m, accuracy)) for p, m in results]
+            finished += plan.store.add(rows)
+            notify(plan.progress, f"batch {batch}: points written", finished, len(todo))
+        added += finished
+    return added, skipped, []
+
+
+def _with_accuracy(point: str, metrics: dict, accuracy: dict) -> dict:
+    return {**metrics, "accuracy": accuracy[point]} if point in accuracy else metrics
+
+
+def _sweep_trained(plan: _Plan, executor: Executor, selected: list[str], batches: Sequence[int],
+                   job: TrainJob) -> tuple[int, int, list[str]]:
+    """Point by point: each task trains one point and returns its rows for every missing batch;
+    they are committed as soon as it finishes, in whatever order the workers finish."""
+    missing = {batch: set(plan.missing(selected, batch)) for batch in batches}
+    skipped = sum(len(selected) - len(points) for points in missing.values())
+    tasks = _trained_tasks(plan, job, selected, missing, executor.devices())
+    here = executor.local and plan.progress is not None
+    run = (lambda task: run_trained(task, _prefixed(plan.progress, task.point))) if here else run_trained
+    added, failed, used, resumed = 0, [], Counter(), 0
+    notify(plan.progress, "points trained", 0, len(tasks))
+    for done, (task, outcome, error) in enumerate(executor.map(run, tasks), start=1):
+        if error is not None:
+            failed.append((task.point, error))
+        else:
+            added += plan.store.add(plan.row(task.point, b, m) for b, m in outcome.metrics)
+            used[outcome.trained.device] += 1
+            resumed += outcome.trained.resumed
+        notify(plan.progress, "points trained", done, len(tasks))
+    if failed:
+        raise _failure(failed, len(tasks), added, plan.store.path)
+    return added, skipped, _training_notes(used, resumed, job.runs)
+
+
+def _trained_tasks(plan: _Plan, job: TrainJob, selected: list[str], missing: dict[int, set[str]],
+                   devices: dict[str, str]) -> list[TrainedTask]:
+    """One task per point missing at some batch, carrying its metric tasks for those batches."""
+    fits = {batch: plan.fits(batch) if points else None for batch, points in missing.items()}
+    return [TrainedTask(job, p, tuple(plan.task([p], b, fits[b]) for b in missing if p in missing[b]), devices)
+            for p in selected if any(p in points for points in missing.values())]
+
+
+def _training_notes(used: Counter, resumed: int, runs: str) -> list[str]:
+    """Where the points trained, and how many continued a checkpoint (a killed sweep's rerun)."""
+    notes = [f"trained on {', '.join(f'{d} ({n})' for d, n in sorted(used.items()))}"] if used else []
+    return notes + ([f"{resumed} continued from their checkpoints in {runs}"] if resumed else [])
+
+
+def _prefixed(progress: Progress, point: str) -> Progress:
+    return lambda what, completed, total: progress(f"{point}: {what}", completed, total)
+
+
+def _failure(failed: list[tuple[str, BaseException]], total: int, added: int, store: object) -> PointFailed:
+    """One line: which points failed, why the first did, and that the finished rows are stored."""
+    point, error = failed[0]
+    why = " ".join(f"{type(error).__name__}: {error}".split())
+    others = f" (also {', '.join(p for p, _ in failed[1:])})" if len(failed) > 1 else ""
+    return PointFailed(f"{len(failed)} of {total} points failed to train: {point}: {why}{others}; "
+                       f"{added} rows of the others are in {store}, and a rerun trains only what is missing")
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-class _executor:  # noqa: N801 (used as a context manager factory)
-    """Local: run tasks in order. Dask: submit them all, yield results as they complete."""
-
-    def __init__(self, workers: int | None, scheduler: str | None, progress: Progress | None = None) -> None:
-        if workers is not None and scheduler is not None:
-            raise ValueError("give `workers` (a local Dask cluster) or `scheduler`, not both")
-        self.workers, self.scheduler, self.progress = workers, scheduler, progress
-        self.cluster = self.client = None
-
-    def __enter__(self):  # noqa: ANN204
-        if self.workers is None and self.scheduler is None:
-            return lambda tasks: (run_task(t) for t in tasks)
-        self.client = _dask_client(self.workers, self.scheduler, self.progress)
-        self.cluster = getattr(self.client, "_own_cluster", None)
-        return self._dask
-
-    def _dask(self, tasks: list[Task]) -> Iterator[list[tuple[str, dict]]]:
-        from distributed import as_completed
-
-        futures = self.client.map(run_task, tasks, pure=False)
-        for future in as_completed(futures):
-            yield future.result()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-def _dask_client(workers: int | None, scheduler: str | None, progress: Progress | None = None):  # noqa: ANN202
-    if scheduler is not None:
-        return _remote_client(scheduler, progress)
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ValueError("Dask is not installed: pip install 'intensity[explore]' (dask, distributed)") from None
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    client = Client(cluster)
-    client._own_cluster = cluster
-    return client
-
-
-def _unreachable(scheduler: str, why: str) -> ValueError:
-    return ValueError(f"cannot reach a Dask scheduler at {scheduler} ({why}): start one with "
-                      f"`dask scheduler` or use --workers N")
-
-
-def _remote_client(scheduler: str, progress: Progress | None):  # noqa: ANN202
-    """A client of `scheduler` (tcp://HOST:PORT): a plain socket probe first (fails at once on a
-    closed port, where Dask would retry until its timeout), then Dask with a short timeout; any
-    failure on the way is the one clear error, never a traceback."""
-    import socket
-    from urllib.parse import urlsplit
-
-    scheme = scheduler.partition("://")[0] if "://" in scheduler else "tcp"
-    if scheme not in ("tcp", "tls", "inproc", "ucx", "ws", "wss"):
-        raise _unreachable(scheduler, "expected tcp://HOST:PORT")
-    notify(progress, f"connecting to {scheduler} (up to {SCHEDULER_TIMEOUT_S} s)", 0, None)
-    if scheme in ("tcp", "tls"):  # inproc:// (an in-process cluster) has no socket to probe
-        try:
-            parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
-            host, port = parts.hostname, parts.port
-        except ValueError as error:
-            raise _unreachable(scheduler, f"bad address: {error}") from None
-        if not host or port is None:
-            raise _unreachable(scheduler, "expected tcp://HOST:PORT")
-        try:
-            socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
-        except Exception as error:  # noqa: BLE001 (refused, timed out, unknown host: all unreachable)
-            raise _unreachable(scheduler, f"{type(error).__name__}: {error}") from None
-    try:
-        from distributed import Client
-    except ImportError:
-        raise ValueError("Dask is not installed: pip install 'intensity[explore]' (dask, distributed)") from None
-    try:
-        return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
-    except Exception as error:  # noqa: BLE001 (a port that is open but not Dask, a version clash)
-        raise _unreachable(scheduler, f"{type(error).__name__}: {error}") from None

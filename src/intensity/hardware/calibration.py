@@ -17,7 +17,6 @@ import dataclasses
 import json
 import math
 import os
-import platform
 import socket
 import warnings
 from bisect import bisect_right
@@ -26,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from intensity.errors import check_file
+from intensity.hardware.backends import cpu_model
 from intensity.hardware.spec import HardwareSpec
+from intensity.output import write_atomic
 
 FORMAT_VERSION = 1
 COMPUTE_KINDS = ("conv1x1", "conv3x3", "depthwise", "linear")  # rate: flop/s; size: output pixels/rows
@@ -118,17 +119,6 @@ def _along(row: list[tuple[int, float]], size: float) -> float | None:
 
 # --- the machine ------------------------------------------------------------------------------
 
-def cpu_model() -> str:
-    """The CPU's model name (from /proc/cpuinfo on Linux), else platform's guess."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine_description(device: str, threads: int, device_name: str | None = None) -> dict[str, Any]:
     import datetime
 
@@ -149,9 +139,9 @@ def default_path() -> Path:
 # --- load and save ----------------------------------------------------------------------------
 
 def save(calibration: Calibration, path: str | Path | None = None) -> Path:
+    """Write the calibration (atomically, through symlinks, never onto a device: intensity.output)."""
     path = Path(path) if path is not None else default_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(calibration.to_dict(), indent=1))
+    write_atomic(path, json.dumps(calibration.to_dict(), indent=1))
     return path
 
 

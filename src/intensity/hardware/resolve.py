@@ -8,7 +8,7 @@ from pathlib import Path
 
 from intensity.hardware.calibration import calibrated_spec, parse_device
 from intensity.hardware.microbench import measured_spec
-from intensity.hardware.spec import HardwareSpec, load_spec_file, published_specs
+from intensity.hardware.spec import HardwareSpec, check_device, load_spec_file, published_specs
 from intensity.progress import Progress
 
 DETECTED = ("cpu", "measured")
@@ -22,6 +22,7 @@ def get_spec(device: str | HardwareSpec, dtype: str = "fp32", peak_tflops: float
 
     `threads` and `progress` apply to `cpu`/`measured`, whose figures are micro-benchmarked now
     (a few seconds; `progress(description, completed, total)` hears of every trial)."""
+    device = check_device(device)
     if isinstance(device, HardwareSpec):
         spec = device
     elif parse_device(device)[0]:  # calibrated[:FILE]: a file of measured kernel throughputs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from intensity.dtypes import resolve_dtype
-from intensity.errors import check_file
+from intensity.errors import ParameterError, ParameterTypeError, check_file
 from intensity.hardware.timing import Benchmark
 from intensity.registry import Registry
+from intensity.validate import check_positive
 
 def op_byte(peak_flops: float, bandwidth: float) -> float:
     """A processor's op:byte (seed 001; CMR in seeds 003-004): peak flops/s over bytes/s."""
@@ -77,11 +79,11 @@ class HardwareSpec:
         changes: dict[str, Any] = {}
         notes = list(self.overrides)
         if peak_tflops is not None:
-            _check_positive("`peak_tflops`", peak_tflops)
+            peak_tflops = check_positive(peak_tflops, "peak_tflops", unit="TFLOP/s", example="125")
             changes["peak_tflops"] = {**self.peak_tflops, resolve_dtype(dtype).name: peak_tflops}
             notes.append(f"peak {peak_tflops} TFLOP/s ({resolve_dtype(dtype).name}) set by user")
         if bandwidth_gbs is not None:
-            _check_positive("`bandwidth_gbs`", bandwidth_gbs)
+            bandwidth_gbs = check_positive(bandwidth_gbs, "bandwidth_gbs", unit="GB/s", example="900")
             changes["bandwidth_gbs"] = bandwidth_gbs
             notes.append(f"bandwidth {bandwidth_gbs} GB/s set by user")
         return dataclasses.replace(self, overrides=tuple(notes), **changes) if changes else self
@@ -105,9 +107,16 @@ class HardwareSpec:
         return result
 
 
-def _check_positive(option: str, value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"{option} must be a positive number, got {value}")
+def check_device(device: object) -> str | HardwareSpec:
+    """A device is a name, a .toml path (str or Path) or a HardwareSpec: anything else is refused."""
+    if isinstance(device, os.PathLike):
+        device = os.fspath(device)
+    if not isinstance(device, (str, HardwareSpec)):
+        raise ParameterTypeError(f"`device` must be a device name, a .toml spec path or a HardwareSpec, "
+                                 f"not {type(device).__name__} {device!r}; e.g. 'v100' (see `intensity devices`)")
+    if isinstance(device, str) and not device.strip():
+        raise ParameterError("`device` is empty; give a device name such as 'v100' (see `intensity devices`)")
+    return device
 
 
 FORMAT_HINT = "see any file in intensity/hardware/specs/ (e.g. v100.toml) for the format"
@@ -186,7 +195,16 @@ def load_spec_file(path: str | Path) -> HardwareSpec:
         raise ValueError(f"hardware spec file {path} is not text (TOML); give a .toml spec") from None
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"hardware spec file {path} is not valid TOML: {error}") from None
-    return spec_from_mapping(data, str(path))
+    return _user_labelled(spec_from_mapping(data, str(path)), path)
+
+
+def _user_labelled(spec: HardwareSpec, path: Path) -> HardwareSpec:
+    """A user's spec named like a bundled one is labelled with its file: its figures are the user's,
+    and output saying 'v100' would pass them off as the bundled V100's."""
+    bundled = published_specs().get(spec.key.lower())
+    if bundled is None or bundled.source == spec.source:
+        return spec
+    return dataclasses.replace(spec, key=f"{spec.key} ({path.name})", aliases=())
 
 
 @cache

@@ -17,7 +17,7 @@ from torch import nn
 
 from intensity.errors import ModelRunError
 from intensity.kernels.reference import FFNWeights, SEWeights, convfirst_fused, fold, mbconv_fused
-from intensity.models.convfirst import BlurPool, ConvFirst, MBConv, SqueezeExcite
+from intensity.models.layers import BlurPool, ConvFirst, MBConv, SqueezeExcite
 
 log = logging.getLogger(__name__)
 

@@ -78,7 +78,7 @@ class FFNWeights:
 
 
 def blur(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """BlurPool: reflect pad, depthwise Triangle-3, stride 2 (models.convfirst.BlurPool)."""
+    """BlurPool: reflect pad, depthwise Triangle-3, stride 2 (models.layers.BlurPool)."""
     return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), kernel, stride=2, groups=x.shape[1])
 
 

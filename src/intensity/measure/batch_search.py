@@ -14,6 +14,7 @@ import torch
 
 from intensity.api import analyze
 from intensity.dtypes import resolve_dtype
+from intensity.hardware.backends import Device, select_device
 from intensity.progress import Progress, notify
 
 SEARCH = "searching the largest batch"
@@ -57,14 +58,17 @@ def _steps_left(good: int, bad: int) -> int:
     return math.ceil(math.log2(bad - good)) if bad - good > 1 else 0
 
 
-def cuda_fits(model: torch.nn.Module, input_shape: tuple[int, ...], dtype: torch.dtype) -> Callable[[int], bool]:
-    model = model.eval().cuda().to(dtype)
+def cuda_fits(model: torch.nn.Module, input_shape: tuple[int, ...], dtype: torch.dtype,
+              device: str | Device = "cuda") -> Callable[[int], bool]:
+    """Fits when one inference of the batch runs on GPU `device` without running out of memory."""
+    where = select_device(device)
+    model = model.eval().to(where.torch_device, dtype)
 
     def fits(batch: int) -> bool:
         try:
             with torch.inference_mode():
-                model(torch.empty(batch, *input_shape, device="cuda", dtype=dtype))
-            torch.cuda.synchronize()
+                model(torch.empty(batch, *input_shape, device=where.torch_device, dtype=dtype))
+            where.synchronize()
             return True
         except torch.OutOfMemoryError:
             return False

@@ -5,7 +5,8 @@ conv's size is its output pixels (batch x H x W, a few spatial sizes and batches
 its rows; memory kinds (in-place ReLU in bytes/s, 3x3 max pool in window reads/s) over bytes moved. Like
 torch.utils.benchmark and the micro-benchmarks of hardware/microbench.py: fixed threads, a
 warm-up call, then `trials` trials each repeating the call until it lasts `min_seconds`; the best
-and median trial are kept. On CUDA, calls are timed with CUDA events (same code otherwise).
+and median trial are kept. Calls are timed by the device backend (CUDA events on a GPU, wall clock
+on the CPU: hardware/backends.py).
 Points whose call would exceed a flop budget are skipped, except a row's sizes up to 1024 pixels or
 rows (large problems saturate: the rate at a row's largest measured size stands for larger ones).
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,9 +21,10 @@ import torch
 import torch.nn.functional as F
 
 from intensity.dtypes import resolve_dtype
+from intensity.hardware.backends import Device, select_device
 from intensity.hardware.calibration import Calibration, Point, check, machine_description
 from intensity.hardware.microbench import benchmark_bandwidth, benchmark_peak
-from intensity.hardware.timing import fixed_threads, spread
+from intensity.hardware.timing import spread
 from intensity.progress import Progress, notify
 
 
@@ -62,7 +63,7 @@ class Case:
     spatial: int = 0
 
 
-def _conv_case(kind: str, c: int, batch: int, s: int, device: str, dtype: torch.dtype) -> Case:
+def _conv_case(kind: str, c: int, batch: int, s: int, device: torch.device, dtype: torch.dtype) -> Case:
     k = 1 if kind == "conv1x1" else 3
     groups = c if kind == "depthwise" else 1
     per_pixel = 2 * c * (1 if kind == "depthwise" else c) * k * k
@@ -75,7 +76,7 @@ def _conv_case(kind: str, c: int, batch: int, s: int, device: str, dtype: torch.
     return Case(kind, c, batch * s * s, per_pixel * batch * s * s, make, batch, s)
 
 
-def _linear_case(c: int, rows: int, device: str, dtype: torch.dtype) -> Case:
+def _linear_case(c: int, rows: int, device: torch.device, dtype: torch.dtype) -> Case:
     def make() -> Callable[[], object]:
         x = torch.randn(rows, c, device=device, dtype=dtype)
         w, b = torch.randn(c, c, device=device, dtype=dtype), torch.randn(c, device=device, dtype=dtype)
@@ -84,7 +85,7 @@ def _linear_case(c: int, rows: int, device: str, dtype: torch.dtype) -> Case:
     return Case("linear", c, rows, 2 * rows * c * c, make, rows)
 
 
-def _memory_case(kind: str, elements: int, device: str, dtype: torch.dtype) -> Case:
+def _memory_case(kind: str, elements: int, device: torch.device, dtype: torch.dtype) -> Case:
     """Elementwise: an in-place ReLU (as models run it), bytes/s of read + write. Pool: a 3x3
     stride-2 max pool over 32 x 32 planes, in window reads/s (output elements x 9): a CPU max pool
     costs per window element read, not per byte (a 3x3 stride-1 pool takes ~4x a 2x2 stride-2 one)."""
@@ -102,9 +103,10 @@ def _memory_case(kind: str, elements: int, device: str, dtype: torch.dtype) -> C
     return Case(kind, 1, int(moved), work, make)
 
 
-def cases(grid: Grid, device: str = "cpu", dtype: str = "fp32") -> list[Case]:
+def cases(grid: Grid, device: str | Device = "cpu", dtype: str = "fp32") -> list[Case]:
     """Every point of `grid`, within the flop budget (each row keeps at least its smallest size)."""
     torch_dtype = resolve_dtype(dtype).torch_dtype
+    device = select_device(device).torch_device
     result = []
     for kind in ("conv1x1", "conv3x3", "depthwise"):
         for c in grid.channels:
@@ -126,30 +128,9 @@ def _within_budget(row: list[Case], budget: float) -> list[Case]:
     return [case for i, case in enumerate(row) if i == 0 or case.size <= KEEP_SIZE or case.work <= budget]
 
 
-def _timer(device: str) -> Callable[[Callable[[], object], int], float]:
-    """Seconds for `repeats` calls: wall clock on the CPU, CUDA events on a GPU."""
-    if device.startswith("cuda"):
-        def cuda_seconds(call: Callable[[], object], repeats: int) -> float:
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(repeats):
-                call()
-            end.record()
-            torch.cuda.synchronize()
-            return start.elapsed_time(end) / 1e3
-        return cuda_seconds
-
-    def cpu_seconds(call: Callable[[], object], repeats: int) -> float:
-        begin = time.perf_counter()
-        for _ in range(repeats):
-            call()
-        return time.perf_counter() - begin
-    return cpu_seconds
-
-
-def time_case(case: Case, grid: Grid, device: str) -> Point:
+def time_case(case: Case, grid: Grid, device: str | Device) -> Point:
     """Warm up, size the trials to `min_seconds`, time `trials` trials; rates from seconds per call."""
-    seconds = _timer(device)
+    seconds = select_device(device).seconds
     with torch.inference_mode():
         call = case.make()
         call()  # warm-up: allocation, algorithm selection
@@ -159,26 +140,26 @@ def time_case(case: Case, grid: Grid, device: str) -> Point:
                  case.batch, case.spatial)
 
 
-def calibrate(device: str = "cpu", dtype: str = "fp32", *, quick: bool = False, grid: Grid | None = None,
-              threads: int | None = None, progress: Progress | None = None) -> Calibration:
-    """Measure the calibration of `device` (cpu or cuda) for `dtype`.
+def calibrate(device: str | Device = "cpu", dtype: str = "fp32", *, quick: bool = False,
+              grid: Grid | None = None, threads: int | None = None,
+              progress: Progress | None = None) -> Calibration:
+    """Measure the calibration of `device` (cpu, cuda or cuda:N) for `dtype`.
 
     The robust peak is the best trial of a matmul micro-benchmark and of every compute point;
     the bandwidth is the best trial of a DRAM-sized copy (hardware/microbench.py)."""
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("`device` cuda: no CUDA device here; calibrate with --on cpu")
+    where = select_device(device, option="on")
     grid = grid or (QUICK if quick else FULL)
-    todo = cases(grid, device, dtype)
-    with fixed_threads(threads) as used:
-        peak = benchmark_peak(dtype, device, trials=grid.trials, threads=used, progress=progress)
-        copy = benchmark_bandwidth(device, trials=grid.trials, threads=used, progress=progress)
+    todo = cases(grid, where, dtype)
+    with where.threads(threads) as used:
+        peak = benchmark_peak(dtype, where, trials=grid.trials, threads=used, progress=progress)
+        copy = benchmark_bandwidth(where, trials=grid.trials, threads=used, progress=progress)
         points = []
         for done, case in enumerate(todo):
             notify(progress, "kernel grid", done, len(todo))
-            points.append(time_case(case, grid, device))
+            points.append(time_case(case, grid, where))
         notify(progress, "kernel grid", len(todo), len(todo))
     best = max([peak.best * 1e12] + [p.best for p in points if p.kind not in ("elementwise", "pool")])
-    name = torch.cuda.get_device_name() if device.startswith("cuda") else None
+    name = None if where.kind == "cpu" else where.name()
     notes = tuple(t for t in (peak.describe(), copy.describe()))
-    return check(Calibration(machine_description(device, used, name), resolve_dtype(dtype).name, best,
+    return check(Calibration(machine_description(str(where), used, name), resolve_dtype(dtype).name, best,
                              copy.best * 1e9, tuple(points), notes=notes + (("quick grid",) if quick else ())))

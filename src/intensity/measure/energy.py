@@ -3,7 +3,8 @@
 Power is sampled every `interval` seconds on a background thread while the timed batches run;
 energy = mean power x elapsed time. EPP (Eqn 1) = energy per image / pixels per image;
 energy efficiency (Eqn 2) = MACs per joule. Needs an NVIDIA GPU and `nvidia-ml-py`
-(`pip install -e .[gpu]`); elsewhere `energy_unavailable()` says why.
+(`pip install -e .[gpu]`), imported lazily; elsewhere `energy_unavailable()` says why. The GPU's
+NVML handle is found by its UUID, so CUDA_VISIBLE_DEVICES renumbering picks the right board.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from intensity.hardware.backends import BACKENDS, Device, select_device
 from intensity.measure.throughput import measure_throughput
 from intensity.progress import Progress
 
@@ -29,13 +31,35 @@ def macs_per_joule(macs_per_image: float, images: int, power_w: float, seconds: 
 
 def energy_unavailable() -> str | None:
     """Why energy cannot be measured here, or None when it can."""
-    if not torch.cuda.is_available():
+    if BACKENDS["cuda"].unavailable():
         return "energy unavailable on this device: NVML power readings need an NVIDIA GPU"
     try:
-        import pynvml  # noqa: F401 (provided by nvidia-ml-py)
-    except ImportError:
-        return "energy unavailable: install NVML bindings with `pip install -e .[gpu]`"
+        _nvml()
+    except ValueError as error:
+        return str(error)
     return None
+
+
+def _nvml():  # noqa: ANN202 (the pynvml module)
+    """pynvml, initialised; a ValueError saying why when the bindings or the driver are missing."""
+    try:
+        import pynvml  # provided by nvidia-ml-py
+    except ImportError:
+        raise ValueError("energy unavailable: install NVML bindings with `pip install -e .[gpu]`") from None
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError as error:
+        raise ValueError(f"energy unavailable: NVML did not start ({error}); check the NVIDIA driver") from None
+    return pynvml
+
+
+def _nvml_handle(nvml, device: Device):  # noqa: ANN001, ANN202
+    """The NVML handle of `device`: by UUID (robust to CUDA_VISIBLE_DEVICES), else by index."""
+    uuid = str(getattr(torch.cuda.get_device_properties(device.torch_device), "uuid", ""))
+    try:
+        return nvml.nvmlDeviceGetHandleByUUID(uuid if uuid.startswith(("GPU-", "MIG-")) else f"GPU-{uuid}")
+    except nvml.NVMLError:
+        return nvml.nvmlDeviceGetHandleByIndex(device.torch_device.index or 0)
 
 
 @dataclass(frozen=True)
@@ -49,12 +73,9 @@ class Energy:
 
 
 class _PowerSampler:
-    def __init__(self, interval: float) -> None:
-        import pynvml
-
-        pynvml.nvmlInit()
-        self._nvml = pynvml
-        self._handle = pynvml.nvmlDeviceGetHandleByIndex(torch.cuda.current_device())
+    def __init__(self, interval: float, device: Device) -> None:
+        self._nvml = _nvml()
+        self._handle = _nvml_handle(self._nvml, device)
         self._interval, self.samples = interval, []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -74,14 +95,17 @@ class _PowerSampler:
 
 
 def measure_energy(model: torch.nn.Module, batch: int, input_shape: tuple[int, ...], macs_per_image: float,
-                   *, dtype: str = "fp16", iters: int = 50, interval: float = 0.01,
+                   *, dtype: str = "fp16", iters: int = 50, interval: float = 0.01, device: str = "cuda",
                    threads: int | None = None, progress: Progress | None = None) -> Energy:
-    """Mean NVML power over `iters` timed batches; `progress` hears of every batch."""
+    """Mean NVML power of GPU `device` over `iters` timed batches; `progress` hears of every batch."""
     reason = energy_unavailable()
     if reason:
         raise ValueError(reason)
-    with _PowerSampler(interval) as sampler:
-        result = measure_throughput(model, batch, input_shape, device="cuda", dtype=dtype, iters=iters,
+    where = select_device(device)
+    if where.kind != "cuda":
+        raise ValueError(f"`device` {where}: energy needs NVML power readings of an NVIDIA GPU; give cuda or cuda:N")
+    with _PowerSampler(interval, where) as sampler:
+        result = measure_throughput(model, batch, input_shape, device=where, dtype=dtype, iters=iters,
                                     trials=1, warmup=5, threads=threads, progress=progress)
     images = batch * iters
     seconds = images / result.images_per_s

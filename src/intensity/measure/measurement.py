@@ -45,11 +45,11 @@ def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None
                   iters: int = 10, trials: int = 3, channels_last: bool = False, compile: bool = False,
                   accuracy: float | None = None, threads: int | None = None,
                   progress: Progress | None = None) -> Measurement:
-    """Measure `model` on `on` (cpu/cuda) and relate it to the peak of spec `device`.
+    """Measure `model` on `on` (cpu, cuda or cuda:N) and relate it to the peak of spec `device`.
 
     `threads` fixes torch's thread count for the timing and any micro-benchmark (default: the
     current setting); `progress(description, completed, total)` hears of each stage's steps."""
-    check_arguments(batch, warmup, iters, trials, on, dtype)
+    check_arguments(batch, warmup, iters, trials, on, dtype, option="on")
     notify(progress, f"building {model}", 0, 1)
     resolved = resolve_model(model)
     shape = parse_input_shape(input_shape) if input_shape else resolved.input_shape

@@ -4,13 +4,12 @@ Throughput is images/s over `iters` batches after `warmup` batches, repeated for
 the median is reported with every trial's rate, their spread ((max - min) / median) and the torch
 thread count, which is held fixed during the timing (`threads`, default: torch's current setting).
 A spread above 10% (hardware.timing.BUSY_SPREAD) sets `busy` and a `warning`: something else
-used the machine. CUDA runs are timed with CUDA events after a synchronize; CPU runs with
-perf_counter. Utilization = throughput x flops per image / peak (analysis.gap holds the formula).
+used the machine. Timing is the device backend's (hardware/backends.py): CUDA events after a
+synchronize on a GPU, perf_counter on the CPU. Utilization = throughput x flops per image / peak (analysis.gap holds the formula).
 """
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +17,8 @@ import torch
 
 from intensity.analysis.gap import computational_efficiency
 from intensity.dtypes import resolve_dtype
-from intensity.hardware.timing import busy_warning, fixed_threads, spread
+from intensity.hardware.backends import Device, select_device
+from intensity.hardware.timing import busy_warning, spread
 from intensity.progress import Progress, notify
 
 
@@ -42,47 +42,37 @@ class Throughput:
     warning: str  # '' when the trials agreed
 
 
-def check_arguments(batch: int, warmup: int, iters: int, trials: int, device: str, dtype: str) -> None:
-    """Fail fast, before any model is built or benchmark run, on arguments no timing can use."""
+def check_arguments(batch: int, warmup: int, iters: int, trials: int, device: str | Device, dtype: str,
+                    option: str = "device") -> Device:
+    """Fail fast, before any model is built or benchmark run, on arguments no timing can use;
+    returns the device (`option` names its parameter in messages)."""
     if batch <= 0 or iters <= 0 or trials <= 0 or warmup < 0:
         raise ValueError(f"`batch`, `iters` and `trials` must be positive and `warmup` non-negative, got "
                          f"{batch}, {iters}, {trials} and {warmup}")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"unknown measurement device {device!r} for `on`; use cpu or cuda")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("no CUDA device here; measure with `on` cpu")
+    where = select_device(device, option=option)
     resolve_dtype(dtype).torch_dtype  # noqa: B018 (raises for a dtype that cannot run here)
+    return where
 
 
-def _prepare(model: torch.nn.Module, device: str, dtype: str, channels_last: bool,
+def _prepare(model: torch.nn.Module, device: Device, dtype: str, channels_last: bool,
              compile: bool) -> torch.nn.Module:
-    model = model.eval().to(device=device, dtype=resolve_dtype(dtype).torch_dtype)
+    model = model.eval().to(device=device.torch_device, dtype=resolve_dtype(dtype).torch_dtype)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     return torch.compile(model) if compile else model
 
 
-def _timed_run(model, x, iters: int, device: str, tick: Callable[[], None]) -> float:  # noqa: ANN001
-    """Seconds for `iters` batches; `tick` after each (a progress step, cheap)."""
-    if device == "cuda":
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        torch.cuda.synchronize()
-        start.record()
-        for _ in range(iters):
-            model(x)
-            tick()
-        end.record()
-        torch.cuda.synchronize()
-        return start.elapsed_time(end) / 1e3
-    begin = time.perf_counter()
-    for _ in range(iters):
+def _timed_run(model, x, iters: int, device: Device, tick: Callable[[], None]) -> float:  # noqa: ANN001
+    """Seconds for `iters` batches (the backend's timer); `tick` after each (a progress step, cheap)."""
+    def batch() -> None:
         model(x)
         tick()
-    return time.perf_counter() - begin
+
+    return device.seconds(batch, iters)
 
 
-def _input(batch: int, input_shape: tuple[int, ...], device: str, dtype: str, channels_last: bool) -> torch.Tensor:
-    x = torch.randn(batch, *input_shape, device=device, dtype=resolve_dtype(dtype).torch_dtype)
+def _input(batch: int, input_shape: tuple[int, ...], device: Device, dtype: str, channels_last: bool) -> torch.Tensor:
+    x = torch.randn(batch, *input_shape, device=device.torch_device, dtype=resolve_dtype(dtype).torch_dtype)
     return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
 
 
@@ -99,21 +89,21 @@ def _counter(description: str, total: int, progress: Progress | None) -> Callabl
 
 
 def measure_throughput(model: torch.nn.Module, batch: int, input_shape: tuple[int, ...], *,
-                       device: str = "cpu", dtype: str = "fp32", warmup: int = 3, iters: int = 10,
+                       device: str | Device = "cpu", dtype: str = "fp32", warmup: int = 3, iters: int = 10,
                        trials: int = 3, channels_last: bool = False, compile: bool = False,
                        threads: int | None = None, progress: Progress | None = None) -> Throughput:
     """Images/s of `model` at `batch`; `progress(description, done, total)` hears of every batch
     (warm-up included), so a caller never waits more than one batch for news."""
-    check_arguments(batch, warmup, iters, trials, device, dtype)
+    where = check_arguments(batch, warmup, iters, trials, device, dtype)
     torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
     torch.backends.cudnn.allow_tf32 = dtype == "tf32"
-    tick = _counter(f"timing batch {batch} on {device}", warmup + trials * iters, progress)
-    with fixed_threads(threads) as used, torch.inference_mode():
-        runnable = _prepare(model, device, dtype, channels_last, compile)
-        x = _input(batch, input_shape, device, dtype, channels_last)
-        _timed_run(runnable, x, warmup, device, tick) if warmup else None
-        rates = [batch * iters / _timed_run(runnable, x, iters, device, tick) for _ in range(trials)]
-    return _summary(rates, device, batch, dtype, iters, channels_last, compile, used)
+    tick = _counter(f"timing batch {batch} on {where}", warmup + trials * iters, progress)
+    with where.threads(threads) as used, torch.inference_mode():
+        runnable = _prepare(model, where, dtype, channels_last, compile)
+        x = _input(batch, input_shape, where, dtype, channels_last)
+        _timed_run(runnable, x, warmup, where, tick) if warmup else None
+        rates = [batch * iters / _timed_run(runnable, x, iters, where, tick) for _ in range(trials)]
+    return _summary(rates, str(where), batch, dtype, iters, channels_last, compile, used)
 
 
 def _summary(rates: list[float], device: str, batch: int, dtype: str, iters: int, channels_last: bool,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,7 +21,8 @@ import torch
 from intensity.analysis.advice import advice
 from intensity.analysis.predict import Prediction, predict
 from intensity.analysis.roofline import amdahl_speedups, efficiency_vs_op_byte
-from intensity.analysis.sweep import SweepPoint, sweep_batch
+from intensity.analysis.batch_sweep import SweepPoint, sweep_batch
+from intensity.output import check_output, write_atomic
 from intensity.report import plots
 from intensity.report.page import PAGE, READING
 from intensity.report.tables import (Grid, bottleneck_grid, kernel_grid, measurement_grid, milliseconds,
@@ -66,29 +66,17 @@ def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str =
     _make_directory(directory)
     images = _figures(context, directory)
     summary = _summary(context, images)
-    _write_atomically(directory / "report.html", _page(context, summary["advice"], images, directory))
-    _write_atomically(directory / "report.json", json.dumps(summary, indent=2, default=str))
+    write_atomic(directory / "report.html", _page(context, summary["advice"], images, directory))
+    write_atomic(directory / "report.json", json.dumps(summary, indent=2, default=str))
     return summary
 
 
 # --- the output directory: checked before any work, so a bad --out costs nothing ---------------------
 
 def prepare_directory(out: str | Path) -> Path:
-    """Check that `out` can be the report directory; raise ValueError naming the path and the fix."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"report output {path} is an existing file, not a directory: give a directory "
-                         f"path instead (it is created when missing), e.g. `out` {path.parent / 'report'}")
-    ancestor = next((p for p in path.absolute().parents if p.exists()), None)
-    if path.exists():
-        ancestor = path
-    if ancestor is not None and not ancestor.is_dir():
-        raise ValueError(f"cannot create report directory {path}: {ancestor} is a file; choose an `out` "
-                         f"whose parent is a directory")
-    if ancestor is not None and not os.access(ancestor, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write the report into {path}: {ancestor} is not writable; choose a "
-                         f"writable `out` directory")
-    return path
+    """Check that `out` can be the report directory (intensity.output); raise ValueError naming the
+    path and the fix."""
+    return check_output(out, option="`out`", directory=True)
 
 
 def _make_directory(path: Path) -> None:
@@ -97,17 +85,6 @@ def _make_directory(path: Path) -> None:
     except OSError as error:
         raise ValueError(f"cannot create report directory {path} ({error.strerror or error}); choose a "
                          f"writable `out` directory") from None
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file, so a failure leaves any earlier report intact."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        raise ValueError(f"cannot write {path} ({error.strerror or error}); choose a writable --out "
-                         f"directory") from None
 
 
 # --- the measurement record ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from intensity.analysis.roofline import KernelBound, Waterline  # noqa: E402
-from intensity.analysis.sweep import SweepPoint  # noqa: E402
+from intensity.analysis.batch_sweep import SweepPoint  # noqa: E402
 from intensity.cost.result import CostReport  # noqa: E402
 from intensity.report.tables import kernel_label  # noqa: E402
 

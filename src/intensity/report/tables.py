@@ -4,12 +4,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.table import Table
 
-from intensity.analysis.calibration import Calibration
+from intensity.analysis.di_alpha import Calibration
 from intensity.analysis.roofline import Waterline, amdahl_speedups
-from intensity.analysis.sweep import SweepPoint
+from intensity.analysis.batch_sweep import SweepPoint
 from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.result import CostReport, kernel_dict
 from intensity.hardware.spec import HardwareSpec
@@ -46,11 +47,12 @@ class Grid:
     rows: list[tuple[str, ...]]
     left: tuple[str, ...] = ()  # text columns, aligned left; the rest are numbers, aligned right
     caption: str = ""
+    header: bool = True  # False: a list of labelled values, drawn without a header row
 
 
 def rich_table(grid: Grid, show_header: bool = True) -> Table:
     """The terminal form of a grid; 'memory' in a `bound` column is drawn red."""
-    table = Table(title=grid.title, title_justify="left", header_style="bold", show_header=show_header,
+    table = Table(title=grid.title, title_justify="left", header_style="bold", show_header=show_header and grid.header,
                   caption=grid.caption or None, caption_justify="left")
     for column in grid.columns:
         table.add_column(column, justify="left" if column in grid.left else "right")
@@ -129,11 +131,6 @@ def _kernel_row(report: CostReport, index: int, kernel: object, line: Waterline 
     return tuple(cells)
 
 
-def kernel_table(report: CostReport, top: int | None = None) -> Table:
-    """One row per kernel; `top` keeps the kernels that move the most bytes, in model order."""
-    return rich_table(kernel_grid(report, top=top))
-
-
 def describe_op(kernel: object) -> str:
     """'conv standard 3x3 s2 +batch_norm+relu': kind, variant and the ops fused into it."""
     fused = "+" + "+".join(kernel.fused) if kernel.fused else ""
@@ -174,43 +171,13 @@ def totals_grid(report: CostReport) -> Grid:
         rows.append((f"{report.device['name']} op:byte ({report.dtype}, flop/B)", number(report.device["op_byte"])))
         if "op_byte_macs" in report.device:
             rows.append(("  in MACs/byte, as its source counts", number(report.device["op_byte_macs"])))
-    return Grid("totals", ("metric", "value"), rows, ("metric",))
-
-
-def totals_table(report: CostReport) -> Table:
-    return rich_table(totals_grid(report), show_header=False)
+    return Grid("totals", ("metric", "value"), rows, ("metric",), header=False)
 
 
 def uncounted_grid(report: CostReport) -> Grid:
     """Ops the counter could not cost: left out of flops and bytes, never silently zero."""
     rows = [(u.op, str(u.calls), ", ".join(u.modules) or "(model)") for u in report.uncounted]
     return Grid("uncounted ops", ("op", "calls", "modules"), rows, ("op", "modules"))
-
-
-def devices_table(specs: Sequence[HardwareSpec]) -> Table:
-    table = Table(title="accelerator specs (dense peak TFLOP/s; op:byte = peak / bandwidth)",
-                  title_justify="left", header_style="bold")
-    table.add_column("device")
-    table.add_column("name")
-    for dtype in _DTYPE_COLUMNS:
-        table.add_column(dtype, justify="right")
-    table.add_column("GB/s", justify="right")
-    table.add_column("op:byte fp16", justify="right")
-    for spec in specs:
-        peaks = [number(spec.peak_tflops.get(d), 1) if d in spec.peak_tflops else "-" for d in _DTYPE_COLUMNS]
-        op_byte = number(spec.op_byte("fp16"), 0) if "fp16" in spec.peak_tflops else "-"
-        table.add_row(spec.key, spec.name, *peaks, number(spec.bandwidth_gbs, 0), op_byte)
-    return table
-
-
-def models_table(rows: Sequence[tuple[ModelEntry, int, int]]) -> Table:
-    table = Table(title="model zoo (flops at batch 1)", title_justify="left", header_style="bold")
-    for column in ("name", "family", "input", "classes", "params", "flops"):
-        table.add_column(column, justify="right" if column in ("classes", "params", "flops") else "left")
-    for entry, params, flops in rows:
-        table.add_row(entry.name, entry.family, _shape(entry.input_shape), str(entry.num_classes),
-                      si(params), si(flops, "FLOP"))
-    return table
 
 
 def roofline_grid(line: Waterline, title: str) -> Grid:
@@ -231,7 +198,7 @@ def waterline_grid(line: Waterline) -> Grid:
             ("maximum computational efficiency (Eqn 13)", f"{line.efficiency:.1%}"),
             ("roofline of the mediant: latency", f"{milliseconds(line.mediant_latency)} ms"),
             ("roofline of the mediant: efficiency", f"{line.mediant_efficiency:.1%}")]
-    return Grid("waterline", ("metric", "value"), rows, ("metric",))
+    return Grid("waterline", ("metric", "value"), rows, ("metric",), header=False)
 
 
 def bottleneck_grid(line: Waterline, top: int = 5) -> Grid:
@@ -243,22 +210,12 @@ def bottleneck_grid(line: Waterline, top: int = 5) -> Grid:
                 ("kernel (module)", "op"))
 
 
-def roofline_table(line: Waterline, title: str, amdahl: int = 5) -> list[Table]:
-    """Per-kernel roofline (Eqn 10-11), the waterline totals (Eqn 12-13) and App. B's fixes."""
-    return [rich_table(roofline_grid(line, title)), rich_table(waterline_grid(line), show_header=False),
-            rich_table(bottleneck_grid(line, amdahl))]
-
-
 def sweep_grid(points: Sequence[SweepPoint], title: str) -> Grid:
     columns = ("batch", "mediant intensity (flop/B)", "batch-limited limit (flop/B)",
                "attainable utilization (%)", "latency per batch (ms)", "images/s")
     rows = [(str(p.batch), number(p.intensity), number(p.intensity_limit), percent(p.utilization),
              milliseconds(p.latency), number(p.throughput, 0)) for p in points]
     return Grid(title, columns, rows)
-
-
-def sweep_table(points: Sequence[SweepPoint], title: str) -> Table:
-    return rich_table(sweep_grid(points, title))
 
 
 # Measurement record fields shown by `measurement_grid`, in order, with their labels.
@@ -289,42 +246,6 @@ def measurement_grid(record: dict) -> Grid:
     return Grid("measured", ("metric", "value"), rows, ("metric",))
 
 
-def calibration_tables(result: Calibration) -> list[Table]:
-    sweep = Table(title=f"Pearson r of DI vs energy efficiency ({result.n} models)", title_justify="left")
-    sweep.add_column("alpha", justify="right")
-    sweep.add_column("r", justify="right")
-    for alpha, r in result.correlations.items():
-        marks = " (plateau: chosen)" if alpha == result.plateau_alpha else ""
-        marks += " (max)" if alpha == result.best_alpha else ""
-        sweep.add_row(f"{alpha:.2f}", f"{r:.3f}{marks}")
-    intervals = Table(title="Fisher-z intervals of the population correlation", title_justify="left")
-    for column in ("metric", "r", "95% L", "95% U", "99% L", "99% U"):
-        intervals.add_column(column, justify="left" if column == "metric" else "right")
-    for name, r in ((f"DI (alpha {result.plateau_alpha:.2f})", result.correlations[result.plateau_alpha]),
-                    ("AI_c", result.ai_c_r)):
-        key = "di" if name.startswith("DI") else "ai_c"
-        bounds = [f"{v:.2f}" for i in result.intervals[key] for v in (i.lower, i.upper)]
-        intervals.add_row(name, f"{r:.3f}", *bounds)
-    return [sweep, intervals]
-
-
-def measurement_table(records: Sequence[dict], title: str) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in ("model", "images/s (min-max)", "spread", "threads", "GFLOP/image", "utilization",
-                   "ideal ms", "actual ms", "C", "log gap", "accuracy"):
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for r in records:
-        spread = "-" if r.get("spread") is None else f"{r['spread']:.0%}" + (" busy" if r.get("busy") else "")
-        table.add_row(r["model"], f"{number(r['images_per_s'], 1)} ({number(r['images_per_s_min'], 1)}-"
-                      f"{number(r['images_per_s_max'], 1)})", spread, str(r.get("threads", "-")),
-                      number(r["flops_per_image"] / 1e9, 3),
-                      f"{r['utilization']:.1%}", number(r["ideal_latency"] * 1e3, 3),
-                      number(r["actual_latency"] * 1e3, 3), f"{r['efficiency']:.1%}",
-                      number(r["log_gap"], 2), "-" if r["accuracy"] is None else number(r["accuracy"], 2))
-    table.caption = f"peak: {records[0]['spec']} {number(records[0]['peak_tflops'], 3)} TFLOP/s" if records else None
-    return table
-
-
 def fold_tables(model: str, predictions: Sequence[object], device: str, dtype: str) -> list[Table]:
     summary = Table(title=f"{model} folded: predicted on {device}, {dtype}", title_justify="left", header_style="bold")
     for column in ("f", "batch", "intensity", "ratio (sqrt f)", "waterline ms / batch", "utilization", "speedup"):
@@ -347,3 +268,163 @@ def fold_tables(model: str, predictions: Sequence[object], device: str, dtype: s
                            falls, row.tile_warning)
         tables.append(layers)
     return tables
+
+
+# --- grids of the operations layer's results (analysis, calibration, measurement, kernels) ---------
+
+def devices_grid(specs: Sequence[HardwareSpec]) -> Grid:
+    """Bundled specs: dense peak TFLOP/s per dtype, bandwidth and op:byte at fp16."""
+    rows = []
+    for spec in specs:
+        peaks = [number(spec.peak_tflops[d], 1) if d in spec.peak_tflops else "-" for d in _DTYPE_COLUMNS]
+        op_byte = number(spec.op_byte("fp16"), 0) if "fp16" in spec.peak_tflops else "-"
+        rows.append((spec.key, spec.name, *peaks, number(spec.bandwidth_gbs, 0), op_byte))
+    return Grid("accelerator specs (dense peak TFLOP/s; op:byte = peak / bandwidth)",
+                ("device", "name", *_DTYPE_COLUMNS, "GB/s", "op:byte fp16"), rows, ("device", "name"))
+
+
+def models_grid(records: Sequence[dict]) -> Grid:
+    """Zoo entries (`list-models` records): name, family, input, classes, params, flops at batch 1."""
+    rows = [(r["name"], r["family"], _shape(r["input_shape"]), str(r["num_classes"]), si(r["params"]),
+             si(r["flops"], "FLOP")) for r in records]
+    return Grid("model zoo (flops at batch 1)", ("name", "family", "input", "classes", "params", "flops"), rows,
+                ("name", "family", "input"))
+
+
+def op_byte_grid(rows: Sequence[dict], title: str, own: float, device: str) -> Grid:
+    """Seed 001 Fig. 4: waterline and mediant-roofline efficiency per processor op:byte."""
+    cells = [(f"{r['op_byte']:g}", f"{r['waterline']:.1%}", f"{r['mediant']:.1%}", r["device"] or "") for r in rows]
+    return Grid(title, ("op:byte", "waterline", "roofline of the mediant", "device"), cells, ("device",),
+                caption=f"marked: {device}'s own op:byte ({own:.1f} flop/B)")
+
+
+def alpha_grids(result: Calibration) -> list[Grid]:
+    """DI's alpha sweep (Pearson r per alpha) and the Fisher-z intervals (seed 004)."""
+    sweep = []
+    for alpha, r in result.correlations.items():
+        marks = " (plateau: chosen)" if alpha == result.plateau_alpha else ""
+        marks += " (max)" if alpha == result.best_alpha else ""
+        sweep.append((f"{alpha:.2f}", f"{r:.3f}{marks}"))
+    intervals = []
+    for name, r in ((f"DI (alpha {result.plateau_alpha:.2f})", result.correlations[result.plateau_alpha]),
+                    ("AI_c", result.ai_c_r)):
+        key = "di" if name.startswith("DI") else "ai_c"
+        intervals.append((name, f"{r:.3f}", *(f"{v:.2f}" for i in result.intervals[key] for v in (i.lower, i.upper))))
+    return [Grid(f"Pearson r of DI vs energy efficiency ({result.n} models)", ("alpha", "r"), sweep),
+            Grid("Fisher-z intervals of the population correlation", ("metric", "r", "95% L", "95% U", "99% L", "99% U"),
+                 intervals, ("metric",))]
+
+
+def measurements_grid(records: Sequence[dict], title: str) -> Grid:
+    """One row per measured model (`Measurement.to_dict()` records)."""
+    rows = []
+    for r in records:
+        spread = "-" if r.get("spread") is None else f"{r['spread']:.0%}" + (" busy" if r.get("busy") else "")
+        rows.append((r["model"], f"{number(r['images_per_s'], 1)} ({number(r['images_per_s_min'], 1)}-"
+                     f"{number(r['images_per_s_max'], 1)})", spread, str(r.get("threads", "-")),
+                     number(r["flops_per_image"] / 1e9, 3), f"{r['utilization']:.1%}",
+                     number(r["ideal_latency"] * 1e3, 3), number(r["actual_latency"] * 1e3, 3),
+                     f"{r['efficiency']:.1%}", number(r["log_gap"], 2),
+                     "-" if r.get("accuracy") is None else number(r["accuracy"], 2)))
+    caption = f"peak: {records[0]['spec']} {number(records[0]['peak_tflops'], 3)} TFLOP/s" if records else ""
+    return Grid(title, ("model", "images/s (min-max)", "spread", "threads", "GFLOP/image", "utilization",
+                        "ideal ms", "actual ms", "C", "log gap", "accuracy"), rows, ("model",), caption=caption)
+
+
+def energy_grid(record: dict) -> Grid:
+    """NVML energy figures of a measurement (seed 004 Eqn 1-2)."""
+    labels = (("joules_per_image", "J/image"), ("epp", "energy per pixel (J)"),
+              ("macs_per_joule", "MACs/J"), ("mean_power_w", "mean power (W)"))
+    rows = [(label, significant(record[key])) for key, label in labels if record.get(key) is not None]
+    return Grid("energy (NVML)", ("metric", "value"), rows, ("metric",), header=False)
+
+
+def calibration_summary_grid(calibration: Any, path: str) -> Grid:
+    """What `calibrate-device` measured: per kernel kind, the grid's span and best rates."""
+    machine = calibration.machine
+    rows = []
+    for kind in calibration.kinds():
+        points = [p for p in calibration.points if p.kind == kind]
+        unit = {"elementwise": "GB/s", "pool": "G window reads/s"}.get(kind, "GFLOP/s")
+        rows.append((kind, str(len(points)), _span(p.channels for p in points), _span(p.size for p in points),
+                     f"{min(p.best for p in points) / 1e9:.3g}", f"{max(p.best for p in points) / 1e9:.3g}", unit))
+    return Grid(f"calibration of {machine['device_name']} ({machine['threads']} threads, torch {machine['torch']}, "
+                f"{calibration.dtype}): {path}",
+                ("kind", "points", "channels", "sizes", "best rate: lowest", "highest", "unit"), rows, ("kind", "unit"),
+                caption=f"robust peak {calibration.peak_flops / 1e12:.3f} TFLOP/s, copy bandwidth "
+                        f"{calibration.bandwidth / 1e9:.1f} GB/s (best trials); load {machine.get('load')}")
+
+
+def _span(values: Any) -> str:
+    values = sorted(set(values))
+    return f"{values[0]}-{values[-1]}" if len(values) > 1 else str(values[0])
+
+
+def calibrated_grid(data: dict) -> Grid:
+    """`roofline --device calibrated`: each kernel's calibrated time next to its roofline time."""
+    rows = [(k.name, k.op, k.kind, f"{k.roofline * 1e3:.4f}", f"{k.calibrated * 1e3:.4f}",
+             f"{k.calibrated / k.roofline:.1f}x" if k.roofline else "-", k.source) for k in data["kernels"]]
+    return Grid(f"{data['model']}: batch {data['batch']}, {data['dtype']} on {data['device']['name']}: calibrated "
+                f"time vs roofline (the roofline is the upper bound on performance)",
+                ("kernel", "op", "kind", "roofline ms", "calibrated ms", "calibrated / roofline", "source"), rows,
+                ("kernel", "op", "kind", "source"),
+                caption=f"calibrated {data['calibrated_latency'] * 1e3:.3f} ms per batch, roofline "
+                        f"{data['roofline_latency'] * 1e3:.3f} ms (lower bound); {data['fallbacks']} kernel(s) "
+                        f"outside the grid use the roofline")
+
+
+def fuse_grids(data: dict) -> list[Grid]:
+    """`fuse`: blocks fused and left unchanged, and the check's error when one was run."""
+    counts: dict[str, int] = {}
+    for row in data["replaced"]:
+        counts[row["block"]] = counts.get(row["block"], 0) + 1
+    blocks = sorted({*counts, *(r["block"] for r in data["unchanged"])})
+    grids = [Grid(f"{data['model']}: block fusion ({data['backend']})", ("block", "fused", "left unchanged"),
+                  [(b, str(counts.get(b, 0)), str(sum(r["block"] == b for r in data["unchanged"]))) for b in blocks],
+                  ("block",))]
+    if data["unchanged"]:
+        grids.append(Grid("left unchanged", ("module", "block", "reason"),
+                          [(r["path"], r["block"], r["reason"]) for r in data["unchanged"]], ("module", "block", "reason")))
+    if "max_abs_diff" in data:
+        grids.append(_fuse_check_grid(data))
+    return grids
+
+
+def _fuse_check_grid(data: dict) -> Grid:
+    columns, cells = ["max |original - fused|", "max |original|"], [f"{data['max_abs_diff']:.3g}",
+                                                                      f"{data['max_abs_output']:.3g}"]
+    if data.get("relative_error") is not None:
+        columns.append("relative to the input-dependent part")
+        cells.append(f"{data['relative_error']:.3g}")
+    return Grid(f"check on a random batch {'x'.join(map(str, data['input']))}", tuple(columns), [tuple(cells)])
+
+
+def fusion_grid_grids(data: dict, block: str, device: str, batch: int, dtype: str) -> list[Grid]:
+    """`fusion-grid`: layer-wise vs block-fusion waterline over the seed's block grid (Fig. 8/12)."""
+    figure = "Fig. 8" if block == "convfirst" else "Fig. 12"
+    rows = [(r["point"], str(r["layer_kernels"]), str(r["layer_memory_bound"]), f"{r['layer_latency_us']:.0f}",
+             f"{r['fused_intensity']:.0f}", r["fused_bound"], f"{r['fused_latency_us']:.0f}", f"{r['speedup']:.1f}x",
+             f"{r['layer_efficiency']:.0%}", f"{r['fused_efficiency']:.0%}",
+             f"{r['seed_layer_us']} / {r['seed_fused_us']}" if r["seed_layer_us"] else "-") for r in data["grid"]]
+    grids = [Grid(f"{block} blocks ({figure}): waterline latency, batch {batch}, {dtype}, {device}",
+                  ("point", "layer kernels", "memory-bound", "layer us", "fused intensity", "fused bound", "fused us",
+                   "speedup", "layer eff.", "fused eff.", "seed us (layer / fused)"), rows, ("point", "fused bound"),
+                  caption="seed: minimum latencies printed under the wells of the seed's figure")]
+    if data["network"]:
+        n = data["network"]
+        grids.append(Grid(f"{n['model']}: max. computational efficiency (seed §6.2: 36% layer-wise, 97% fused)",
+                          ("kernels", "count", "waterline ms", "max. efficiency"),
+                          [("layer-wise", str(n["layer_kernels"]), f"{n['layer_latency_ms']:.2f}",
+                            f"{n['layer_efficiency']:.1%}"),
+                           ("block fusion", str(n["fused_kernels"]), f"{n['fused_latency_ms']:.2f}",
+                            f"{n['fused_efficiency']:.1%}")], ("kernels",)))
+    return grids
+
+
+def defaults_grid(values: dict) -> Grid:
+    """`intensity config`: the defaults in force and where each came from."""
+    return Grid("defaults in force (set by INTENSITY_DTYPE, INTENSITY_DEVICE or the config file)",
+                ("setting", "value", "from"),
+                [("dtype", values["dtype"], values["dtype_from"]), ("device", values["device"], values["device_from"]),
+                 ("config file", values["config_file"], "INTENSITY_CONFIG or ~/.config/intensity/config.toml")],
+                ("setting", "value", "from"))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 
 from intensity.train.ddp import distributed_train
+from intensity.train.device import placement
 from intensity.train.loop import TrainConfig
 
 
@@ -29,12 +31,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(**vars(_parser().parse_args(argv)))
+    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     try:
+        place = placement(config.device, config.amp, config.loader_workers, world)
+        if rank == 0:  # the first line: where rank 0 trains (each rank has its own GPU)
+            print(f"device: {place.describe()}" + (f"; {world} ranks" if world > 1 else ""), flush=True)
         result = distributed_train(config)
     except (ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if result.metrics and result.model is not None and int(__import__("os").environ.get("RANK", "0")) == 0:
+    if result.metrics and result.model is not None and rank == 0:
         print(f"test top-1 {result.test_acc:.2%}; checkpoint {result.out}/last.pt")
     return 0
 

@@ -1,5 +1,6 @@
 """Checkpoints of a training run: model, optimizer, scheduler, curriculum, RNG states, epoch.
-Written atomically (temporary file, then rename); read with weights_only=True."""
+Written atomically (temporary file, then rename) with every tensor on the CPU, so a GPU run's
+checkpoint loads anywhere, even with a plain torch.load; read with weights_only=True."""
 from __future__ import annotations
 
 import os
@@ -20,8 +21,19 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
     rng = {"torch": torch.get_rng_state(), "python": repr(random.getstate()),
            "numpy": torch.from_numpy(keys.astype(np.int64)), "numpy_rest": [int(pos), int(gauss), float(cached)]}
     temporary = path.with_suffix(".tmp")
-    torch.save({"format": FORMAT, **state, "rng": rng}, temporary)
+    torch.save({"format": FORMAT, **on_cpu(state), "rng": rng}, temporary)
     os.replace(temporary, path)
+
+
+def on_cpu(tree: object) -> object:
+    """`tree` (dicts, lists, tuples of tensors and plain values) with every tensor copied to the CPU."""
+    if isinstance(tree, torch.Tensor):
+        return tree.cpu()
+    if isinstance(tree, dict):
+        return {key: on_cpu(value) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(on_cpu(value) for value in tree)
+    return tree
 
 
 def load_checkpoint(path: str | Path, model: str | None = None, f: int | None = None) -> dict:

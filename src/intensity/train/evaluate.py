@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import torch
 
 from intensity.data.grouping import eval_order, folded_logits
+from intensity.train.device import Placement, autocast, loader, model_placement, place_model, placement, to_device
+from intensity.train.setup import build_model, load_data, normalized
 
 
 @dataclass
@@ -18,31 +20,28 @@ class Accuracy:
     per_class: dict[int, float] = field(default_factory=dict)
 
 
-def _batches(data: torch.utils.data.Dataset, order: list[int], batch: int):  # noqa: ANN202
-    for first in range(0, len(order), batch):
-        items = [data[i] for i in order[first:first + batch]]
-        yield torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
-
-
 @torch.no_grad()
 def predictions(model: torch.nn.Module, data: torch.utils.data.Dataset, f: int, batch: int = 256,
-                seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+                seed: int = 0, place: Placement | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(predicted, true) classes over all images, in fixed random groups of f (batch rounded to a
-    multiple of f so groups never straddle batches; the last group is padded, padding dropped)."""
+    multiple of f so groups never straddle batches; the last group is padded, padding dropped).
+    Batches run where `place` says (default: on the model's device, fp32); results on the CPU."""
     model.eval()
+    place = place or model_placement(model)
     batch = max(f, batch // f * f)
     predicted, true = [], []
-    for images, labels in _batches(data, eval_order(len(data), seed), batch):
-        predicted.append(folded_logits(model, images, f).argmax(1))
+    for images, labels in loader(data, eval_order(len(data), seed), batch, place):
+        with autocast(place):
+            predicted.append(folded_logits(model, *to_device(place, images), f).argmax(1).cpu())
         true.append(labels)
     return torch.cat(predicted), torch.cat(true)
 
 
 def accuracy(model: torch.nn.Module, data: torch.utils.data.Dataset, f: int, batch: int = 256,
-             seed: int = 0) -> Accuracy:
+             seed: int = 0, place: Placement | None = None) -> Accuracy:
     if len(data) == 0:
         raise ValueError("no images to evaluate on; give a dataset with a test split")
-    predicted, true = predictions(model, data, f, batch, seed)
+    predicted, true = predictions(model, data, f, batch, seed, place)
     right = predicted == true
     per_class = {int(c): float(right[true == c].float().mean()) for c in true.unique()}
     return Accuracy(float(right.float().mean()), len(true), per_class)
@@ -75,28 +74,33 @@ def _checkpoint_path(path: str) -> str:
     return str(Path(path) / "last.pt") if Path(path).is_dir() else path
 
 
-def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orders: int = 24) -> list[dict]:
+def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orders: int = 24, *,
+                         device: str | None = None, amp: str | None = None, loader_workers: int = 0) -> list[dict]:
     """Each checkpoint's top-1 on the same test images (per class too) and, folded, its order
-    sensitivity over the first groups of the fixed evaluation order."""
+    sensitivity over the first groups of the fixed evaluation order; run on `device` (default:
+    the GPU when present, else the CPU) with optional `amp` autocast."""
     from intensity.train.checkpoint import load_checkpoint
-    from intensity.train.loop import build_model, load_data, normalized
 
+    place = placement(device, amp, loader_workers)
     records, splits = [], None
     for path in map(_checkpoint_path, paths):
         state = load_checkpoint(path)
         model, shape, _ = build_model(state["model_name"], state["f"], state["config"]["preset"])
         model.load_state_dict(state["model"])
+        place_model(model, place)
         splits = splits or load_data(data, shape, state["config"]["per_class"], state["config"]["seed"])
         if len(splits.classes) != state["num_classes"]:
             raise ValueError(f"data {data} has {len(splits.classes)} classes but {path} ({state['model_name']}) "
                              f"has {state['num_classes']}; evaluate on data with the model's classes")
         test = normalized(splits.test, state.get("normalize"))  # the run's own input statistics
-        result = accuracy(model, test, state["f"], batch)
+        result = accuracy(model, test, state["f"], batch, place=place)
         stable = None
         if state["f"] > 1:
             order = eval_order(len(test))[:256]
-            images = torch.stack([test[i][0] for i in order])
-            stable = order_sensitivity(model, images, state["f"], max_orders)
+            images, = to_device(place, torch.stack([test[i][0] for i in order]))
+            with autocast(place):
+                stable = order_sensitivity(model, images, state["f"], max_orders)
         records.append({"checkpoint": path, "model": state["model_name"], "f": state["f"], "images": result.images,
-                        "top1": result.top1, "per_class": result.per_class, "order_stable": stable})
+                        "top1": result.top1, "per_class": result.per_class, "order_stable": stable,
+                        "device": str(place.device)})
     return records

@@ -11,12 +11,15 @@ import torch
 from torch import nn
 
 from intensity.data.grouping import check_batch, epoch_order, folded_logits
-from intensity.data.normalize import Normalized, channel_stats, renormalize
+from intensity.data.normalize import channel_stats, renormalize
 from intensity.progress import Progress, notify
 from intensity.train.checkpoint import load_checkpoint, restore_rng, save_checkpoint
 from intensity.train.curriculum import Curriculum, all_classes
+from intensity.train.device import Placement, autocast, grad_scaler, loader, place_model, placement, to_device
 from intensity.train.distill import distillation_loss
 from intensity.train.evaluate import accuracy
+from intensity.train.setup import Original, build_model, load_data, normalized
+from intensity.train.safety import apply_lr, check_loss, check_setting_types, check_weights, resume_settings
 
 PRESETS = ("noscope", "game", "cifar")
 METRICS = ("epoch", "classes", "loss", "train_acc", "val_acc", "images_per_s", "seconds")
@@ -43,6 +46,9 @@ class TrainConfig:
     weight: float = 0.9
     resume: bool = False
     normalize: bool = True  # per-channel mean/std of the training split (data/normalize.py)
+    device: str | None = None  # cpu, cuda, cuda:N (default: the GPU when present, else the CPU)
+    amp: str | None = None  # bf16 or fp16 mixed precision (GPU only)
+    loader_workers: int = 0  # DataLoader worker processes
 
 
 @dataclass
@@ -51,34 +57,9 @@ class TrainResult:
     metrics: list[dict] = field(default_factory=list)
     test_acc: float = 0.0
     model: nn.Module | None = None
-
-
-def _dropout_model(model: nn.Sequential) -> nn.Sequential:
-    """NoScope preset: Dropout(0.25) after the second layer (conv + ReLU) and before the last."""
-    layers = list(model)
-    relus = [i for i, layer in enumerate(layers) if isinstance(layer, nn.ReLU)]
-    layers.insert(len(layers) - 1, nn.Dropout(0.25))
-    layers.insert(relus[1] + 1 if len(relus) > 1 else 1, nn.Dropout(0.25))
-    return nn.Sequential(*layers)
-
-
-Original = tuple[nn.Module, tuple[int, ...], int]  # an unfolded CNN, its input shape (C, H, W), classes
-
-
-def build_model(name: str, f: int, preset: str, original: Original | None = None) -> Original:
-    """The zoo model `name` (or `original`, a module built elsewhere, e.g. a design-space point)
-    folded by f, its input shape and its number of classes."""
-    from intensity.transforms.folding import fold
-
-    if original is None:
-        from intensity.models import model_entry, resolve_model
-
-        resolved = resolve_model(name)
-        original = resolved.module, tuple(resolved.input_shape), model_entry(name).num_classes
-    model, shape, classes = original
-    if preset == "noscope" and isinstance(model, nn.Sequential):
-        model = _dropout_model(model)
-    return fold(model, f, tuple(shape)).model, tuple(shape), classes
+    device: str = "cpu"  # where it trained
+    notes: list[str] = field(default_factory=list)  # e.g. settings a resume applied
+    trained: int = 0  # epochs trained by this call (metrics also lists a resumed run's earlier ones)
 
 
 def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
@@ -96,40 +77,22 @@ def _curriculum(config: TrainConfig, classes: int) -> Curriculum:
     return Curriculum.seed_default(classes, config.f, config.initial, config.delta, config.every)
 
 
-def load_data(spec: str, shape: tuple[int, ...], per_class: int = 200, seed: int = 0):  # noqa: ANN201
-    """Splits from DIR (train/ val/ test/), generated:TASK, cifar10:DIR, cifar100:DIR or video:VIDEO,CSV."""
-    kind, _, rest = spec.partition(":")
-    size = tuple(shape[1:])
-    if kind == "generated":
-        from intensity.data.game_text import game_splits
-
-        return game_splits(rest, size, per_class, seed=seed)
-    if kind in ("cifar10", "cifar100"):
-        from intensity.data.folders import cifar_splits
-
-        return cifar_splits(rest, int(kind[5:]))
-    if kind == "video":
-        from intensity.data.video import video_splits
-
-        video, _, labels = rest.partition(",")
-        return video_splits(video, labels, size)
-    from intensity.data.folders import folder_splits
-
-    return folder_splits(spec, size)
-
-
 class _Run:
     """One training run's state: what a checkpoint holds."""
 
-    def __init__(self, config: TrainConfig, original: Original | None = None) -> None:
+    def __init__(self, config: TrainConfig, place: Placement, original: Original | None = None) -> None:
         check_batch(config.batch, config.f)
-        self.config = config
+        self.config, self.place = config, place
         torch.manual_seed(config.seed)
         self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset, original)
+        place_model(self.model, place)
+        self.scaler = grad_scaler(place)
         self.optimizer = _optimizer(config, self.model)
         self.scheduler = torch.optim.lr_scheduler.ConstantLR(self.optimizer, factor=1.0, total_iters=0)
         self.curriculum = _curriculum(config, self.classes)
         self.teacher, self.teacher_norm = _teacher(config.teacher) if config.teacher else (None, None)
+        if self.teacher is not None:
+            place_model(self.teacher, place)
         self.start, self.metrics, self.norm = 0, [], None
 
     def state(self, epoch: int) -> dict:
@@ -137,16 +100,19 @@ class _Run:
                 "input_shape": list(self.shape), "num_classes": self.classes, "config": asdict(self.config),
                 "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "curriculum": self.curriculum.state_dict(),
-                "metrics": self.metrics, "normalize": self.norm}
+                "metrics": self.metrics, "normalize": self.norm, "scaler": self.scaler.state_dict()}
 
     def resume(self, path: Path) -> None:
         state = load_checkpoint(path, self.config.model, self.config.f)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        apply_lr(self.optimizer, self.config.lr)  # a changed --lr on resume (safety.resume_settings)
         self.scheduler.load_state_dict(state["scheduler"])
         self.curriculum = Curriculum(**state["curriculum"])
         self.metrics, self.start = list(state["metrics"]), state["epoch"] + 1
         self.norm = state.get("normalize")
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
         restore_rng(state["rng"])
 
 
@@ -161,17 +127,25 @@ def _teacher(path: str) -> tuple[nn.Module, dict | None]:
 
 
 def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Module) -> tuple[float, int]:
-    logits = folded_logits(model, images, run.config.f)
-    if run.teacher is not None:
-        with torch.no_grad():
-            soft = run.teacher(renormalize(images, run.norm, run.teacher_norm))
-        loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight)
-    else:
-        loss = nn.functional.cross_entropy(logits, labels)
+    with autocast(run.place):
+        logits = folded_logits(model, images, run.config.f)
+        if run.teacher is not None:
+            with torch.no_grad():
+                soft = run.teacher(renormalize(images, run.norm, run.teacher_norm))
+            loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight)
+        else:
+            loss = nn.functional.cross_entropy(logits, labels)
+    check_loss(loss, len(run.metrics), run.config.lr, run.config.out)
     run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    run.optimizer.step()
+    _backward_and_update(run, loss)
     return loss.item() * len(labels), int((logits.argmax(1) == labels).sum())
+
+
+def _backward_and_update(run: _Run, loss: torch.Tensor) -> None:
+    """backward and step, through the fp16 loss scaler (a pass-through without fp16)."""
+    run.scaler.scale(loss).backward()
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
 
 
 def _epoch(run: _Run, data: torch.utils.data.Dataset, epoch: int, model: nn.Module,
@@ -183,27 +157,26 @@ def _epoch(run: _Run, data: torch.utils.data.Dataset, epoch: int, model: nn.Modu
         sampler.set_epoch(epoch)
         order = [order[i] for i in sampler]
     model.train()
-    loss_sum, correct, start, batch = 0.0, 0, time.perf_counter(), run.config.batch
-    for step, first in enumerate(range(0, len(order), batch)):
-        items = [data[i] for i in order[first:first + batch]]
-        images, labels = torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
-        loss, right = _step(run, images, labels, model)
-        loss_sum, correct, seen = loss_sum + loss, correct + right, first + len(items)
+    loss_sum, correct, seen, start, batch = 0.0, 0, 0, time.perf_counter(), run.config.batch
+    for step, (images, labels) in enumerate(loader(data, order, batch, run.place)):
+        loss, right = _step(run, *to_device(run.place, images, labels), model)
+        loss_sum, correct, seen = loss_sum + loss, correct + right, seen + len(labels)
         notify(progress, f"epoch {epoch + 1}/{run.config.epochs} loss {loss_sum / seen:.3f} acc {correct / seen:.1%} "
                          f"{seen / (time.perf_counter() - start):.0f} img/s", step + 1, -(-len(order) // batch))
+    run.place.device.synchronize()  # wall time of the whole epoch (loading included), queued GPU work done
     seconds = time.perf_counter() - start
     run.scheduler.step()
     images = len(order)
     if world > 1:  # the epoch's figures over all ranks, not rank 0's share
-        loss_sum, correct, images = _all_ranks_sum(loss_sum, correct, images)
+        loss_sum, correct, images = _all_ranks_sum(run.place, loss_sum, correct, images)
     return {"epoch": epoch + 1, "classes": classes, "loss": loss_sum / max(1, images),
             "train_acc": correct / max(1, images), "images_per_s": images / seconds, "seconds": seconds}
 
 
-def _all_ranks_sum(*values: float) -> list[float]:
+def _all_ranks_sum(place: Placement, *values: float) -> list[float]:
     import torch.distributed as dist
 
-    total = torch.tensor(values, dtype=torch.float64)
+    total = torch.tensor(values, dtype=torch.float64, device=place.device.torch_device)  # nccl: on the GPU
     dist.all_reduce(total)
     return total.tolist()
 
@@ -222,6 +195,7 @@ def check_lr(lr: float | None, advice: str = "give e.g. 1e-4, or leave it out fo
 
 def check_config(config: TrainConfig) -> None:
     """Numeric settings checked before any data is loaded, naming the option (torch's own messages do not)."""
+    check_setting_types(config)
     check_lr(config.lr)
     if not (config.temperature > 0 and math.isfinite(config.temperature)):
         raise ValueError(f"--temperature must be > 0, got {config.temperature:g}; give e.g. 4")
@@ -241,10 +215,6 @@ def prepare_out(config: TrainConfig) -> Path:
     return out
 
 
-def normalized(data: torch.utils.data.Dataset, norm: dict | None) -> torch.utils.data.Dataset:
-    return data if norm is None else Normalized(data, norm["mean"], norm["std"])
-
-
 def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, world: int = 1,
           wrap: object = None, original: Original | None = None) -> TrainResult:
     """Train `config.model` folded by f on `config.data`; checkpoint every epoch into `config.out`
@@ -252,9 +222,11 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
     torch.set_flush_denormal for the process (torch has no getter to restore it). `original`
     trains a module built elsewhere (then `config.model` is only its label)."""
     check_config(config)
+    config, notes = _resumed(config)
+    place = placement(config.device, config.amp, config.loader_workers, world)
     # Adam's running mean of a dead ReLU's zero gradient decays into denormals, 3x slower to update.
     torch.set_flush_denormal(True)
-    run = _Run(config, original)
+    run = _Run(config, place, original)
     data = load_data(config.data, run.shape, config.per_class, config.seed)
     if len(data.classes) != run.classes:
         raise ValueError(f"data {config.data} has {len(data.classes)} classes but {config.model} has "
@@ -269,10 +241,19 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
     model = wrap(run.model) if wrap else run.model
     for epoch in range(run.start, config.epochs):
         row = _epoch(run, train_data, epoch, model, progress, rank, world)
-        row["val_acc"] = accuracy(run.model, val, config.f, config.batch).top1
+        row["val_acc"] = accuracy(run.model, val, config.f, config.batch, place=place).top1
         run.metrics.append(row)
         if rank == 0:
+            check_weights(run.model, epoch)
             save_checkpoint(out / "last.pt", run.state(epoch))
             _write_metrics(out, run.metrics)
-    test = accuracy(run.model, test, config.f, config.batch).top1
-    return TrainResult(str(out), run.metrics, test, run.model)
+    test = accuracy(run.model, test, config.f, config.batch, place=place).top1
+    return TrainResult(str(out), run.metrics, test, run.model, str(place.device), notes,
+                       max(0, config.epochs - run.start))
+
+
+def _resumed(config: TrainConfig) -> tuple[TrainConfig, list[str]]:
+    """A resumed run's settings: changed ones applied or refused (train/safety.py), with notes."""
+    if not config.resume or not (Path(config.out) / "last.pt").is_file():
+        return config, []  # prepare_out says there is nothing to resume
+    return resume_settings(config, Path(config.out))

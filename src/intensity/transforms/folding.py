@@ -21,10 +21,14 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
-from torch import nn
+from torch import fx, nn
 from torch.nn import functional as F
+from torch.utils._pytree import tree_flatten, tree_map_only
+
+from intensity.validate import check_fits
 
 from intensity.transforms.widths import FoldedLayer, rewrite_widths, trace
 
@@ -76,16 +80,22 @@ def unfold_outputs(y: torch.Tensor, f: int, n: int | None = None) -> torch.Tenso
 
 
 class FoldedModel(nn.Module):
-    """A folded CNN that takes and returns ordinary batches: fold, run, unfold."""
+    """A folded CNN that takes and returns ordinary batches: fold, run, unfold.
+
+    Outputs keep the model's structure: a tensor, or a tuple, list or dict of them (each unfolded).
+    """
 
     def __init__(self, folded: nn.Module, f: int, in_channels: int) -> None:
         super().__init__()
         self.folded, self.f, self.in_channels = folded, check_factor(f), in_channels
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> Any:
+        if not isinstance(x, torch.Tensor) or x.ndim < 2:
+            raise ValueError(f"FoldedModel takes one batch tensor (N, C, ...), not {type(x).__name__}")
         if x.shape[1] != self.in_channels:
             raise ValueError(f"input has {x.shape[1]} channels; this FoldedModel takes {self.in_channels}")
-        return unfold_outputs(self.folded(fold_inputs(x, self.f)), self.f, x.shape[0])
+        out = self.folded(fold_inputs(x, self.f))
+        return tree_map_only(torch.Tensor, lambda y: unfold_outputs(y, self.f, x.shape[0]), out)
 
 
 # --- the transform ------------------------------------------------------------------------------
@@ -192,16 +202,75 @@ def fold(model: nn.Module | str, f: int, input_shape: tuple[int, ...] | None = N
         raise ValueError(f"unknown rounding {rounding!r}; choose one of {', '.join(ROUNDINGS)}")
     module, shape, notes = _resolve(model, input_shape)
     _check_shape(shape)
+    _check_fold_fits(module, f)
     if f == 1:
         return FoldResult(copy.deepcopy(module), 1, shape, [], notes)
     traced = trace(module)
+    _check_one_input(traced)
     rewriter = rewrite_widths(traced, shape, f, lambda c, m: folded_width(c, f, rounding, m), f,
                               norm_factory=_norm_factory(f), norm_groups=f)
     rounded = [layer.name for layer in rewriter.layers if layer.kind == "conv" and layer.after[1] not in
                (folded_width(layer.before[1], f, rounding), layer.before[1] * f)]
     if rounded:
         notes.append(f"{len(rounded)} conv(s) not at floor(C sqrt f): depthwise, or rounded for groups/norms")
+    _check_outputs_fold(module, traced, shape, f)
     return FoldResult(traced, f, shape, rewriter.layers, notes)
+
+
+def _check_fold_fits(module: nn.Module, f: int) -> None:
+    """Widths grow by sqrt(f), so weights by about f: refuse, before building, a folded model whose
+    fp32 weights would not fit in this machine's memory (fold(..., 10**6) once tried 1.7 TB)."""
+    params = sum(p.numel() for p in module.parameters())
+    on_meta = any(p.is_meta for p in module.parameters())  # nothing allocated: only indexing limits
+    check_fits(params * f * 4, f"the folded model's weights (f = {f} x {params:,} parameters, fp32)",
+               "give a smaller `f` (the seed folds with f = 2 to 16)",
+               limit=2.0**62 if on_meta else None, room="what a tensor can index" if on_meta else "")
+
+
+def _check_one_input(traced: fx.GraphModule) -> None:
+    """Folding stacks the images of one input on its channel axis: a model needing several is refused."""
+    needed = [n.target for n in traced.graph.nodes if n.op == "placeholder" and not n.args]
+    if len(needed) > 1:
+        raise ValueError(f"folding stacks the f images of one input on its channel axis; this model "
+                         f"takes {len(needed)} inputs ({', '.join(map(str, needed))}): fold a model "
+                         f"with one image input, or analyze it unfolded (`input_shape` per input)")
+
+
+def _check_outputs_fold(original: nn.Module, folded: nn.Module, shape: tuple[int, ...], f: int) -> None:
+    """Every output of the folded model must carry f times the original's features (image j's in
+    block j), or unfolding would split it wrongly: a second head or a returned inner feature is
+    widened by sqrt(f) only, and is refused by name rather than silently unfolded."""
+    before, after = _meta_outputs(original, shape), _meta_outputs(folded, (shape[0] * f, *shape[1:]))
+    if before is None or after is None:
+        return  # a model that does not run on meta tensors: FoldedModel checks at run time
+    (old, old_spec), (new, new_spec) = before, after
+    if old_spec != new_spec:
+        raise ValueError(f"folding changed the structure of the model's outputs ({old_spec} -> {new_spec})")
+    for index, (a, b) in enumerate(zip(old, new)):
+        if a.ndim < 2 or b.ndim != a.ndim or b.shape[1] != f * a.shape[1]:
+            raise ValueError(f"output {index} of the model has {_features(a)} features but "
+                             f"{_features(b)} after folding, not f x {_features(a)}: folding widens "
+                             f"only the last conv/linear into f x K outputs, so a model returning "
+                             f"several heads or inner features cannot be unfolded; fold a model whose "
+                             f"outputs all come from its last layer")
+
+
+def _features(tensor: torch.Tensor) -> str:
+    return str(tensor.shape[1]) if tensor.ndim >= 2 else "no channel axis of"
+
+
+def _meta_outputs(module: nn.Module, shape: tuple[int, ...]) -> tuple[list, Any] | None:
+    """The model's output leaves (tensors) and their structure on a meta batch of 2, or None."""
+    params = {n: torch.empty_like(p, device="meta") for n, p in module.named_parameters()}
+    buffers = {n: torch.empty_like(b, device="meta") for n, b in module.named_buffers()}
+    try:
+        with torch.no_grad():
+            out = torch.func.functional_call(module, (params, buffers),
+                                             (torch.zeros(2, *shape, device="meta"),), strict=False)
+    except Exception:  # noqa: BLE001 (data-dependent models: checked when run instead)
+        return None
+    leaves, spec = tree_flatten(out)
+    return [t for t in leaves if isinstance(t, torch.Tensor)], spec
 
 
 def cascade_break_even(speedup: float, accuracy_drop: float) -> float:

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from intensity.transforms.widths import rewrite_widths, trace
+from intensity.validate import check_number, check_positive
 
 PHI_LIMIT = 8.0
 MAX_BYTES = 1024**3  # fp32 weights of a scaled model on a real device: beyond, use meta=True
@@ -91,12 +92,8 @@ def _fit_linears(model: nn.Module, input_shape: tuple[int, ...]) -> None:
 
 
 def _check_phi(phi: object) -> float:
-    if isinstance(phi, bool) or not isinstance(phi, (int, float)) or not math.isfinite(phi):
-        raise ValueError(f"phi must be a finite number, e.g. -1 (smaller) or 1 (larger); got {phi!r}")
-    if abs(phi) > PHI_LIMIT:
-        raise ValueError(f"phi = {phi} is out of range: use -{PHI_LIMIT:g} <= phi <= {PHI_LIMIT:g} "
-                         f"(EfficientNet B0-B7 use 0..7)")
-    return float(phi)
+    return check_number(phi, "phi", low=-PHI_LIMIT, high=PHI_LIMIT,
+                        example="-1 (smaller) or 1 (larger); EfficientNet B0-B7 use 0..7")
 
 
 def _check_sizes(model: nn.Module, input_shape: tuple[int, ...], width: float, resolution: float, phi: float) -> None:
@@ -126,8 +123,8 @@ def compound_scale(model: nn.Module, input_shape: tuple[int, ...], phi: float = 
     `meta=True` scales a meta-device copy: no memory, no compute; the result serves analysis only.
     """
     phi = _check_phi(phi)
-    if min(alpha, beta, gamma) <= 0:
-        raise ValueError("alpha, beta and gamma must be positive (EfficientNet: 1.2, 1.1, 1.15)")
+    for value, name in ((alpha, "alpha"), (beta, "beta"), (gamma, "gamma")):
+        check_positive(value, name, example="EfficientNet's alpha 1.2, beta 1.1, gamma 1.15")
     depth, width, resolution = alpha**phi, beta**phi, gamma**phi
     _check_sizes(model, input_shape, width, resolution, phi)
     on_meta = meta or next((p.is_meta for p in model.parameters()), False)

@@ -29,6 +29,8 @@ from torch.fx.passes.shape_prop import ShapeProp
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
+from intensity.errors import first_line
+
 _LAYERS = (nn.Conv2d, nn.Linear)
 _NORMS = (_BatchNorm, nn.GroupNorm, nn.LayerNorm)
 _ATTENTION = {"scaled_dot_product_attention", "multi_head_attention_forward"}
@@ -217,7 +219,7 @@ class WidthRewriter:
                                      f"{' and '.join(map(str, widths))} channels wide (their branches' widths were "
                                      f"rounded differently)") from None
                 raise ValueError(f"cannot rewrite the widths at node {node.name!r} ({_what(self.traced, node)}): "
-                                 f"{_first_line(error)}; a layer or reshape probably hard-codes a width") from None
+                                 f"{type(error).__name__}: {first_line(error)}; a layer or reshape probably hard-codes a width") from None
 
     def _execute(self, node: fx.Node, example: torch.Tensor) -> object:
         if node.op == "placeholder":
@@ -459,11 +461,6 @@ def _what(traced: fx.GraphModule, node: fx.Node) -> str:
     return getattr(node.target, "__name__", str(node.target))
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"
-
-
 def rewrite_widths(traced: fx.GraphModule, input_shape: tuple[int, ...], input_factor: int,
                    inner_width: Callable[[int, int], int], output_factor: int, *,
                    norm_factory: Callable | None = None, norm_groups: int = 1) -> WidthRewriter:
@@ -482,7 +479,7 @@ def rewrite_widths(traced: fx.GraphModule, input_shape: tuple[int, ...], input_f
     except Exception as error:  # ShapeProp wraps the model's own error
         cause = error.__cause__ or error
         raise ValueError(f"the model does not run on one {'x'.join(map(str, input_shape))} input "
-                         f"({_first_line(cause)}); pass its own input shape") from None
+                         f"({type(cause).__name__}: {first_line(cause)}); pass its own input shape") from None
     rewriter = WidthRewriter(traced, input_factor, inner_width, output_factor, norm_factory, norm_groups)
     example = torch.zeros(1, input_shape[0] * input_factor, *input_shape[1:], device="meta")
     with torch.no_grad():

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from intensity.cost import reuse
-from intensity.analysis.calibration import (
+from intensity.analysis.di_alpha import (
     SEED_QUANTILES, ReuseRow, calibrate_alpha, fisher_interval, minimum_samples, rows_from_table,
 )
 

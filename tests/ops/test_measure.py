@@ -1,0 +1,35 @@
+"""Measurement operations: the CPU's default dtype, accuracies per model, the batch search."""
+from __future__ import annotations
+
+import pytest
+
+from intensity.ops import ModelRequest
+from intensity.ops import measure
+
+
+@pytest.fixture(autouse=True)
+def built_in_defaults(monkeypatch, tmp_path):
+    for name in ("INTENSITY_DTYPE", "INTENSITY_DEVICE", "INTENSITY_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def test_a_defaulted_dtype_is_fp32_on_the_cpu_and_a_note_says_so():
+    request = measure.MeasureRequest(ModelRequest("noscope-coral", device="measured"))
+    model, notes = measure._measure_dtype(request)
+    assert model.dtype == "fp32" and "give --dtype" in notes[0]
+    given = measure.MeasureRequest(ModelRequest("noscope-coral", dtype="fp16", device="measured"))
+    assert measure._measure_dtype(given) == (given.model, [])
+
+
+def test_gap_needs_one_accuracy_per_model():
+    request = measure.MeasureRequest(ModelRequest("noscope-coral", device="measured"))
+    with pytest.raises(ValueError, match="`accuracy` has 1 values for 2 models"):
+        measure.run_gap(["noscope-coral", "noscope-night"], request, [0.9])
+
+
+def test_largest_batch_estimate_and_its_cap():
+    found = measure.run_largest_batch(ModelRequest("noscope-coral", dtype="fp32"), memory_gb=1e30, limit=64)
+    assert found.batch == 64 and "search's cap" in found.notes[0] and found.to_dict()["method"] == "estimate"
+    with pytest.raises(ValueError, match="`memory_gb`"):
+        measure.run_largest_batch(ModelRequest("noscope-coral"), memory_gb=float("inf"))

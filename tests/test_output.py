@@ -1,0 +1,38 @@
+"""intensity.output: the one way outputs are written (atomic, through links, never onto inputs)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from intensity.output import OutputError, check_output, locked, write_atomic
+
+
+def test_write_atomic_replaces_the_target_and_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "out.json"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    write_atomic(target, "new")
+    assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) == "0o640"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_an_output_inside_an_input_folder_is_refused(tmp_path):
+    (tmp_path / "data").mkdir()
+    with pytest.raises(OutputError, match="is an input of this command"):
+        check_output(tmp_path / "data" / "x.json", inputs=[tmp_path / "data"])
+
+
+def test_a_dangling_link_is_written_through_to_its_target(tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "target.txt")
+    write_atomic(link, "x")
+    assert link.is_symlink() and (tmp_path / "target.txt").read_text() == "x"
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
+    with locked(tmp_path / "run", "run"), pytest.raises(OutputError, match="being written by another process"):
+        with locked(tmp_path / "run", "run"):
+            pass
+    with locked(tmp_path / "run"):  # released
+        pass
