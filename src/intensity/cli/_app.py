@@ -99,7 +99,7 @@ _PARAMETER_FLAGS = {
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
         "accuracy", "op_bytes", "memory_gb", "limit", "speedup", "accuracy_drop", "relative_cost",
         "warmup", "measure_batch", "top", "network", "amp", "loader_workers", "lr", "epochs", "per_class",
-        "seed", "temperature", "weight")},
+        "seed", "temperature", "weight", "gpu", "runtime", "published", "cache", "profile")},
     "f": "-f",
 }
 _BACKTICKED = re.compile(r"`(\w+)`")

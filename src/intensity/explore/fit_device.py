@@ -300,9 +300,15 @@ def _residual_function(d: Design) -> Callable:
 
 def _levenberg_marquardt(residuals: Callable, raw, iterations: int, huber: float = 0.2) -> None:  # noqa: ANN001
     """Damped Gauss-Newton steps on `raw` (in place), Huber-weighted (IRLS)."""
-    import torch
-    from torch.func import jacfwd
+    import warnings
 
+    import torch
+
+    with warnings.catch_warnings():  # torch.func's jvp decompositions still script themselves
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*is deprecated")
+        from torch.func import jacfwd
+
+        jacfwd(residuals)(raw)  # the first call registers them
     damping = 1e-2
     for _ in range(iterations):
         r = residuals(raw)
