@@ -62,6 +62,7 @@ def analyze(
     name: str | None = None,
     attention: str = "flash",
     image_list: bool | None = None,
+    deploy: bool = True,
 ) -> CostReport:
     """Per-kernel flops, bytes, intensity and reuse of one inference pass of `model`.
 
@@ -75,21 +76,23 @@ def analyze(
     batch ('3x224x224', (3, 224, 224)), or a list with one entry per forward argument, each with
     an optional dtype (['3x224x224', '1x128:int64']); the batch is prepended to each.
     Bad parameters raise ParameterError/ParameterTypeError (ValueError/TypeError) naming them;
-    a batch that fits no accelerator is counted with a warning in `warnings`.
+    a batch that fits no accelerator is counted with a warning in `warnings`. `deploy`: timm models that
+    reparameterize for inference (mobileone, repvgg, fastvit, ...) are counted in their deployed
+    form; False counts the training graph.
     """
     check_batch(batch)
     _check_options(model, name, device, alpha, image_list)
     blocks, only = check_names(blocks, "blocks"), check_names(only, "only", example="conv,linear")
     data_type = resolve_dtype(dtype)
     spec = _device_spec(device, data_type.name, peak_tflops, bandwidth_gbs)
-    module, label, default_shape = _resolve(model, name)
+    module, label, default_shape = _resolve(model, name, deploy)
     feeds = parse_inputs(input_shape) if input_shape is not None else (InputSpec(tuple(default_shape)),)
     _check_size(batch, feeds)
     report = count_costs(module, feeds, batch=batch, dtype=data_type.name, fusion=fusion,
                          blocks=blocks, only=only, alpha=alpha, label=label,
                          device=spec.summary(data_type.name) if spec else None,
                          attention=attention, image_list=image_list,
-                         real_model=_real_build(model))
+                         real_model=_real_build(model, deploy))
     report.warnings.extend(_fit_warnings(report, data_type.bytes))
     return report
 
@@ -137,15 +140,16 @@ def _device_spec(device, dtype, peak_tflops, bandwidth_gbs):  # noqa: ANN001, AN
     return spec
 
 
-def _real_build(model: torch.nn.Module | str):  # noqa: ANN202
+def _real_build(model: torch.nn.Module | str, deploy: bool = True):  # noqa: ANN202
     """For a named model: how to build it with real weights, should the meta capture fail."""
     if isinstance(model, str):
-        return lambda: resolve_model(model, meta=False).module
+        return lambda: resolve_model(model, meta=False, deploy=deploy).module
     return None
 
 
-def _resolve(model: torch.nn.Module | str, name: str | None) -> tuple[torch.nn.Module, str, tuple]:
+def _resolve(model: torch.nn.Module | str, name: str | None,
+             deploy: bool = True) -> tuple[torch.nn.Module, str, tuple]:
     if isinstance(model, torch.nn.Module):
         return model, name or type(model).__name__, DEFAULT_INPUT
-    resolved = resolve_model(model, meta=True)
+    resolved = resolve_model(model, meta=True, deploy=deploy)
     return resolved.module, name or resolved.name, resolved.input_shape

@@ -22,7 +22,9 @@ class SweepPoint:
     intensity_limit: float | None  # batch-limited limit (seed 000 Eqn 4)
     utilization: float  # waterline maximum computational efficiency
     latency: float  # waterline seconds per batch
-    throughput: float  # images/s
+    throughput: float  # images/s: the bound's (never beaten)
+    estimated_throughput: float | None = None  # images/s the runtime will likely measure (GPU specs)
+    estimated_utilization: float | None = None
 
 
 def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device: str | HardwareSpec,
@@ -35,5 +37,5 @@ def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device:
         p = predict(model, device=spec, dtype=dtype, batch=batch, **analyze_options)
         totals = p.report.totals
         points.append(SweepPoint(batch, totals.intensity, totals.intensity_limit, p.utilization,
-                                 p.latency, p.images_per_s))
+                                 p.latency, p.images_per_s, p.estimated_images_per_s, p.estimated_utilization))
     return points

@@ -50,10 +50,20 @@ class FoldPrediction:
     utilization_before: float = 0.0
     utilization_after: float = 0.0
     notes: tuple[str, ...] = ()  # e.g. which input shape was used
+    estimated_latency_before: float | None = None  # what the runtime will likely measure (GPU specs)
+    estimated_latency_after: float | None = None
 
     @property
     def speedup(self) -> float:
+        """The bound's speedup: waterline before over after."""
         return self.latency_before / self.latency_after if self.latency_after else 0.0
+
+    @property
+    def estimated_speedup(self) -> float | None:
+        """The estimate's speedup (per-kernel overheads and tile quantization included)."""
+        if not self.estimated_latency_before or not self.estimated_latency_after:
+            return None
+        return self.estimated_latency_before / self.estimated_latency_after
 
     @property
     def intensity_ratio(self) -> float:
@@ -73,28 +83,37 @@ def _kernels_by_name(kernels: Sequence[Kernel]) -> dict[str, Kernel]:
 
 def predict_folding(model: str, fs: Sequence[int], *, batch: int = 1024, dtype: str = "fp16",
                     device: str | HardwareSpec = "v100", fusion: str = "trivial", rounding: str = "floor",
-                    input_shape: Sequence[int] | None = None) -> list[FoldPrediction]:
-    """Per-layer and total predictions for each f; `input_shape` (C, H, W) defaults to the model's own."""
+                    input_shape: Sequence[int] | None = None, runtime: str = "eager",
+                    profile: str | None = None) -> list[FoldPrediction]:
+    """Per-layer and total predictions for each f; `input_shape` (C, H, W) defaults to the model's own.
+    Latencies are the bound (waterline) and, on GPU specs, the `runtime`'s estimate."""
     spec = get_spec(device, dtype)
     resolved = resolve_model(model)
     shape = tuple(input_shape) if input_shape is not None else tuple(resolved.input_shape)
-    base = predict(resolved.module, device=spec, dtype=dtype, batch=batch, input_shape=shape, fusion=fusion)
-    return [_predict_one(resolved.module, check_factor(f), shape, spec, rounding, base) for f in fs]
+    estimates = {"runtime": runtime, "profile": profile}
+    base = predict(resolved.module, device=spec, dtype=dtype, batch=batch, input_shape=shape, fusion=fusion,
+                   **estimates)
+    return [_predict_one(resolved.module, check_factor(f), shape, spec, rounding, base, estimates) for f in fs]
 
 
-def _predict_one(module, f, shape, spec, rounding, base) -> FoldPrediction:  # noqa: ANN001
+def _estimated_latency(prediction) -> float | None:  # noqa: ANN001
+    return prediction.estimate.latency if prediction.estimate is not None else None
+
+
+def _predict_one(module, f, shape, spec, rounding, base, estimates) -> FoldPrediction:  # noqa: ANN001
     original, batch = base.report, base.report.batch
     folded_batch = -(-batch // f)  # a partial last group is padded, as fold_inputs does
     result = fold(module, f, shape, rounding=rounding)
     folded, layers, folded_shape = result.model, result.layers, result.folded_input_shape
     after_fold = predict(folded, device=spec, dtype=original.dtype, batch=folded_batch,
-                         input_shape=folded_shape, fusion=original.fusion)
+                         input_shape=folded_shape, fusion=original.fusion, **estimates)
     before, after = _kernels_by_name(original.kernels), _kernels_by_name(after_fold.report.kernels)
     rows = [_layer(layer, before.get(layer.name), after.get(layer.name), batch, f) for layer in layers]
     return FoldPrediction(f, batch, [r for r in rows if r is not None], original.totals.intensity,
                           after_fold.report.totals.intensity, base.latency, after_fold.latency,
                           base.utilization, after_fold.utilization, (f"input shape {'x'.join(map(str, shape))}",
-                                                                     *result.notes[1:]))
+                                                                     *result.notes[1:]),
+                          _estimated_latency(base), _estimated_latency(after_fold))
 
 
 def _layer(layer, old: Kernel | None, new: Kernel | None, batch: int, f: int) -> LayerPrediction | None:  # noqa: ANN001

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import torch
 
 from intensity.analysis.calibrated import CalibratedTimes, calibrated_times
+from intensity.analysis.efficiency import (
+    EfficiencyProfile, Estimate, check_runtime, compiled_kernels, estimate, kernel_work, profile_for,
+)
 from intensity.analysis.roofline import Waterline, waterline
 from intensity.api import analyze
 from intensity.cost import CostReport
@@ -27,6 +30,8 @@ class Prediction:
     spec: HardwareSpec
     line: Waterline  # calibrated devices: the calibrated waterline
     calibrated: CalibratedTimes | None = None  # per-kernel calibrated times, with fallback flags
+    estimate: Estimate | None = None  # what the runtime will likely measure (GPU specs only)
+    estimate_note: str = ""  # why there is no estimate, or which profile it used
 
     @property
     def roofline(self) -> Waterline:
@@ -45,18 +50,66 @@ class Prediction:
 
     @property
     def images_per_s(self) -> float:
+        """The bound's images/s: never beaten by a correct measurement."""
         return self.report.batch / self.line.latency if self.line.latency else 0.0
+
+    @property
+    def estimated_images_per_s(self) -> float | None:
+        """The estimate's images/s (what eager PyTorch or torch.compile will likely measure)."""
+        if self.estimate is None or not self.estimate.latency:
+            return None
+        return self.report.batch / self.estimate.latency
+
+    @property
+    def estimated_utilization(self) -> float | None:
+        return None if self.estimate is None else self.estimate.efficiency
+
+    def bound_and_estimate(self) -> dict:
+        """Both figures, labelled, for tables and JSON."""
+        result = {"bound": {"latency_s": self.latency, "images_per_s": self.images_per_s,
+                            "utilization": self.utilization,
+                            "kind": "bound: roofline/waterline, never beaten by a correct measurement"}}
+        if self.estimate is not None:
+            result["estimate"] = {**self.estimate.to_dict(), "images_per_s": self.estimated_images_per_s,
+                                  "utilization": self.estimated_utilization,
+                                  "kind": f"estimate: what {self.estimate.runtime} PyTorch will likely measure"}
+        else:
+            result["estimate"] = None
+        result["estimate_note"] = self.estimate_note
+        return result
 
 
 def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: str = "fp16",
-            batch: int = 1, input_shape: str | Sequence[int] | None = None,
-            **analyze_options: object) -> Prediction:
-    """Resolve the device for `dtype`, count `model` at `batch`, and take the waterline."""
+            batch: int = 1, input_shape: str | Sequence[int] | None = None, runtime: str = "eager",
+            profile: str | EfficiencyProfile | None = None, **analyze_options: object) -> Prediction:
+    """Resolve the device for `dtype`, count `model` at `batch`, take the waterline (the bound) and,
+    on a GPU spec, the estimate for `runtime` (eager or compiled) under its efficiency profile."""
+    check_runtime(runtime)
     spec = get_spec(device, dtype)
     report = analyze(model, batch=batch, input_shape=input_shape, dtype=dtype, device=spec,
                      **analyze_options)
     calibration = getattr(spec, "calibration", None)
     if calibration is not None:
         times = calibrated_times(report.kernels, calibration, spec.peak_flops(dtype), spec.bandwidth)
-        return Prediction(report, spec, times.line, times)
-    return Prediction(report, spec, waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth))
+        return Prediction(report, spec, times.line, times,
+                          estimate_note="calibrated device: the calibrated times are the estimate")
+    line = waterline(report.kernels, spec.peak_flops(dtype), spec.bandwidth)
+    if spec.benchmarks:  # cpu / measured: micro-benchmarked here, no GPU efficiency model
+        return Prediction(report, spec, line, estimate_note="no GPU estimate for a CPU; use --device "
+                          "calibrated for a measured CPU model")
+    guess = _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, analyze_options)
+    return Prediction(report, spec, line, estimate=guess,
+                      estimate_note=f"estimate: {guess.profile} profile ({guess.profile_source})")
+
+
+def _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, options) -> Estimate:  # noqa: ANN001
+    """The runtime's kernels (eager: every op; compiled: GEMMs plus generated epilogues) under the
+    device's profile. Counted again only when the report's fusion is not the runtime's."""
+    wanted = "none" if runtime == "eager" else "trivial"
+    kernels = report.kernels
+    if report.fusion != wanted or report.only:
+        options = {k: v for k, v in options.items() if k not in ("fusion", "blocks", "only")}
+        kernels = analyze(model, batch=batch, input_shape=input_shape or report.input_shape, dtype=dtype,
+                          fusion=wanted, **options).kernels
+    works = [kernel_work(k) for k in kernels] if runtime == "eager" else compiled_kernels(kernels)
+    return estimate(works, profile_for(spec, runtime, profile), spec, dtype)

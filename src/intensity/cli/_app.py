@@ -99,7 +99,7 @@ _PARAMETER_FLAGS = {
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
         "accuracy", "op_bytes", "memory_gb", "limit", "points", "speedup", "accuracy_drop", "relative_cost",
         "warmup", "measure_batch", "top", "network", "amp", "loader_workers", "lr", "epochs", "per_class",
-        "seed", "temperature", "weight")},
+        "seed", "temperature", "weight", "gpu", "runtime", "published", "cache", "profile")},
     "f": "-f",
 }
 _BACKTICKED = re.compile(r"`(\w+)`")
@@ -222,20 +222,33 @@ MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
     "block": (BlockOpt, None), "attention": (AttentionOpt, "flash"),
 }
 
+# Commands that give a time or images/s for an accelerator give the bound and the estimate; these
+# options choose the estimate's execution model and, optionally, a profile from `fit-device`.
+RuntimeOpt = Annotated[Literal["eager", "compiled"], typer.Option(
+    help="the estimate's runtime: eager (every op its own kernel, as PyTorch runs it) or compiled "
+         "(torch.compile's fusion)")]
+ProfileOpt = Annotated[Optional[str], typer.Option(
+    help="efficiency profile JSON from `intensity fit-device` (default: the device's shipped one)",
+    callback=nonempty_path)]
+ESTIMATE_OPTIONS: dict[str, tuple[Any, Any]] = {"runtime": (RuntimeOpt, "eager"), "profile": (ProfileOpt, None)}
+
 
 def model_command(name: str | None = None, *, model: bool = True, batch: int | None = 1, fusion: bool = True,
-                  device: bool = True, device_default: str | None = None,
-                  device_help: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                  device: bool = True, device_default: str | None = None, device_help: str | None = None,
+                  estimate: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a command taking MODEL and the shared model options; it is called with a
     `ModelRequest` as its first argument instead of those options.
 
     `batch=None` leaves out --batch (a command sweeping batches); `fusion=False` leaves out
     --fusion/--block/--attention; `device=False` leaves out --device/--peak-tflops/--bandwidth-gbs;
     `device_default`/`device_help` replace --device's default (the configured one) and help;
-    `model=False` leaves out the MODEL argument (a command over a built-in grid)."""
+    `model=False` leaves out the MODEL argument (a command over a built-in grid); `estimate=True`
+    adds --runtime/--profile (commands that give times: bound and estimate)."""
     left_out = {*(() if batch is not None else ("batch",)), *(() if fusion else ("fusion", "block", "attention")),
                 *(() if device else ("device", "peak_tflops", "bandwidth_gbs"))}
     options = {key: value for key, value in MODEL_OPTIONS.items() if key not in left_out}
+    if estimate:
+        options.update(ESTIMATE_OPTIONS)
     if batch is not None:
         options["batch"] = (BatchOpt, batch)
     if device and (device_default or device_help):
@@ -269,6 +282,8 @@ def model_request(model: str, **given: Any) -> Any:
     from intensity.ops import ModelRequest
 
     fields = {"input_shape": given.pop("input", None), "blocks": tuple(split(given.pop("block", None)))}
+    if given.get("profile") is not None:
+        given["profile"] = str(given["profile"])
     return ModelRequest(model, **fields, **given)
 
 

@@ -31,7 +31,7 @@ def analyze(request: ModelRequest, only: OnlyOpt = None, alpha: AlphaOpt = DEFAU
         note(f"--top shapes the table only: {format} output lists every kernel")
 
 
-@model_command("roofline", batch=1)
+@model_command("roofline", batch=1, estimate=True)
 def roofline(request: ModelRequest, format: FormatOpt = "table", out: OutOpt = None) -> None:  # noqa: A002
     """Roofline per kernel, waterline latency and efficiency, and Amdahl's roofline (seed 001); on
     --device calibrated[:FILE], each kernel's calibrated time next to its roofline time."""
@@ -55,7 +55,7 @@ def waterline_command(
     emit(result, format, out, inputs=request.input_files())
 
 
-@model_command("sweep-batch", batch=None)
+@model_command("sweep-batch", batch=None, estimate=True)
 def sweep_batch_command(
     request: ModelRequest,
     batches: Annotated[str, typer.Option(help="comma-separated batch sizes")] = "1,4,16,64,256,1024,4096",
@@ -82,7 +82,7 @@ def calibrate_di(
     emit(result, format, out, inputs=[table])
 
 
-@model_command("report", batch=256)
+@model_command("report", batch=256, estimate=True)
 def report(
     request: ModelRequest,
     out: Annotated[str, typer.Option(help="a new or existing directory for report.html, report.json and figures/",

@@ -40,6 +40,8 @@ class HardwareSpec:
     overrides: tuple[str, ...] = field(default=())
     benchmarks: tuple[Benchmark, ...] = ()  # measured specs: the micro-benchmarks behind the figures
     warnings: tuple[str, ...] = ()  # measured specs: e.g. a busy machine during the benchmarks
+    vector_tflops: dict[str, float] = field(default_factory=dict)  # peak without tensor cores, per dtype
+    sms: int | None = None  # streaming multiprocessors: the wave size of tiled GEMMs
 
     def peak_flops(self, dtype: str) -> float:
         """Peak flops/s for `dtype`; tf32 on a device without TF32 units is an error, not fp32."""
@@ -49,6 +51,18 @@ class HardwareSpec:
             raise ValueError(f"{self.key} has no published {name} peak (it has: {known}); choose "
                              f"another `dtype` or `device`")
         return self.peak_tflops[name] * 1e12
+
+    def vector_flops(self, dtype: str) -> float:
+        """Peak flops/s of work that cannot use tensor cores (depthwise convs, pools, norms): the
+        spec's `vector_tflops` for `dtype`, else its fp32 peak (CUDA cores run at least that), else
+        the dtype's own peak (a device without separate tensor units)."""
+        name = resolve_dtype(dtype).name
+        table = self.vector_tflops or {}
+        if name in table:
+            return table[name] * 1e12
+        if "fp32" in table:
+            return table["fp32"] * 1e12
+        return min(self.peak_flops(dtype), self.peak_tflops.get("fp32", math.inf) * 1e12)
 
     @property
     def bandwidth(self) -> float:
@@ -117,21 +131,31 @@ def _positive_number(value: Any, field_name: str, origin: str, example: str) -> 
     return float(value)
 
 
-def _peaks(data: dict[str, Any], origin: str) -> dict[str, float]:
-    table = data["peak_tflops"]
+def _peaks(data: dict[str, Any], origin: str, table_name: str = "peak_tflops") -> dict[str, float]:
+    table = data[table_name]
     if not isinstance(table, dict) or not table:
-        raise ValueError(f"hardware spec {origin}: peak_tflops must be a table with one entry per dtype, "
-                         f"e.g. [peak_tflops] then fp16 = 125; {FORMAT_HINT}")
+        raise ValueError(f"hardware spec {origin}: {table_name} must be a table with one entry per dtype, "
+                         f"e.g. [{table_name}] then fp16 = 125; {FORMAT_HINT}")
     peaks = {}
     for name, value in table.items():
         try:
             dtype = resolve_dtype(name).name
         except KeyError:
-            raise ValueError(f"hardware spec {origin}: peak_tflops.{name} names no dtype; use fp32, "
+            raise ValueError(f"hardware spec {origin}: {table_name}.{name} names no dtype; use fp32, "
                              f"tf32, fp16, bf16 or int8") from None
-        peaks[dtype] = _positive_number(value, f"peak_tflops.{name}", origin,
-                                         f"{name} = 125 (TFLOP/s) under [peak_tflops]")
+        peaks[dtype] = _positive_number(value, f"{table_name}.{name}", origin,
+                                         f"{name} = 125 (TFLOP/s) under [{table_name}]")
     return peaks
+
+
+def _sms(data: dict[str, Any], origin: str) -> int | None:
+    value = data.get("sms")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"hardware spec {origin}: sms = {value!r} must be a positive whole number "
+                         f"(streaming multiprocessors), e.g. sms = 132")
+    return value
 
 
 def _text(data: dict[str, Any], name: str, origin: str, default: str) -> str:
@@ -158,7 +182,9 @@ def spec_from_mapping(data: dict[str, Any], origin: str) -> HardwareSpec:
                         bandwidth_gbs=_positive_number(data["bandwidth_gbs"], "bandwidth_gbs", origin,
                                                       "bandwidth_gbs = 900 (GB/s)"),
                         source=_text(data, "source", origin, origin), notes=_text(data, "notes", origin, ""),
-                        aliases=tuple(aliases), counts_macs=bool(data.get("counts_macs", False)))
+                        aliases=tuple(aliases), counts_macs=bool(data.get("counts_macs", False)),
+                        vector_tflops=_peaks(data, origin, "vector_tflops") if "vector_tflops" in data else {},
+                        sms=_sms(data, origin))
 
 
 def load_spec_file(path: str | Path) -> HardwareSpec:

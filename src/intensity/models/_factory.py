@@ -108,13 +108,14 @@ class ResolvedModel:
     input_shape: tuple[int, ...]
 
 
-def resolve_model(spec: str, *, meta: bool = False) -> ResolvedModel:
-    """Build the model a CLI argument names. With `meta`, weights are not allocated when possible."""
+def resolve_model(spec: str, *, meta: bool = False, deploy: bool = True) -> ResolvedModel:
+    """Build the model a CLI argument names. With `meta`, weights are not allocated when possible.
+    With `deploy`, timm models that reparameterize for inference come in their deployed form."""
     source, _, rest = _check_name(spec, "model").partition(":")
     if source == "torchvision" and rest:
         return ResolvedModel(_build(_torchvision_builder(rest), meta), spec, _torchvision_input(rest))
     if source == "timm" and rest:
-        module = _build(_timm_builder(rest), meta)
+        module = _build(_timm_builder(rest, deploy), meta)
         cfg = getattr(module, "pretrained_cfg", None) or {}
         return ResolvedModel(module, spec, tuple(cfg.get("input_size", DEFAULT_INPUT)))
     if is_user_spec(spec) and source not in _PARAMETRIC:
@@ -175,9 +176,13 @@ def _torchvision_input(name: str) -> tuple[int, ...]:
     return (3, *size) if len(size) == 2 else (3, size[0], size[0])
 
 
-def _timm_builder(name: str) -> Callable[[], torch.nn.Module]:
+def _timm_builder(name: str, deploy: bool = True) -> Callable[[], torch.nn.Module]:
     import timm
+
+    from intensity.models.deploy import deploy_form
 
     if not timm.is_model(name):
         raise UnknownNameError(unknown_name_message("timm model", name, timm.list_models()))
+    if deploy:
+        return lambda: deploy_form(timm.create_model(name, pretrained=False))
     return lambda: timm.create_model(name, pretrained=False)

@@ -76,6 +76,8 @@ class ModelRequest:
     fusion: str = "trivial"
     blocks: tuple[str, ...] = ()
     attention: str = "flash"
+    runtime: str = "eager"          # the estimate's execution model: eager or compiled
+    profile: str | None = None      # an efficiency profile JSON (fit-device); None: the device's own
     dtype_from: str = ""            # filled in: GIVEN, or where the default came from
     device_from: str = ""
 
@@ -109,9 +111,15 @@ class ModelRequest:
                 files.append(text)
             elif text.startswith("calibrated:"):
                 files.append(text.split(":", 1)[1])
+        if self.profile:
+            files.append(str(self.profile))
         if isinstance(self.model, str) and ".py:" in self.model:
             files.append(self.model.rsplit(":", 1)[0])
         return files
+
+    def estimate_kwargs(self) -> dict[str, Any]:
+        """What `analysis.predict` needs beyond the analysis: the estimate's runtime and profile."""
+        return {"runtime": self.runtime, "profile": self.profile}
 
     def analysis_kwargs(self) -> dict[str, Any]:
         """The keyword arguments `api.analyze` and `analysis.predict` share."""

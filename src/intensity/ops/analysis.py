@@ -77,17 +77,18 @@ class RooflineResult(OpResult):
     def to_dict(self) -> dict[str, Any]:
         report, line = self.prediction.report, self.prediction.line
         return {"model": report.model, "batch": report.batch, "fusion": report.fusion, **self.settings_dict(),
-                **asdict(line)}
+                **asdict(line), **self.prediction.bound_and_estimate()}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return [asdict(k) for k in self.prediction.line.kernels]
 
     def grids(self) -> list[Any]:
-        from intensity.report.tables import bottleneck_grid, roofline_grid, waterline_grid
+        from intensity.report.tables import bottleneck_grid, estimate_grid, roofline_grid, waterline_grid
 
         report, line = self.prediction.report, self.prediction.line
         title = f"{report.model}: batch {report.batch}, {report.dtype} on {report.device['name']}, fusion {report.fusion}"
-        return [roofline_grid(line, title), waterline_grid(line), bottleneck_grid(line)]
+        return [roofline_grid(line, title), waterline_grid(line), estimate_grid(self.prediction),
+                bottleneck_grid(line)]
 
 
 def run_roofline(request: ModelRequest, *, threads: int | None = None,
@@ -97,7 +98,8 @@ def run_roofline(request: ModelRequest, *, threads: int | None = None,
     from intensity.analysis.predict import predict
 
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
-    prediction = predict(request.model, device=resolved.device, **request.analysis_kwargs())
+    prediction = predict(request.model, device=resolved.device, **request.analysis_kwargs(),
+                         **request.estimate_kwargs())
     common = {"settings": resolved.settings(), "notes": list(prediction.report.notes), "warnings": [*warnings, *getattr(prediction.report, "warnings", ())]}
     if prediction.calibrated is not None:
         from intensity.ops.calibrate import CalibratedRooflineResult
@@ -179,7 +181,8 @@ def run_sweep_batch(request: ModelRequest, batches: Sequence[int] = DEFAULT_BATC
 
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     options = {k: v for k, v in request.analysis_kwargs().items() if k != "batch"}
-    points = sweep_batch(request.model, list(batches), device=resolved.device, **options)
+    points = sweep_batch(request.model, list(batches), device=resolved.device, **options,
+                         **request.estimate_kwargs())
     return SweepBatchResult(str(request.model), request.fusion, points, settings=resolved.settings(), warnings=warnings)
 
 
@@ -239,7 +242,8 @@ def run_report(request: ModelRequest, out: str | Path, *, measurement: Any = Non
     resolved, warnings = resolve_spec(request, progress=progress)
     summary = write_report(request.model, target, device=resolved.device, dtype=request.dtype, batch=request.batch,
                            fusion=request.fusion, blocks=request.blocks, input_shape=request.input_shape,
-                           attention=request.attention, measure=measurement)
+                           attention=request.attention, measure=measurement, runtime=request.runtime,
+                           profile=request.profile)
     return ReportResult(str(out), summary, settings=resolved.settings(), warnings=warnings)
 
 

@@ -25,7 +25,7 @@ from intensity.analysis.batch_sweep import SweepPoint, sweep_batch
 from intensity.output import check_output, write_atomic
 from intensity.report import plots
 from intensity.report.page import PAGE, READING
-from intensity.report.tables import (Grid, bottleneck_grid, kernel_grid, measurement_grid, milliseconds,
+from intensity.report.tables import (Grid, bottleneck_grid, estimate_grid, kernel_grid, measurement_grid, milliseconds,
                                      number, percent, si, sweep_grid, totals_grid, uncounted_grid, waterline_grid)
 
 __all__ = ["advice", "prepare_directory", "measurement_record", "write_report"]
@@ -51,7 +51,7 @@ class _Context:
 def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str = "h100", dtype: str = "fp16",
                  batch: int = 256, fusion: str = "trivial", blocks: tuple[str, ...] = (),
                  input_shape: str | Sequence[int] | None = None, measure: Any = None,
-                 attention: str = "flash") -> dict[str, Any]:
+                 attention: str = "flash", runtime: str = "eager", profile: str | None = None) -> dict[str, Any]:
     """Analyse, predict and report on `model`; return the summary written to report.json.
 
     `measure` is a `Measurement` (intensity.measure.measurement) or its `to_dict()` record. `out` is
@@ -60,8 +60,9 @@ def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str =
     directory = prepare_directory(out)
     measured = measurement_record(measure)
     options = {"fusion": fusion, "blocks": blocks, "input_shape": input_shape, "attention": attention}
-    prediction = predict(model, device=device, dtype=dtype, batch=batch, **options)
-    sweep = sweep_batch(model, SWEEP_BATCHES, device=prediction.spec, dtype=dtype, **options)
+    estimates = {"runtime": runtime, "profile": profile}
+    prediction = predict(model, device=device, dtype=dtype, batch=batch, **options, **estimates)
+    sweep = sweep_batch(model, SWEEP_BATCHES, device=prediction.spec, dtype=dtype, **options, **estimates)
     context = _Context(prediction, sweep, measured, _target(prediction))
     _make_directory(directory)
     images = _figures(context, directory)
@@ -239,6 +240,7 @@ def _sections(context: _Context, images: dict, directory: Path) -> list[str]:
                       mediant=percent(line.mediant_efficiency, 0))
                  + _figure(directory, images, "waterline", f"Waterline: predicted for {context.target}")
                  + _pairs(waterline_grid(line))
+                 + _table(estimate_grid(context.prediction), f"Bound and estimate for {context.target}")
                  + _figure(directory, images, "efficiency_vs_op_byte",
                            f"Maximum efficiency vs processor op:byte ({report.dtype}, batch {report.batch}); "
                            f"dotted line: {report.device['description']} (op:byte {op_byte})")),
@@ -315,6 +317,7 @@ def _summary(context: _Context, images: dict) -> dict[str, Any]:
     report, line = context.prediction.report, context.prediction.line
     return {**report.to_dict(),
             "waterline": {k: v for k, v in asdict(line).items() if k != "kernels"},
+            **context.prediction.bound_and_estimate(),
             "bottlenecks": [{"name": b.name, "op": b.op, "speedup": s} for b, s in amdahl_speedups(line)[:5]],
             "batch_sweep": [asdict(p) for p in context.sweep], "advice": advice(report, line),
             "measured": context.measured, "figures": images}

@@ -212,10 +212,29 @@ def bottleneck_grid(line: Waterline, top: int = 5) -> Grid:
 
 def sweep_grid(points: Sequence[SweepPoint], title: str) -> Grid:
     columns = ("batch", "mediant intensity (flop/B)", "batch-limited limit (flop/B)",
-               "attainable utilization (%)", "latency per batch (ms)", "images/s")
+               "bound: utilization (%)", "bound: latency (ms)", "bound: images/s", "estimate: utilization (%)",
+               "estimate: images/s")
     rows = [(str(p.batch), number(p.intensity), number(p.intensity_limit), percent(p.utilization),
-             milliseconds(p.latency), number(p.throughput, 0)) for p in points]
-    return Grid(title, columns, rows)
+             milliseconds(p.latency), number(p.throughput, 0), percent(p.estimated_utilization),
+             number(p.estimated_throughput, 0)) for p in points]
+    return Grid(title, columns, rows, caption=BOUND_AND_ESTIMATE)
+
+
+BOUND_AND_ESTIMATE = ("bound: roofline/waterline, never beaten by a correct measurement; estimate: what "
+                      "PyTorch will likely measure (efficiency profile fitted to published GPU measurements)")
+
+
+def estimate_grid(prediction: Any) -> Grid:
+    """The bound and the estimate side by side, with the profile the estimate used."""
+    figures = prediction.bound_and_estimate()
+    bound, guess = figures["bound"], figures["estimate"]
+    rows = [("bound (roofline/waterline)", milliseconds(bound["latency_s"]), number(bound["images_per_s"], 0),
+             percent(bound["utilization"]))]
+    if guess is not None:
+        rows.append((f"estimate ({guess['runtime']} PyTorch)", milliseconds(guess["latency_s"]),
+                     number(guess["images_per_s"], 0), percent(guess["utilization"])))
+    return Grid("bound and estimate", ("figure", "latency per batch (ms)", "images/s", "utilization (%)"), rows,
+                ("figure",), caption=figures["estimate_note"])
 
 
 # Measurement record fields shown by `measurement_grid`, in order, with their labels.
@@ -404,3 +423,16 @@ def defaults_grid(values: dict) -> Grid:
                 [("dtype", values["dtype"], values["dtype_from"]), ("device", values["device"], values["device_from"]),
                  ("config file", values["config_file"], "INTENSITY_CONFIG or ~/.config/intensity/config.toml")],
                 ("setting", "value", "from"))
+
+
+def fit_grids(profile: Any, in_sample: dict, validation: dict, path: str) -> list[Grid]:
+    """`fit-device`: the fitted parameters, then how well they predict (in sample, held-out families)."""
+    parameters = Grid(f"{profile.name} {profile.runtime} profile -> {path}", ("parameter", "value"),
+                      [(name, significant(getattr(profile, name))) for name in profile.PARAMETERS],
+                      left=("parameter",), caption="efficiencies are fractions of the spec's peaks and "
+                      "bandwidth; overhead is per kernel")
+    columns = ("check", "models", "Spearman", "geomean", "geostd", "within 10%", "within 25%")
+    rows = [(label, str(m.get("models", 0)), significant(m.get("spearman")), significant(m.get("geomean")),
+             significant(m.get("geostd")), percent(m.get("within_10")), percent(m.get("within_25")))
+            for label, m in (("in sample", in_sample), ("held-out families", validation)) if m]
+    return [parameters, Grid("measured / estimated images/s", columns, rows, left=("check",))]

@@ -1,0 +1,186 @@
+"""How well the GPU estimate predicts GPUs it has never seen (issue 18).
+
+Data: timm's published AMP inference throughput (RTX 4090, RTX 5090, RTX PRO 6000 Blackwell Max-Q;
+eager and torch.compile), in ../shared/reference/timm/. For each runtime:
+- per GPU: the profile fitted on that GPU's CNNs, with family cross-validation (all resnets held
+  out together);
+- leave one GPU out: fit on the other two, transfer (geometric mean of their parameters) and
+  predict the third from its datasheet alone; CNNs and attention models reported apart;
+- the share of measurements that beat the bound (the `trivial`-fusion roofline, what `intensity
+  roofline` reports): must be 0.
+
+`--write-profiles` also writes the shipped profiles (src/intensity/hardware/profiles/).
+`--quick` uses 24 models per GPU (what CI runs); the full run takes ~1 h on a 2-core machine the
+first time (kernel tables are cached under --cache) and ~2 min after.
+
+    python benchmarks/gpu_fidelity.py [--quick] [--write-profiles] [--runtime eager]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from intensity.analysis.efficiency import CLASSES, EfficiencyProfile
+from intensity.explore import fit_device as F
+from intensity.hardware import get_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _results import header, write  # noqa: E402
+
+GPUS = ("rtx4090", "rtx5090", "pro6000maxq")
+METRICS = ("models", "spearman", "geomean", "geostd", "within_10", "within_25", "beats_bound")
+
+
+def main() -> None:
+    args = _arguments()
+    torch.set_num_threads(1)
+    start = time.time()
+    mode = "quick (24 models per GPU)" if args.quick else "full"
+    mode += "; only models already in the kernel-table cache" if args.cached_only else ""
+    lines = [header(1, mode),
+             f"published tables: {args.published}", ""]
+    for runtime in args.runtime:
+        lines += _runtime_section(runtime, args)
+    lines.append(f"wall time {time.time() - start:.0f} s")
+    text = "\n".join(lines)
+    print(text)
+    write("gpu_fidelity_published.txt", text, args.quick)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="24 models per GPU (CI)")
+    parser.add_argument("--published", type=Path, default=ROOT.parent / "shared" / "reference" / "timm")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "intensity" / "kernel-tables")
+    parser.add_argument("--runtime", nargs="+", default=["eager", "compiled"], choices=["eager", "compiled"])
+    parser.add_argument("--write-profiles", action="store_true")
+    parser.add_argument("--cached-only", action="store_true",
+                        help="only models whose kernel tables are already in --cache (say so when you report)")
+    return parser.parse_args()
+
+
+def _runtime_section(runtime: str, args: argparse.Namespace) -> list[str]:
+    data = {gpu: _samples(gpu, runtime, args) for gpu in GPUS}
+    lines = [f"== runtime {runtime}", ""]
+    profiles = {}
+    for gpu, (cnn, attention, skipped) in data.items():
+        spec = get_spec(gpu, "fp16")
+        profiles[gpu] = F.fit(F.design(cnn, spec), gpu, runtime)
+        folds = F.cross_validate(cnn, spec, runtime) if len(cnn) >= 10 else {"models": len(cnn)}
+        lines += [f"{gpu}: {len(cnn)} CNNs, {len(attention)} attention models, {len(skipped)} not counted",
+                  "  fitted: " + _params(profiles[gpu]),
+                  "  family cross-validation (CNNs): " + _metrics(folds)]
+    lines += ["", "leave one GPU out (fit on the other two, predict this one from its datasheet):",
+              "| GPU | models | " + " | ".join(METRICS[1:]) + " |", "|---" * len(METRICS) + "|---|"]
+    worst_lines = []
+    for gpu, (cnn, attention, _) in data.items():
+        spec = get_spec(gpu, "fp16")
+        transferred = F.transfer([p for g, p in profiles.items() if g != gpu], f"{gpu} (datasheet)")
+        for label, group in (("CNNs", cnn), ("attention", attention)):
+            result, worst = _predict(group, spec, transferred, args, runtime)
+            lines.append(f"| {gpu} {label} | " + " | ".join(_cell(result.get(k)) for k in METRICS) + " |")
+            if label == "CNNs":
+                worst_lines += [f"{gpu}: 10 worst CNNs (measured/estimated images/s; time share tensor/vector/"
+                                f"stream)"] + worst
+    lines += ["", *worst_lines, ""]
+    if args.write_profiles and not args.quick:
+        _write_profiles(profiles, runtime, data)
+        lines.append(f"wrote profiles for {', '.join(profiles)} and transfer-{runtime}.json")
+    return lines
+
+
+def _samples(gpu: str, runtime: str, args: argparse.Namespace):  # noqa: ANN202
+    rows = F.load_published(args.published, gpu, runtime).rows
+    if args.cached_only:  # both tables: the runtime's, and the compiled one the bound is taken from
+        rows = [r for r in rows if all((args.cache / kind / "deploy" / f"{r.model}@{r.img_size}.json").is_file()
+                                       for kind in {runtime, "compiled"})]
+    if args.quick:
+        rows = sorted(rows, key=lambda r: r.model)
+        random.Random(0).shuffle(rows)
+        rows = rows[:24]
+    samples, failed = F.collect(rows, runtime, args.cache, progress=_progress(gpu, runtime))
+    groups = F.split_samples(samples)
+    return groups["cnn"], groups["attention"], failed
+
+
+def _progress(gpu: str, runtime: str):  # noqa: ANN202
+    last = [time.time()]
+
+    def report(what: str, done: int, total: int | None) -> None:
+        if time.time() - last[0] > 10 or done == total:
+            last[0] = time.time()
+            print(f"progress: {gpu} {what} {done}/{total}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _predict(samples, spec, profile: EfficiencyProfile, args, runtime):  # noqa: ANN001, ANN202
+    if not samples:
+        return {"models": 0}, []
+    d = F.design(samples, spec)
+    estimated = F.predicted_seconds(d, {p: getattr(profile, p) for p in EfficiencyProfile.PARAMETERS})
+    bound = _trivial_bound(samples, spec, args)
+    result = F.fidelity(d.measured, estimated, bound)
+    ratio = estimated / d.measured
+    worst = np.argsort(-np.abs(np.log(ratio)))[:10]
+    return result, [f"  {samples[i].row.model}@{samples[i].row.img_size}: {1 / ratio[i]:.2f} "
+                    f"({_mix(samples[i], spec, profile)})" for i in worst]
+
+
+def _trivial_bound(samples, spec, args) -> np.ndarray:  # noqa: ANN001
+    """The bound `intensity roofline` reports: `trivial`-fused kernels at peak and full bandwidth
+    (the compiled tables without their generated epilogues are exactly those kernels)."""
+    bounds = []
+    for sample in samples:
+        table = F.cached_table(sample.row.model, sample.row.img_size, "compiled", args.cache)
+        works = table.works(sample.row.batch, epilogues=False)
+        bounds.append(sum(max(w.flops / spec.peak_flops("fp16"), w.bytes / spec.bandwidth) for w in works))
+    return np.array(bounds)
+
+
+def _mix(sample, spec, profile: EfficiencyProfile) -> str:  # noqa: ANN001
+    from intensity.analysis.efficiency import kernel_time
+
+    shares = dict.fromkeys(CLASSES, 0.0)
+    for work in sample.table.works(sample.row.batch):
+        shares[work.kind] += kernel_time(work, profile, spec, "fp16")
+    total = sum(shares.values()) or 1.0
+    return "/".join(f"{shares[c] / total:.0%}" for c in CLASSES)
+
+
+def _write_profiles(profiles: dict, runtime: str, data: dict) -> None:
+    folder = ROOT / "src" / "intensity" / "hardware" / "profiles"
+    folder.mkdir(exist_ok=True)
+    for gpu, profile in profiles.items():
+        spec = get_spec(gpu, "fp16")
+        folds = F.cross_validate(data[gpu][0], spec, runtime)
+        record = {**profile.to_dict(), "validation": {"family_cross_validation_cnns": folds}}
+        (folder / f"{gpu}-{runtime}.json").write_text(json.dumps(record, indent=2) + "\n")
+    transferred = F.transfer(list(profiles.values()), "datasheet")
+    (folder / f"transfer-{runtime}.json").write_text(json.dumps(transferred.to_dict(), indent=2) + "\n")
+
+
+def _params(profile: EfficiencyProfile) -> str:
+    return ", ".join(f"{p} {getattr(profile, p):.3g}" for p in EfficiencyProfile.PARAMETERS)
+
+
+def _metrics(result: dict) -> str:
+    return ", ".join(f"{k} {_cell(result.get(k))}" for k in METRICS if k in result)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""The estimate: what a runtime will likely measure on a GPU, beside the roofline bound.
+
+The bound (analysis/roofline.py) lets every kernel run at the device's peak or its bandwidth and
+costs nothing to launch: no correct measurement beats it. The estimate keeps the same kernels and
+adds the physics the bound leaves out, with a few named parameters fitted to published
+measurements (explore/fit_device.py):
+
+    t = max(flops / compute, bytes / (bandwidth x memory efficiency of the class)) + overhead
+
+- tensor kernels (dense and wide-group convs, linears, matmuls, attention) compute at the
+  tensor-core peak x `tensor_efficiency` x tile efficiency: the GEMM's N and K are padded to
+  whole tiles (a 16-channel conv fills a quarter of a 64-wide tile), input channels to the
+  tensor cores' 8-element alignment, and the last wave of tiles leaves SMs idle;
+- vector kernels (depthwise and narrow-group convs) cannot use tensor cores: they compute at the
+  CUDA-core peak (`vector_tflops` in the spec) x `vector_efficiency`;
+- stream kernels (elementwise, norms, pools, reductions, copies) only move bytes;
+- every kernel pays `overhead_us` (launch, tail, and in eager mode the dispatch a short kernel
+  cannot hide).
+
+Every factor is at most 1 and the overhead is not negative, so an estimate is never faster than
+the bound of the same kernels.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from dataclasses import asdict, dataclass, field
+
+from intensity.cost.fusion import Kernel
+from intensity.hardware.spec import HardwareSpec
+
+TENSOR, VECTOR, STREAM = "tensor", "vector", "stream"
+CLASSES = (TENSOR, VECTOR, STREAM)
+TENSOR_OPS = frozenset({"conv", "linear", "matmul", "attention"})
+# Tile sizes of the fp16 tensor-core GEMM kernels cuDNN/cuBLAS pick for large M (physical, not
+# fitted): a CTA computes TILE_M x TILE_N outputs, stepping K by TILE_K; input channels are padded
+# to CHANNEL_ALIGN elements (16 bytes of fp16) for the tensor cores.
+TILE_M, TILE_N, TILE_K, CHANNEL_ALIGN = 128, 64, 32, 8
+# A grouped conv whose groups are narrower than this runs on CUDA cores (depthwise: width 1).
+NARROW_GROUP = 8
+RUNTIMES = ("eager", "compiled")
+
+
+@dataclass(frozen=True)
+class KernelWork:
+    """One kernel as the estimate sees it: class, work, traffic and its GEMM view (M x N x K in
+    `groups` independent GEMMs; 0 where there is no GEMM)."""
+
+    name: str
+    kind: str  # tensor, vector or stream
+    flops: float
+    bytes: float
+    m: int = 0
+    n: int = 0
+    k: int = 0
+    groups: int = 1
+
+
+@dataclass(frozen=True)
+class EfficiencyProfile:
+    """The fitted parameters of one GPU (or of an architecture, transferred) for one runtime."""
+
+    name: str
+    runtime: str = "eager"
+    tensor_efficiency: float = 0.7
+    vector_efficiency: float = 0.5
+    tensor_memory_efficiency: float = 0.8
+    vector_memory_efficiency: float = 0.7
+    stream_memory_efficiency: float = 0.85
+    overhead_us: float = 5.0
+    source: str = "default parameters, not fitted"
+    validation: dict = field(default_factory=dict)
+
+    PARAMETERS = ("tensor_efficiency", "vector_efficiency", "tensor_memory_efficiency",
+                  "vector_memory_efficiency", "stream_memory_efficiency", "overhead_us")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, origin: str = "profile") -> EfficiencyProfile:
+        missing = [p for p in ("name", *cls.PARAMETERS) if p not in data]
+        if missing:
+            raise ValueError(f"efficiency profile {origin} lacks {', '.join(missing)}; write one with "
+                             f"`intensity fit-device`")
+        for name in cls.PARAMETERS:
+            _check_parameter(name, data[name], origin)
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _check_parameter(name: str, value: object, origin: str) -> None:
+    upper = math.inf if name == "overhead_us" else 1.0
+    lower_ok = (lambda v: v >= 0) if name == "overhead_us" else (lambda v: v > 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not lower_ok(value) or value > upper:
+        bounds = "a number >= 0 (microseconds)" if name == "overhead_us" else "a fraction in (0, 1]"
+        raise ValueError(f"efficiency profile {origin}: {name} = {value!r} must be {bounds}")
+
+
+# --- kernels ------------------------------------------------------------------------------------
+
+def kernel_work(kernel: Kernel) -> KernelWork:
+    """Classify a counted kernel and give its GEMM view."""
+    if kernel.op not in TENSOR_OPS or not kernel.flops:
+        return KernelWork(kernel.name, STREAM, kernel.flops, kernel.bytes)
+    out = max(1, math.prod(kernel.output_shape))
+    k = max(1, round(kernel.flops / (2 * out)))
+    if kernel.op == "conv":
+        return _conv_work(kernel, out, k)
+    n = kernel.output_shape[-1] if kernel.output_shape else 1
+    return KernelWork(kernel.name, TENSOR, kernel.flops, kernel.bytes, max(1, out // max(1, n)), n, k)
+
+
+def _conv_work(kernel: Kernel, out: int, k: int) -> KernelWork:
+    channels_in = kernel.input_shape[1] if len(kernel.input_shape) > 1 else 1
+    group_width = kernel.weight_shape[1] if len(kernel.weight_shape) > 1 else channels_in
+    groups = channels_in // group_width if group_width and channels_in % group_width == 0 else 1
+    if groups > 1 and group_width < NARROW_GROUP:
+        return KernelWork(kernel.name, VECTOR, kernel.flops, kernel.bytes)
+    channels_out = kernel.output_shape[1] if len(kernel.output_shape) > 1 else 1
+    n = max(1, channels_out // groups)
+    window = max(1, k // max(1, group_width))  # kh x kw
+    padded_k = _round_up(group_width, CHANNEL_ALIGN) * window
+    return KernelWork(kernel.name, TENSOR, kernel.flops, kernel.bytes, max(1, out // (n * groups)), n,
+                      padded_k, groups)
+
+
+def _round_up(value: int, step: int) -> int:
+    return -(-value // step) * step
+
+
+def tile_efficiency(work: KernelWork, sms: int | None) -> float:
+    """Useful share of the tensor-core work a tiled GEMM does: N and K padded to whole tiles, M
+    to whole tiles, and the last wave of tiles leaving SMs idle (when the SM count is known)."""
+    if work.kind != TENSOR or not work.n:
+        return 1.0
+    tiles_m, tiles_n = -(-work.m // TILE_M), -(-work.n // TILE_N)
+    padding = (work.m / (tiles_m * TILE_M)) * (work.n / (tiles_n * TILE_N)) * \
+        (work.k / _round_up(work.k, TILE_K))
+    if not sms:
+        return padding
+    tiles = tiles_m * tiles_n * work.groups
+    waves = -(-tiles // sms)
+    return padding * tiles / (waves * sms)
+
+
+def kernel_time(work: KernelWork, profile: EfficiencyProfile, spec: HardwareSpec, dtype: str) -> float:
+    """Seconds for one kernel under the profile (see the module docstring)."""
+    memory_efficiency = {TENSOR: profile.tensor_memory_efficiency, VECTOR: profile.vector_memory_efficiency,
+                         STREAM: profile.stream_memory_efficiency}[work.kind]
+    memory = work.bytes / (spec.bandwidth * memory_efficiency)
+    compute = 0.0
+    if work.flops and work.kind == TENSOR:
+        compute = work.flops / (spec.peak_flops(dtype) * profile.tensor_efficiency *
+                                tile_efficiency(work, spec.sms))
+    elif work.flops:
+        vector = min(spec.vector_flops(dtype), spec.peak_flops(dtype))
+        compute = work.flops / (vector * profile.vector_efficiency)
+    return max(compute, memory) + profile.overhead_us * 1e-6
+
+
+# --- runtimes -----------------------------------------------------------------------------------
+
+def compiled_kernels(kernels: Sequence[Kernel]) -> list[KernelWork]:
+    """Inductor's execution of `trivial`-fused kernels: convs and GEMMs stay library kernels that
+    write their raw output, and their fused epilogue (BN, activation, residual add) becomes one
+    generated pointwise kernel that reads that output (and a residual) and writes the result."""
+    works = []
+    for kernel in kernels:
+        works.append(kernel_work(kernel))
+        if kernel.fused and kernel.op in TENSOR_OPS:
+            residual = kernel.output_bytes if "add" in kernel.fused else 0
+            works.append(KernelWork(f"{kernel.name} epilogue", STREAM, 0,
+                                    2 * kernel.output_bytes + residual))
+    return works
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a runtime will likely measure: per-kernel and total seconds per batch."""
+
+    runtime: str
+    profile: str  # the profile's name
+    profile_source: str  # how it was fitted and validated
+    kernels: list[KernelWork]
+    kernel_times: list[float]
+    flops: float
+    peak_flops: float
+
+    @property
+    def latency(self) -> float:
+        return sum(self.kernel_times)
+
+    @property
+    def efficiency(self) -> float:
+        """Estimated computational efficiency: ideal time at peak over the estimated time."""
+        return self.flops / self.peak_flops / self.latency if self.latency else 0.0
+
+    def to_dict(self) -> dict:
+        return {"runtime": self.runtime, "profile": self.profile, "profile_source": self.profile_source,
+                "latency_s": self.latency, "efficiency": self.efficiency, "kernels": len(self.kernels)}
+
+
+def estimate(works: Sequence[KernelWork], profile: EfficiencyProfile, spec: HardwareSpec,
+             dtype: str) -> Estimate:
+    """The estimate of a runtime's kernels (eager: `none`-fused; compiled: `compiled_kernels`)."""
+    times = [kernel_time(w, profile, spec, dtype) for w in works]
+    flops = sum(w.flops for w in works)
+    return Estimate(profile.runtime, profile.name, profile.source, list(works), times, flops,
+                    spec.peak_flops(dtype))
+
+
+# --- which profile a device gets -----------------------------------------------------------------
+
+def profile_for(spec: HardwareSpec, runtime: str = "eager", profile: str | EfficiencyProfile | None = None
+                ) -> EfficiencyProfile:
+    """The profile an estimate on `spec` uses: `profile` if given (a profile or a JSON file written by
+    `intensity fit-device`), else the one fitted on this GPU, else the architecture-level profile
+    transferred from the fitted GPUs (its `source` says so)."""
+    check_runtime(runtime)
+    if isinstance(profile, EfficiencyProfile):
+        return profile
+    if profile is not None:
+        return load_profile(profile)
+    from intensity.hardware.profiles import fitted_profile_data, transfer_profile_data
+
+    fitted = None if spec.overrides else fitted_profile_data(spec.key, runtime)
+    if fitted is not None:
+        return EfficiencyProfile.from_dict(fitted, f"{spec.key}-{runtime}")
+    transferred = transfer_profile_data(runtime)
+    if transferred is None:
+        return EfficiencyProfile(name="default", runtime=runtime)
+    base = EfficiencyProfile.from_dict(transferred, f"transfer-{runtime}")
+    return dataclasses.replace(base, name=f"{spec.key} (datasheet)",
+                               source=f"{spec.key} has no fitted profile: {base.source}")
+
+
+def check_runtime(runtime: str) -> str:
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown `runtime` {runtime!r}; choose eager (every op its own kernel, as "
+                         f"PyTorch runs it) or compiled (torch.compile's fusion)")
+    return runtime
+
+
+def load_profile(path: str | Path) -> EfficiencyProfile:
+    """A profile JSON file written by `intensity fit-device`."""
+    from intensity.errors import check_file
+
+    path = check_file(path, "efficiency profile", "give a JSON file written by `intensity fit-device`")
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"efficiency profile {path} is not JSON ({type(error).__name__}); give a file "
+                         f"written by `intensity fit-device`") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"efficiency profile {path} is not a JSON object; give a file written by "
+                         f"`intensity fit-device`")
+    return EfficiencyProfile.from_dict(data, str(path))

@@ -1,0 +1,133 @@
+"""The estimate's kernel model (analysis/efficiency.py), checked against hand arithmetic.
+
+Toy GPU: 100 TFLOP/s fp16 tensor peak, 25 TFLOP/s without tensor cores, 1,000 GB/s, 4 SMs.
+Profile: tensor 0.5, vector 0.5, memory 0.8 (tensor kernels) / 0.5 (vector) / 0.5 (stream),
+2 us per kernel.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from intensity.analysis.efficiency import (
+    STREAM, TENSOR, VECTOR, EfficiencyProfile, compiled_kernels, estimate, kernel_time, kernel_work,
+    load_profile, profile_for, tile_efficiency,
+)
+from intensity.analysis.predict import predict
+from intensity.cost.fusion import Kernel
+from intensity.hardware import get_spec
+from intensity.hardware.spec import HardwareSpec
+
+SPEC = HardwareSpec(key="toy", name="toy", peak_tflops={"fp16": 100.0}, bandwidth_gbs=1000.0, source="test",
+                    vector_tflops={"fp16": 25.0}, sms=4)
+PROFILE = EfficiencyProfile(name="toy", tensor_efficiency=0.5, vector_efficiency=0.5,
+                            tensor_memory_efficiency=0.8, vector_memory_efficiency=0.5,
+                            stream_memory_efficiency=0.5, overhead_us=2.0)
+
+
+def conv(channels: int, groups: int = 1, fused: list[str] | None = None) -> Kernel:
+    """A 3x3 stride-1 conv on 8 x channels x 16 x 16 fp16, `groups` groups."""
+    act = 8 * channels * 16 * 16
+    weights = channels * (channels // groups) * 9
+    flops = 2 * act * (channels // groups) * 9
+    return Kernel("conv", "conv", "", fused or [], [8, channels, 16, 16], [channels, channels // groups, 3, 3],
+                  [8, channels, 16, 16], flops, weights, act, weights, act, 2 * act, 2 * weights, 2 * act)
+
+
+def relu(channels: int = 64) -> Kernel:
+    act = 8 * channels * 16 * 16
+    return Kernel("relu", "act", "relu", [], [8, channels, 16, 16], [], [8, channels, 16, 16], 0, 0, act, 0, act,
+                  2 * act, 0, 2 * act)
+
+
+def test_dense_conv_runs_on_tensor_cores_with_full_tiles():
+    work = kernel_work(conv(64))
+    # GEMM: M = 8 x 16 x 16 = 2048 (16 tiles of 128), N = 64 (one tile), K = 64 x 9 = 576 (18 x 32)
+    assert (work.kind, work.m, work.n, work.k, work.groups) == (TENSOR, 2048, 64, 576, 1)
+    # 16 tiles on 4 SMs = 4 full waves
+    assert tile_efficiency(work, SPEC.sms) == 1.0
+    # flops 2 x 8 x 64 x 256 x 576 = 150,994,944 at 100e12 x 0.5 = 3.0199e-6 s;
+    # bytes 262,144 + 73,728 + 262,144 = 598,016 at 0.8e12 = 7.475e-7 s (less); + 2 us
+    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(150_994_944 / 50e12 + 2e-6)
+
+
+def test_sixteen_channel_conv_wastes_most_of_a_tile():
+    work = kernel_work(conv(16))
+    # N = 16 of a 64-wide tile: 0.25; K = 16 x 9 = 144 padded to 160: 0.9; M = 2048: 16 tiles, 4 waves
+    assert tile_efficiency(work, SPEC.sms) == pytest.approx(0.25 * 0.9)
+    flops = 2 * 8 * 16 * 256 * 144  # 9,437,184
+    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(flops / (50e12 * 0.225) + 2e-6)
+
+
+def test_last_wave_leaves_sms_idle():
+    work = kernel_work(conv(64))
+    # 16 tiles on 5 SMs: 4 waves of 5 slots, 16 used: 0.8
+    assert tile_efficiency(work, 5) == pytest.approx(16 / 20)
+
+
+def test_depthwise_conv_runs_on_cuda_cores_and_is_memory_bound():
+    work = kernel_work(conv(64, groups=64))
+    assert work.kind == VECTOR
+    # flops 2 x 8 x 64 x 256 x 9 = 2,359,296 at 25e12 x 0.5 = 1.887e-7 s;
+    # bytes 262,144 + 1,152 + 262,144 = 525,440 at 1e12 x 0.5 = 1.0509e-6 s (more); + 2 us
+    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(525_440 / 0.5e12 + 2e-6)
+
+
+def test_elementwise_op_only_moves_bytes():
+    work = kernel_work(relu())
+    assert work.kind == STREAM
+    # 262,144 read + 262,144 written at 0.5e12 + 2 us
+    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(524_288 / 0.5e12 + 2e-6)
+
+
+def test_compiled_runtime_splits_a_fused_epilogue_into_a_generated_kernel():
+    works = compiled_kernels([conv(64, fused=["batch_norm", "add", "relu"])])
+    # the conv, then one pointwise kernel: reads the conv output and the residual, writes the result
+    assert [w.kind for w in works] == [TENSOR, STREAM]
+    assert works[1].bytes == 3 * 262_144
+
+
+def test_estimate_sums_kernels_and_reports_efficiency():
+    works = [kernel_work(conv(64)), kernel_work(relu())]
+    result = estimate(works, PROFILE, SPEC, "fp16")
+    assert result.latency == pytest.approx(150_994_944 / 50e12 + 2e-6 + 524_288 / 0.5e12 + 2e-6)
+    assert result.efficiency == pytest.approx(150_994_944 / 100e12 / result.latency)
+
+
+@pytest.mark.parametrize("model", ["noscope-coral", "squeezenet1_0", "timm:mobilenetv3_small_100"])
+@pytest.mark.parametrize("runtime", ["eager", "compiled"])
+def test_an_estimate_is_never_faster_than_the_bound(model, runtime):
+    prediction = predict(model, device="rtx4090", batch=64, runtime=runtime)
+    assert prediction.estimated_images_per_s <= prediction.images_per_s
+
+
+def test_a_gpu_without_a_fitted_profile_gets_a_transferred_one_and_says_so():
+    profile = profile_for(get_spec("h100", "fp16"), "eager")
+    assert "h100" in profile.name and "no fitted profile" in profile.source
+
+
+def test_cpu_devices_get_no_gpu_estimate_and_a_reason():
+    spec = HardwareSpec(key="cpu", name="cpu", peak_tflops={"fp32": 0.1}, bandwidth_gbs=10, source="t",
+                        benchmarks=(object(),))  # a measured spec
+    prediction = predict("noscope-coral", device=spec, dtype="fp32")
+    assert prediction.estimate is None and "CPU" in prediction.estimate_note
+
+
+def test_a_profile_file_round_trips_and_bad_ones_are_refused(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(PROFILE.to_dict()))
+    assert load_profile(path) == PROFILE
+    path.write_text(json.dumps({**PROFILE.to_dict(), "tensor_efficiency": 1.5}))
+    with pytest.raises(ValueError, match="tensor_efficiency = 1.5 must be a fraction"):
+        load_profile(path)
+    path.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a JSON object"):
+        load_profile(path)
+    with pytest.raises(ValueError, match="does not exist"):
+        load_profile(tmp_path / "missing.json")
+
+
+def test_unknown_runtime_is_refused():
+    with pytest.raises(ValueError, match="unknown `runtime` 'jit'"):
+        predict("noscope-coral", device="rtx4090", runtime="jit")

@@ -1,0 +1,90 @@
+"""Fitting an efficiency profile to published measurements (explore/fit_device.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from intensity.analysis.efficiency import CLASSES, EfficiencyProfile
+from intensity.explore.fit_device import (
+    KernelTable, PublishedRow, Sample, collect, cross_validate, design, fidelity, fit, load_published,
+    model_family, predicted_seconds, transfer,
+)
+from intensity.hardware.spec import HardwareSpec
+
+SPEC = HardwareSpec(key="toy", name="toy", peak_tflops={"fp16": 100.0}, bandwidth_gbs=1000.0, source="t",
+                    vector_tflops={"fp16": 25.0}, sms=64)
+TRUE = {"tensor_efficiency": 0.62, "vector_efficiency": 0.3, "tensor_memory_efficiency": 0.7,
+        "vector_memory_efficiency": 0.45, "stream_memory_efficiency": 0.85, "overhead_us": 4.0}
+
+
+def synthetic_samples(count: int = 40, seed: int = 0) -> list[Sample]:
+    """Random kernel tables whose 'measured' times are the model's own, at known parameters: kernels
+    of every class, compute- and memory-bound, and models of 5-80 kernels (so the overhead shows)."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for index in range(count):
+        kernels = int(rng.integers(5, 80))
+        kind = [CLASSES[i] for i in rng.integers(0, 3, kernels)]
+        intensity = 10 ** rng.uniform(0, 3, kernels)  # flop/B from 1 to 1000
+        act = 10 ** rng.uniform(4, 7, kernels) / 128  # bytes per image
+        flops = [0.0 if k == "stream" else a * i for k, a, i in zip(kind, act, intensity)]
+        name = "net" + "".join(chr(97 + int(d)) for d in str(index))  # one family per model
+        table = KernelTable(name, 224, "eager", kind, flops, list(act), [0.0] * kernels,
+                            [1024 * 8] * kernels, [256] * kernels, [512] * kernels, [1] * kernels, False)
+        samples.append(Sample(PublishedRow(name, 224, 128, 1.0), table))
+    seconds = predicted_seconds(design(samples, SPEC), TRUE)
+    return [Sample(PublishedRow(s.row.model, 224, 128, 128 / t), s.table) for s, t in zip(samples, seconds)]
+
+
+def test_the_fit_recovers_known_parameters_from_synthetic_measurements():
+    profile = fit(design(synthetic_samples(), SPEC), "toy", "eager")
+    for name, value in TRUE.items():
+        assert getattr(profile, name) == pytest.approx(value, rel=0.05), name
+
+
+def test_cross_validation_by_family_predicts_held_out_models():
+    result = cross_validate(synthetic_samples(36), SPEC, "eager", folds=3)
+    assert result["within_10"] > 0.95 and result["beats_bound"] == 0.0
+
+
+def test_fidelity_figures_by_hand():
+    measured = np.array([1.0, 2.0, 4.0])  # seconds per batch
+    estimated = np.array([1.0, 2.15, 3.0])  # ratios (measured img/s over estimated) 1.0, 1.075, 0.75
+    result = fidelity(measured, estimated, bound=np.array([0.5, 2.1, 1.0]))
+    assert result["within_10"] == pytest.approx(2 / 3)  # 1.0 and 1.075
+    assert result["within_25"] == pytest.approx(1.0)
+    assert result["geomean"] == pytest.approx((1.0 * 1.075 * 0.75) ** (1 / 3))
+    assert result["beats_bound"] == pytest.approx(1 / 3)  # 2.0 s measured < 2.1 s bound
+
+
+def test_transfer_is_the_geometric_mean_of_fitted_profiles():
+    a = EfficiencyProfile(name="a", tensor_efficiency=0.4, overhead_us=2.0)
+    b = EfficiencyProfile(name="b", tensor_efficiency=0.9, overhead_us=8.0)
+    profile = transfer([a, b], "x")
+    assert profile.tensor_efficiency == pytest.approx(0.6) and profile.overhead_us == pytest.approx(4.0)
+    assert "a, b" in profile.source
+
+
+def test_families_keep_variants_together():
+    assert model_family("resnet50d") == model_family("resnet18") == "resnet"
+    assert model_family("tf_efficientnet_b0") == model_family("efficientnet_b3") == "efficientnet"
+
+
+def test_published_tables_with_missing_columns_or_gpus_are_refused(tmp_path):
+    (tmp_path / "benchmark-infer-amp-nchw-pt291-cu128-4090.csv").write_text("model,infer_img_size\nresnet50,224\n")
+    with pytest.raises(ValueError, match="lacks column infer_samples_per_sec"):
+        load_published(tmp_path, "rtx4090", "eager")
+    with pytest.raises(ValueError, match="no published timm table for `gpu` 'v100'"):
+        load_published(tmp_path, "v100", "eager")
+    with pytest.raises(ValueError, match="is missing"):
+        load_published(tmp_path, "rtx5090", "eager")
+
+
+def test_rows_that_did_not_run_and_models_timm_cannot_build_are_listed(tmp_path):
+    (tmp_path / "benchmark-infer-amp-nchw-pt291-cu128-4090.csv").write_text(
+        "model,infer_img_size,infer_samples_per_sec,infer_batch_size\n"
+        "resnet18,224,0,1024\nno_such_model_xyz,224,100.0,256\n")
+    published = load_published(tmp_path, "rtx4090", "eager")
+    assert published.skipped == ["resnet18: did not run (no images/s)"]
+    samples, failed = collect(published.rows, "eager", None)
+    assert samples == [] and failed[0].startswith("no_such_model_xyz: UnknownNameError")
