@@ -20,7 +20,7 @@ FactorsOpt = Annotated[str, typer.Option("-f", "--factors", help="folding factor
 PREDICTION_DEVICE = "accelerator spec for the predictions (default: the configured device, see `intensity config`)"
 
 
-@model_command("fold", batch=1024, device_help=PREDICTION_DEVICE, fusion=False)
+@model_command("fold", batch=1024, device_help=PREDICTION_DEVICE, fusion=False, estimate=True)
 def fold(
     request: ModelRequest,
     f: FactorsOpt = "2,3,4",

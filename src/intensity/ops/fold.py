@@ -32,7 +32,8 @@ class FoldResult(OpResult):
         return {"model": self.model, **self.settings_dict(), "predictions": self.to_rows()}
 
     def to_rows(self) -> list[dict[str, Any]]:
-        return [{**asdict(p), "speedup": p.speedup, "intensity_ratio": p.intensity_ratio} for p in self.predictions]
+        return [{**asdict(p), "speedup": p.speedup, "estimated_speedup": p.estimated_speedup,
+                 "intensity_ratio": p.intensity_ratio} for p in self.predictions]
 
     def grids(self) -> list[Any]:
         from intensity.report.folding import fold_grids
@@ -49,7 +50,7 @@ def run_fold(request: ModelRequest, factors: Sequence[int] = (2, 3, 4), rounding
     request, warnings = resolve_spec(request, progress=progress)
     predictions = predict_folding(request.model, fs, batch=request.batch, dtype=request.dtype,
                                   device=request.device, fusion=request.fusion, rounding=rounding,
-                                  input_shape=_input_shape(request))
+                                  input_shape=_input_shape(request), **request.estimate_kwargs())
     notes = list(dict.fromkeys(text for p in predictions for text in p.notes))
     return FoldResult(str(request.model), predictions, settings=request.settings(), notes=notes, warnings=warnings)
 

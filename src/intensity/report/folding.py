@@ -9,13 +9,24 @@ from intensity.report.tables import Grid
 
 def fold_grids(model: str, predictions: Sequence[object], device: str, dtype: str) -> list[Grid]:
     """A summary row per f, then each f's per-layer predictions."""
-    columns = ("f", "batch", "intensity", "ratio (sqrt f)", "waterline ms / batch", "utilization", "speedup")
+    columns = ("f", "batch", "intensity", "ratio (sqrt f)", "bound: waterline ms / batch", "bound: utilization",
+               "bound: speedup", "estimate: ms / batch", "estimate: speedup")
     rows = [(str(p.f), f"{p.batch} -> {-(-p.batch // p.f)}", f"{p.intensity_before:.1f} -> {p.intensity_after:.1f}",
              f"{p.intensity_ratio:.2f} ({p.f ** 0.5:.2f})",
              f"{p.latency_before * 1e3:.3f} -> {p.latency_after * 1e3:.3f}",
-             f"{p.utilization_before:.0%} -> {p.utilization_after:.0%}", f"{p.speedup:.2f}x") for p in predictions]
-    summary = Grid(f"{model} folded: predicted on {device}, {dtype}", columns, rows)
+             f"{p.utilization_before:.0%} -> {p.utilization_after:.0%}", f"{p.speedup:.2f}x", *_estimated(p))
+            for p in predictions]
+    summary = Grid(f"{model} folded: predicted on {device}, {dtype}", columns, rows,
+                   caption="bound: roofline/waterline, never beaten; estimate: what eager or compiled PyTorch will "
+                           "likely measure (--runtime)")
     return [summary, *(_layer_grid(p) for p in predictions)]
+
+
+def _estimated(p: object) -> tuple[str, str]:
+    if p.estimated_speedup is None:
+        return "-", "-"
+    return (f"{p.estimated_latency_before * 1e3:.3f} -> {p.estimated_latency_after * 1e3:.3f}",
+            f"{p.estimated_speedup:.2f}x")
 
 
 def _layer_grid(prediction: object) -> Grid:
