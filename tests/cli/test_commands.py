@@ -80,7 +80,11 @@ def test_measure_and_gap_commands_on_cpu():
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
     (record,) = json.loads(result.stdout)["records"]
-    assert record["images_per_s"] > 0 and 0 < record["utilization"] <= 1
+    # on a busy machine the micro-benchmarked peak can come out below what the model reached:
+    # then the record must say so, never report a utilization above 1 silently
+    above = record["utilization"] > 1
+    assert record["images_per_s"] > 0 and record["utilization"] > 0
+    assert above == any("above 100%" in w for w in record.get("warnings") or ())
     assert record["efficiency"] == pytest.approx(record["utilization"])
     mismatch = runner.invoke(app, ["gap", "noscope-coral", "noscope-night", "--accuracy", "0.9"])
     assert mismatch.exit_code == 2 and "--accuracy has 1 values for 2 models" in mismatch.stderr

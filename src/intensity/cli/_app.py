@@ -323,9 +323,9 @@ def emit(result: Any, fmt: str, out: str | Path | None = None, *legacy: Any, inp
     else:
         _draw(result, out, inputs)
     for text in getattr(result, "notes", ()):
-        note(text)
+        note(flag_names(text))
     for text in getattr(result, "warnings", ()):
-        warn(text)
+        warn(flag_names(text))
 
 
 def _draw(result: Any, out: str | Path | None, inputs: Iterable[Any]) -> None:

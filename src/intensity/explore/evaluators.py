@@ -160,23 +160,15 @@ def _clear_unfinished(out: Path) -> None:
 
 
 def _on_device(config: object, device: str | None) -> tuple[object, dict, str]:
-    """(config, extra train() arguments, device used). Adapter while the trainer gains devices:
-    `device` goes to `train(device=...)` or `TrainConfig.device`, whichever exists; a trainer with
-    neither trains on the CPU, and the device reported says so."""
+    """(config, extra train() arguments, device used): the worker's pinned `device` goes into the
+    trainer's config; None leaves the trainer's default (the GPU when present, else the CPU)."""
     import dataclasses
-    import inspect
 
-    from intensity.train.loop import train
+    if device is None:
+        from intensity.train.device import placement
 
-    takes_device = "device" in inspect.signature(train).parameters
-    in_config = "device" in {f.name for f in dataclasses.fields(config)}
-    if device is None:  # the trainer's own default
-        return config, {}, getattr(config, "device", None) or ("default" if takes_device else "cpu")
-    if takes_device:
-        return config, {"device": device}, device
-    if in_config:
-        return dataclasses.replace(config, device=device), {}, device
-    return config, {}, "cpu"
+        return config, {}, str(placement(None, None, 0).device)
+    return dataclasses.replace(config, device=device), {}, device
 
 
 def train_settings(data: str | None = None, epochs: int | None = None, lr: float | None = None,

@@ -63,6 +63,19 @@ def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None
                                 threads=threads, progress=progress)
     peak = spec.peak_flops(dtype)
     gap = efficiency_gap(model, per_image * batch, result.batch_latency, peak, accuracy)
-    warnings = (*spec.warnings, *([result.warning] if result.warning else []))
+    warnings = (*spec.warnings, *([result.warning] if result.warning else []), *_above_peak(gap.efficiency, spec))
     return Measurement(model, spec.key, peak / 1e12, per_image, result, gap.efficiency, gap.ideal_latency,
                        gap.actual_latency, gap.efficiency, gap.log_gap, accuracy, warnings)
+
+
+def _above_peak(utilization: float, spec: object) -> tuple[str, ...]:
+    """Utilization above 1 cannot be: the peak it is taken against is too low. Say why, never report
+    it silently."""
+    if utilization <= 1:
+        return ()
+    if getattr(spec, "benchmarks", ()):  # micro-benchmarked here
+        why = (f"the peak of {spec.key} was micro-benchmarked while the machine was busier than during this "
+               f"timing; measure again on a quieter machine, or give the peak with --peak-tflops")
+    else:
+        why = f"{spec.key}'s peak is below what this model reached here; is --device the machine it ran on?"
+    return (f"utilization {utilization:.0%} is above 100%: {why}",)

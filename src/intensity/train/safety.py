@@ -26,8 +26,9 @@ class DivergedError(ParameterError):
 
 # Settings a resumed run can take on: the new value is used from the next epoch, and a note says so.
 APPLIED = ("epochs", "lr", "temperature", "weight")
-# Settings that identify the run (checked by load_checkpoint) or do not change training.
-UNCHECKED = ("out", "resume", "model", "f")
+# Settings that identify the run (checked by load_checkpoint) or only say where it runs: a run
+# checkpointed on one GPU may resume on another, or on the CPU (checkpoints hold CPU tensors).
+UNCHECKED = ("out", "resume", "model", "f", "device", "loader_workers")
 
 
 _COUNTS = {"f": 1, "epochs": 1, "batch": 1, "per_class": 1, "every": 1, "seed": None}
