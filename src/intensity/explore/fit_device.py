@@ -386,8 +386,7 @@ def cross_validate(samples: Sequence[Sample], spec: HardwareSpec, runtime: str, 
         test = [i for i, a in enumerate(assignment) if a == fold]
         profile = fit(design([s for s, a in zip(samples, assignment) if a != fold], spec), spec.key, runtime)
         estimated[test] = predicted_seconds(design([samples[i] for i in test], spec), _profile_values(profile))
-    whole = design(samples, spec)
-    return fidelity(whole.measured, estimated, bound_seconds(whole, spec))
+    return fidelity(design(samples, spec).measured, estimated)
 
 
 def _profile_values(profile: EfficiencyProfile) -> dict[str, float]:
