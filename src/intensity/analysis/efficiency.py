@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 
 from intensity.cost.fusion import Kernel
 from intensity.hardware.spec import HardwareSpec
+from intensity.registry import Registry
 
 TENSOR, VECTOR, STREAM = "tensor", "vector", "stream"
 CLASSES = (TENSOR, VECTOR, STREAM)
@@ -41,7 +42,6 @@ TENSOR_OPS = frozenset({"conv", "linear", "matmul", "attention"})
 TILE_M, TILE_N, TILE_K, CHANNEL_ALIGN = 128, 64, 32, 8
 # A grouped conv whose groups are narrower than this runs on CUDA cores (depthwise: width 1).
 NARROW_GROUP = 8
-RUNTIMES = ("eager", "compiled")
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,27 @@ def kernel_time(work: KernelWork, profile: EfficiencyProfile, spec: HardwareSpec
 
 
 # --- runtimes -----------------------------------------------------------------------------------
+# A runtime turns the kernels counted under its fusion policy into the kernels it launches. Adding
+# one (e.g. TensorRT) is one decorated function with a `fusion` attribute.
 
+RUNTIMES: Registry = Registry("runtime", hint="choose eager (every op its own kernel, as PyTorch runs it) "
+                              "or compiled (torch.compile's fusion)")
+
+
+def _runtime(name: str, fusion: str, summary: str):  # noqa: ANN202
+    def register(function):  # noqa: ANN001, ANN202
+        function.fusion, function.__doc__ = fusion, summary
+        return RUNTIMES.register(name)(function)
+
+    return register
+
+
+@_runtime("eager", "none", "every op its own kernel, as PyTorch runs it")
+def eager_kernels(kernels: Sequence[Kernel]) -> list[KernelWork]:
+    return [kernel_work(k) for k in kernels]
+
+
+@_runtime("compiled", "trivial", "torch.compile: library GEMMs plus generated pointwise epilogues")
 def compiled_kernels(kernels: Sequence[Kernel]) -> list[KernelWork]:
     """Inductor's execution of `trivial`-fused kernels: convs and GEMMs stay library kernels that
     write their raw output, and their fused epilogue (BN, activation, residual add) becomes one
@@ -240,7 +260,7 @@ def profile_for(spec: HardwareSpec, runtime: str = "eager", profile: str | Effic
 
 
 def check_runtime(runtime: str) -> str:
-    if runtime not in RUNTIMES:
+    if not isinstance(runtime, str) or runtime not in RUNTIMES:
         raise ValueError(f"unknown `runtime` {runtime!r}; choose eager (every op its own kernel, as "
                          f"PyTorch runs it) or compiled (torch.compile's fusion)")
     return runtime

@@ -14,7 +14,7 @@ import torch
 
 from intensity.analysis.calibrated import CalibratedTimes, calibrated_times
 from intensity.analysis.efficiency import (
-    EfficiencyProfile, Estimate, check_runtime, compiled_kernels, estimate, kernel_work, profile_for,
+    RUNTIMES, EfficiencyProfile, Estimate, check_runtime, estimate, profile_for,
 )
 from intensity.analysis.roofline import Waterline, waterline
 from intensity.api import analyze
@@ -105,11 +105,11 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
 def _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, options) -> Estimate:  # noqa: ANN001
     """The runtime's kernels (eager: every op; compiled: GEMMs plus generated epilogues) under the
     device's profile. Counted again only when the report's fusion is not the runtime's."""
-    wanted = "none" if runtime == "eager" else "trivial"
+    launch = RUNTIMES[runtime]
+    wanted = launch.fusion
     kernels = report.kernels
     if report.fusion != wanted or report.only:
         options = {k: v for k, v in options.items() if k not in ("fusion", "blocks", "only")}
         kernels = analyze(model, batch=batch, input_shape=input_shape or report.input_shape, dtype=dtype,
                           fusion=wanted, **options).kernels
-    works = [kernel_work(k) for k in kernels] if runtime == "eager" else compiled_kernels(kernels)
-    return estimate(works, profile_for(spec, runtime, profile), spec, dtype)
+    return estimate(launch(kernels), profile_for(spec, runtime, profile), spec, dtype)

@@ -224,9 +224,13 @@ MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
 
 # Commands that give a time or images/s for an accelerator give the bound and the estimate; these
 # options choose the estimate's execution model and, optionally, a profile from `fit-device`.
-RuntimeOpt = Annotated[Literal["eager", "compiled"], typer.Option(
-    help="the estimate's runtime: eager (every op its own kernel, as PyTorch runs it) or compiled "
-         "(torch.compile's fusion)")]
+def _runtime_option() -> Any:
+    from intensity.analysis.efficiency import RUNTIMES
+
+    return Annotated[_choices(RUNTIMES), typer.Option(help=f"the estimate's runtime: {RUNTIMES.choices_help()}")]
+
+
+RuntimeOpt = _runtime_option()
 ProfileOpt = Annotated[Optional[str], typer.Option(
     help="efficiency profile JSON from `intensity fit-device` (default: the device's shipped one)",
     callback=nonempty_path)]

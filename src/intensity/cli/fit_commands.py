@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
 import typer
 
-from intensity.cli._app import FormatOpt, app, call, check_out, emit, nonempty_path
+from intensity.cli._app import FormatOpt, RuntimeOpt, app, call, check_out, emit, nonempty_path
 from intensity.ops.fit import DEFAULT_CACHE, run_fit_device
-
-RuntimeOpt = Annotated[Literal["eager", "compiled"], typer.Option(
-    help="what the estimate models: eager (every op its own kernel, as PyTorch runs it) or compiled "
-         "(torch.compile's fusion)")]
 
 
 @app.command("fit-device")
