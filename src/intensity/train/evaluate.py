@@ -79,13 +79,12 @@ def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orde
     """Each checkpoint's top-1 on the same test images (per class too) and, folded, its order
     sensitivity over the first groups of the fixed evaluation order."""
     from intensity.train.checkpoint import load_checkpoint
-    from intensity.train.loop import build_model, load_data, normalized
+    from intensity.train.loop import load_data, model_from_state, normalized
 
     records, splits = [], None
     for path in map(_checkpoint_path, paths):
         state = load_checkpoint(path)
-        model, shape, _ = build_model(state["model_name"], state["f"], state["config"]["preset"])
-        model.load_state_dict(state["model"])
+        model, shape = model_from_state(state), tuple(state["input_shape"])
         splits = splits or load_data(data, shape, state["config"]["per_class"], state["config"]["seed"])
         if len(splits.classes) != state["num_classes"]:
             raise ValueError(f"data {data} has {len(splits.classes)} classes but {path} ({state['model_name']}) "

@@ -17,8 +17,8 @@ from intensity.train.checkpoint import load_checkpoint, restore_rng, save_checkp
 from intensity.train.curriculum import Curriculum, all_classes
 from intensity.train.distill import distillation_loss
 from intensity.train.evaluate import accuracy
+from intensity.train.recipe import DEFAULT_PRESET, PRESETS, Recipe, check_recipe, make_optimizer, resolve, set_lr
 
-PRESETS = ("noscope", "game", "cifar")
 METRICS = ("epoch", "classes", "loss", "train_acc", "val_acc", "images_per_s", "seconds")
 
 
@@ -30,19 +30,27 @@ class TrainConfig:
     f: int = 1
     epochs: int = 10
     batch: int = 32
-    preset: str = "game"
+    preset: str = DEFAULT_PRESET  # a recipe (train/recipe.py); the fields below left None are its
     lr: float | None = None  # default: the preset's
     seed: int = 0
     per_class: int = 200  # generated data only
     curriculum: bool | None = None  # default: on for folded game models (5.1)
     initial: int | None = None
     delta: int | None = None
-    every: int = 60
+    every: int | None = None  # default: the preset's (seed: 60; fast: 4% of the epochs)
     teacher: str | None = None
     temperature: float = 4.0
     weight: float = 0.9
     resume: bool = False
     normalize: bool = True  # per-channel mean/std of the training split (data/normalize.py)
+    # recipe overrides (None: the preset's; see train/recipe.py)
+    optimizer: str | None = None
+    weight_decay: float | None = None
+    batch_norm: bool | None = None  # train-time batch norms, folded into the weights at export
+    init: str | None = None  # default | block-diagonal
+    schedule: str | None = None  # constant | cosine
+    warmup: float | None = None
+    label_smoothing: float | None = None
 
 
 @dataclass
@@ -65,9 +73,13 @@ def _dropout_model(model: nn.Sequential) -> nn.Sequential:
 Original = tuple[nn.Module, tuple[int, ...], int]  # an unfolded CNN, its input shape (C, H, W), classes
 
 
-def build_model(name: str, f: int, preset: str, original: Original | None = None) -> Original:
+def build_model(name: str, f: int, preset: str, original: Original | None = None,
+                batch_norm: bool | None = None) -> Original:
     """The zoo model `name` (or `original`, a module built elsewhere, e.g. a design-space point)
+    with the preset's train-time layers (dropout; batch norm unless `batch_norm` says otherwise)
     folded by f, its input shape and its number of classes."""
+    from intensity.train.recipe import recipe_for
+    from intensity.transforms.bn_fold import with_batch_norm
     from intensity.transforms.folding import fold
 
     if original is None:
@@ -76,24 +88,31 @@ def build_model(name: str, f: int, preset: str, original: Original | None = None
         resolved = resolve_model(name)
         original = resolved.module, tuple(resolved.input_shape), model_entry(name).num_classes
     model, shape, classes = original
-    if preset == "noscope" and isinstance(model, nn.Sequential):
+    recipe = recipe_for(preset, name)
+    if recipe.dropout and isinstance(model, nn.Sequential):
         model = _dropout_model(model)
+    if recipe.batch_norm if batch_norm is None else batch_norm:
+        model = with_batch_norm(model)
     return fold(model, f, tuple(shape)).model, tuple(shape), classes
 
 
-def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    if config.preset not in PRESETS:
-        raise ValueError(f"unknown preset {config.preset!r}; choose one of {', '.join(PRESETS)}")
-    if config.preset == "noscope":
-        return torch.optim.RMSprop(model.parameters(), lr=config.lr or 6.6e-4)
-    return torch.optim.Adam(model.parameters(), lr=config.lr or 1e-4, weight_decay=1e-5)
+def model_from_state(state: dict) -> nn.Module:
+    """The trained model of a checkpoint, built as its run built it (preset, batch norm), weights loaded."""
+    model, _, _ = build_model(state["model_name"], state["f"], state["config"]["preset"],
+                              batch_norm=resolve(state["config"]).batch_norm)
+    model.load_state_dict(state["model"])
+    return model.eval()
 
 
-def _curriculum(config: TrainConfig, classes: int) -> Curriculum:
-    wanted = config.curriculum if config.curriculum is not None else (config.preset == "game" and config.f > 1)
-    if not wanted:
+def _curriculum(config: TrainConfig, recipe: Recipe, classes: int) -> Curriculum:
+    """The recipe's curriculum for folded models (or as --curriculum says), with E from --every or
+    the recipe; refused when it cannot reach every class before the last epoch."""
+    if not (recipe.curriculum and (config.curriculum is not None or config.f > 1)):
         return all_classes(classes)
-    return Curriculum.seed_default(classes, config.f, config.initial, config.delta, config.every)
+    every = config.every if config.every is not None else recipe.every_for(config.epochs)
+    curriculum = Curriculum.seed_default(classes, config.f, config.initial, config.delta, every)
+    curriculum.check_reaches_all(config.epochs)
+    return curriculum
 
 
 def load_data(spec: str, shape: tuple[int, ...], per_class: int = 200, seed: int = 0):  # noqa: ANN201
@@ -125,10 +144,16 @@ class _Run:
         check_batch(config.batch, config.f)
         self.config = config
         torch.manual_seed(config.seed)
-        self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset, original)
-        self.optimizer = _optimizer(config, self.model)
+        self.recipe = resolve(config)
+        self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset, original,
+                                                           self.recipe.batch_norm)
+        if self.recipe.init == "block-diagonal":
+            from intensity.transforms.fold_init import block_diagonal_
+
+            block_diagonal_(self.model, config.f, self.shape)
+        self.optimizer = make_optimizer(self.recipe, self.model)
         self.scheduler = torch.optim.lr_scheduler.ConstantLR(self.optimizer, factor=1.0, total_iters=0)
-        self.curriculum = _curriculum(config, self.classes)
+        self.curriculum = _curriculum(config, self.recipe, self.classes)
         self.teacher, self.teacher_norm = _teacher(config.teacher) if config.teacher else (None, None)
         self.start, self.metrics, self.norm = 0, [], None
 
@@ -155,9 +180,7 @@ def _teacher(path: str) -> tuple[nn.Module, dict | None]:
     state = load_checkpoint(path)
     if state["f"] != 1:
         raise ValueError(f"teacher {path} is a folded model (f = {state['f']}); give an original (f = 1) run")
-    model, _, _ = build_model(state["model_name"], 1, state["config"]["preset"])
-    model.load_state_dict(state["model"])
-    return model.eval(), state.get("normalize")
+    return model_from_state(state), state.get("normalize")
 
 
 def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Module) -> tuple[float, int]:
@@ -165,9 +188,10 @@ def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Modul
     if run.teacher is not None:
         with torch.no_grad():
             soft = run.teacher(renormalize(images, run.norm, run.teacher_norm))
-        loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight)
+        loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight,
+                                 run.recipe.label_smoothing)
     else:
-        loss = nn.functional.cross_entropy(logits, labels)
+        loss = nn.functional.cross_entropy(logits, labels, label_smoothing=run.recipe.label_smoothing)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     run.optimizer.step()
@@ -184,7 +208,9 @@ def _epoch(run: _Run, data: torch.utils.data.Dataset, epoch: int, model: nn.Modu
         order = [order[i] for i in sampler]
     model.train()
     loss_sum, correct, start, batch = 0.0, 0, time.perf_counter(), run.config.batch
+    steps = -(-len(order) // batch)
     for step, first in enumerate(range(0, len(order), batch)):
+        set_lr(run.optimizer, run.recipe, (epoch + step / steps) / run.config.epochs)  # per step: warm-up, decay
         items = [data[i] for i in order[first:first + batch]]
         images, labels = torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
         loss, right = _step(run, images, labels, model)
@@ -223,6 +249,9 @@ def check_lr(lr: float | None, advice: str = "give e.g. 1e-4, or leave it out fo
 def check_config(config: TrainConfig) -> None:
     """Numeric settings checked before any data is loaded, naming the option (torch's own messages do not)."""
     check_lr(config.lr)
+    if config.preset not in PRESETS:
+        raise ValueError(f"unknown --preset {config.preset!r}; choose one of {', '.join(PRESETS)}")
+    check_recipe(resolve(config))
     if not (config.temperature > 0 and math.isfinite(config.temperature)):
         raise ValueError(f"--temperature must be > 0, got {config.temperature:g}; give e.g. 4")
     if not 0 <= config.weight <= 1:
@@ -252,6 +281,16 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
     torch.set_flush_denormal for the process (torch has no getter to restore it). `original`
     trains a module built elsewhere (then `config.model` is only its label)."""
     check_config(config)
+    if rank != 0:
+        return _train(config, progress, rank, world, wrap, original)
+    from intensity.output import locked
+
+    with locked(config.out, "run directory"):  # a second trainer or `export` of it is refused meanwhile
+        return _train(config, progress, rank, world, wrap, original)
+
+
+def _train(config: TrainConfig, progress: Progress | None, rank: int, world: int, wrap: object,
+           original: Original | None) -> TrainResult:
     # Adam's running mean of a dead ReLU's zero gradient decays into denormals, 3x slower to update.
     torch.set_flush_denormal(True)
     run = _Run(config, original)
