@@ -78,6 +78,7 @@ def bench_fold(
     threads: ThreadsOpt = None,
     format: FoldFormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
+    runtime: Annotated[str, typer.Option(help="torch (eager) or onnxruntime (ONNX export, CPU fp32)")] = "torch",
 ) -> None:
     """Measure original vs folded throughput at the same images per step (seed 000 5)."""
     from intensity.cli._app import progress
@@ -92,7 +93,7 @@ def bench_fold(
         peak = get_spec(device, dtype, threads=threads, progress=report).peak_flops(dtype)
         return bench_folding(resolved.module, resolved.input_shape, fs, batch=batch, device=on, dtype=dtype,
                              peak_flops=peak, iters=iters, trials=trials, channels_last=channels_last,
-                             compile=compile, threads=threads, progress=report)
+                             compile=compile, threads=threads, progress=report, runtime=runtime)
 
     guarded(lambda: check_out_file(out))
     with progress(f"bench-fold {model}") as report:
@@ -101,7 +102,7 @@ def bench_fold(
     def tables() -> list:
         from rich.table import Table
 
-        table = Table(title=f"{model}: measured, batch {batch}, {dtype} on {on}", title_justify="left")
+        table = Table(title=f"{model}: measured, batch {batch}, {dtype} on {on}, {runtime}", title_justify="left")
         for column in ("f", "images/s", "with fold/unfold", "utilization", "speedup", "speedup with reshape",
                        "spread"):
             table.add_column(column, justify="right")

@@ -14,6 +14,7 @@ ONNX needs the `onnx` extra (onnx, onnxruntime), imported only here.
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -150,8 +151,10 @@ def _onnx_modules():  # noqa: ANN202
 def _export_onnx(model: Deployed, example: torch.Tensor) -> bytes:
     _onnx_modules()
     buffer = io.BytesIO()
-    torch.onnx.export(model, (example,), buffer, input_names=["images"], output_names=["logits"],
-                      dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
+    with warnings.catch_warnings():  # the tracer's notes on shape arithmetic it records as constants
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example,), buffer, input_names=["images"], output_names=["logits"],
+                          dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
     return buffer.getvalue()
 
 
