@@ -29,13 +29,13 @@ def test_lr_schedule():
     assert lr_factor(RECIPES["game"], 0.7) == 1.0
 
 
-def test_curriculum_that_cannot_finish_is_refused():
+def test_curriculum_that_cannot_finish_is_refused(tmp_path):
     # the README's torchrun example: 10 epochs, E = 60: V1 f = 2 starts with 2 of 11 classes
     with pytest.raises(ValueError, match=r"reaches only 2 of 11 classes.*--every.*--epochs"):
         Curriculum.seed_default(11, 2, every=60).check_reaches_all(10)
     Curriculum.seed_default(11, 2, every=1).check_reaches_all(10)  # 2 + 9 = 11 at the last epoch
     with pytest.raises(ValueError, match="--every"):
-        train(TrainConfig("game-lol-gold1", "generated:game-lol-gold1", "unused", f=2, epochs=10, per_class=2,
+        train(TrainConfig("game-lol-gold1", "generated:game-lol-gold1", str(tmp_path / "r"), f=2, epochs=10, per_class=2,
                           preset="seed"))
 
 
