@@ -1,23 +1,23 @@
-"""Accuracy of folded vs original CNNs after training on this CPU (seed 000 Table 4 layout).
+"""Accuracy of folded vs original CNNs after training on this CPU (seed 000 Tables 4 and 5 layout).
 
 Trains V1-V4 (generated game text) and one NoScope CNN (a generated synthetic video) as the
-original (f = 1) and folded (f = 2, 3, 4), evaluates each on its task's same test images, and
-measures the folded speedup with bench_folding (fixed threads, median of trials, spread shown)
-before any training starts, so the timings run on a quiet machine. The peer of every row is the
-original model trained in the same run with the same budget and hyperparameters.
+original (f = 1), folded (f = 2, 3, 4) and, for game models, compound-scaled (`scale` rows:
+EfficientNet phi = -1, alpha 1.1, beta 1.2, gamma 1.15, seed 000 Table 5), evaluates each on its
+task's test images, and measures the folded and scaled speedups (fixed threads, median of trials,
+spread shown) before any training starts, so the timings run on a quiet machine. The peer of every
+row is the original model trained in the same run with the same recipe and budget.
 
-Budget (a CPU stand-in for the seed's 1500 epochs at batch 32 on game tasks, 50 at batch 128 on
-NoScope): game models --epochs epochs of --per-class images per class, Adam at --lr (the seed's
-1e-4 barely moves folded models in this budget; 1e-3 kills folded f = 4 V1's ReLUs in the first
-steps), weight decay 1e-5; NoScope its preset (RMSprop 6.6e-4, dropout) for --noscope-epochs at
-batch 128. Inputs are normalized per channel (the trainer's default). Curriculum is off unless
---curriculum: the seed's E = 60 epochs per stage would never pass its first stage here.
-Runs go --workers at a time, one thread each.
+Recipe: --preset (default `fast`, the trainer's default: batch norm folded at export,
+block-diagonal init of folded models, AdamW 3e-3 with warm-up and cosine decay, label smoothing
+0.1; `seed` is the seed's own: Adam 1e-4 and curriculum E = 60 for game models, RMSprop 6.6e-4
+and dropout for NoScope). Budget (a CPU stand-in for the seed's 1500 epochs at batch 32 on game
+tasks, 50 at batch 128 on NoScope): game models --epochs epochs of --per-class images per class
+at --batch; NoScope --noscope-epochs at batch 128. Runs go --workers at a time, one thread each.
 
     PYTHONPATH=src python benchmarks/fold_accuracy.py --quick      # V1, f = 1, 2; under a minute
-    PYTHONPATH=src python benchmarks/fold_accuracy.py              # the full table; ~38 min here
-    PYTHONPATH=src python benchmarks/fold_accuracy.py --models game-lol-gold1 --fs 2,4 --epochs 240 \
-        --results fold_accuracy_v1_240ep_cpu.txt                     # does a longer budget close the gap?
+    PYTHONPATH=src python benchmarks/fold_accuracy.py              # the full table
+    PYTHONPATH=src python benchmarks/fold_accuracy.py --preset seed --lr 3e-4 --no-curriculum \
+        --results fold_accuracy_cpu.txt                              # the older table's settings
 """
 from __future__ import annotations
 
@@ -51,26 +51,40 @@ def _noscope_data(directory: str, frames: int) -> str:
     return f"video:{directory}/v.mp4,{directory}/v.csv"
 
 
-def _config(name: str, data: str, f: int, args: argparse.Namespace, work: str) -> TrainConfig:
+SCALE = "scale"  # the compound-scaled variant's row label (in the f column)
+
+
+def _config(name: str, data: str, f: int | str, args: argparse.Namespace, work: str) -> TrainConfig:
+    folds = 1 if f == SCALE else f
     if name.startswith("noscope"):
-        return TrainConfig(name, data, f"{work}/{name}-f{f}", f=f, epochs=args.noscope_epochs, batch=128,
-                           preset="noscope")
-    return TrainConfig(name, data, f"{work}/{name}-f{f}", f=f, epochs=args.epochs, batch=args.batch, preset="game",
-                       lr=args.lr, per_class=args.per_class, curriculum=args.curriculum and f > 1,
-                       every=max(1, args.epochs * 60 // 1500))
+        return TrainConfig(name, data, f"{work}/{name}-f{f}", f=folds, epochs=args.noscope_epochs, batch=128,
+                           preset=args.preset, lr=args.lr, curriculum=args.curriculum if folds > 1 else None)
+    return TrainConfig(name, data, f"{work}/{name}-f{f}", f=folds, epochs=args.epochs, batch=args.batch,
+                       preset=args.preset, lr=args.lr, per_class=args.per_class,
+                       curriculum=args.curriculum if folds > 1 else None)
 
 
-def _train_one(config: TrainConfig) -> dict:
+def _scaled(name: str):  # noqa: ANN202
+    from intensity.models import model_entry
+    from intensity.transforms.scaling import compound_scale
+
+    resolved = resolve_model(name)
+    scaled = compound_scale(resolved.module, tuple(resolved.input_shape), -1, 1.1, 1.2, 1.15)
+    return scaled.model, tuple(scaled.input_shape), model_entry(name).num_classes
+
+
+def _train_one(config: TrainConfig, scale: bool) -> dict:
     """One run in a worker process: one thread, so two workers share the two cores fairly."""
     torch.set_num_threads(1)
     start = time.perf_counter()
-    result = train(config)
+    result = train(config, original=_scaled(config.model) if scale else None)
     last = result.metrics[-1]
-    return {"model": config.model, "f": config.f, "top1": result.test_acc, "best_val": max(m["val_acc"] for m in
-            result.metrics), "train_loss": last["loss"], "seconds": time.perf_counter() - start}
+    return {"model": config.model, "f": SCALE if scale else config.f, "top1": result.test_acc,
+            "best_val": max(m["val_acc"] for m in result.metrics), "train_loss": last["loss"],
+            "seconds": time.perf_counter() - start}
 
 
-def _speedups(names: list[str], fs: list[int], threads: int, console: Console) -> dict:
+def _speedups(names: list[str], fs: list[int], threads: int, console: Console, scale: bool) -> dict:
     speed = {}
     with console.status("measuring folded speedups (before training, on a quiet machine)") as status:
         for name in names:
@@ -79,7 +93,19 @@ def _speedups(names: list[str], fs: list[int], threads: int, console: Console) -
             for b in bench_folding(resolved.module, tuple(resolved.input_shape), fs, batch=256, peak_flops=1e12,
                                    iters=5, trials=3, threads=threads):
                 speed[name, b.f] = b
+            if scale and name.startswith("game"):
+                speed[name, SCALE] = _scaled_speedup(name, resolved, speed[name, 1].images_per_s, threads)
     return speed
+
+
+def _scaled_speedup(name: str, resolved, original_rate: float, threads: int):  # noqa: ANN001, ANN202
+    from types import SimpleNamespace
+
+    from intensity.measure.throughput import measure_throughput
+
+    model, shape, _ = _scaled(name)
+    t = measure_throughput(model, 256, shape, iters=5, trials=3, threads=threads)
+    return SimpleNamespace(speedup=t.images_per_s / original_rate, spread=t.spread, busy=t.busy)
 
 
 def _table(rows: list[dict], speed: dict, title: str) -> Table:
@@ -88,7 +114,7 @@ def _table(rows: list[dict], speed: dict, title: str) -> Table:
                    "spread", "train s"):
         table.add_column(column, justify="left" if column == "model" else "right")
     base = {r["model"]: r["top1"] for r in rows if r["f"] == 1}
-    for r in sorted(rows, key=lambda r: (r["model"], r["f"])):
+    for r in sorted(rows, key=lambda r: (r["model"], str(r["f"]))):
         b = speed[r["model"], r["f"]]
         table.add_row(r["model"], str(r["f"]), f"{r['top1']:.2%}", f"{(r['top1'] - base[r['model']]) * 100:+.2f}",
                       f"{r['best_val']:.2%}", f"{r['train_loss']:.3f}", f"{b.speedup:.2f}x",
@@ -99,12 +125,16 @@ def _table(rows: list[dict], speed: dict, title: str) -> Table:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="V1 only, f = 1, 2, 2 epochs, 20 images per class")
-    parser.add_argument("--epochs", type=int, default=60, help="game models")
+    parser.add_argument("--epochs", type=int, default=60, help="game models (fast: f = 2 within 1.2 points of V1 in 30)")
     parser.add_argument("--noscope-epochs", type=int, default=50)
     parser.add_argument("--per-class", type=int, default=200)
-    parser.add_argument("--batch", type=int, default=16, help="game models (NoScope: 128, the seed's)")
-    parser.add_argument("--lr", type=float, default=3e-4, help="game models (Adam)")
-    parser.add_argument("--curriculum", action="store_true", help="folded game models (E scaled to the budget)")
+    parser.add_argument("--batch", type=int, default=32, help="game models, the seed's 32 (NoScope: 128)")
+    parser.add_argument("--preset", default="fast", help="training recipe (intensity.train.recipe): fast or seed")
+    parser.add_argument("--lr", type=float, default=None, help="default: the preset's")
+    parser.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=None,
+                        help="default: the preset's (E then scaled to the budget unless the preset fixes it)")
+    parser.add_argument("--scale", action=argparse.BooleanOptionalAction, default=True,
+                        help="also train each game model's compound-scaled variant (Table 5)")
     parser.add_argument("--workers", type=int, default=2, help="training runs at a time (one thread each)")
     parser.add_argument("--threads", type=int, default=1, help="for the speedup timing")
     parser.add_argument("--frames", type=int, default=1600, help="synthetic NoScope video length")
@@ -119,22 +149,26 @@ def main() -> None:
         args.epochs, args.per_class = 2, 20
     console = Console(width=150, record=True)
     console.print(header(args.threads, "quick" if args.quick else "full"), markup=False)
-    speed = _speedups(models, fs, args.threads, console)
+    speed = _speedups(models, fs, args.threads, console, args.scale and not args.quick)
     rows = []
     with tempfile.TemporaryDirectory() as work:
         data = {name: _noscope_data(work, args.frames) if name.startswith("noscope") else f"generated:{name}"
                 for name in models}
-        configs = [_config(name, data[name], f, args, work) for name in models for f in fs]
+        configs = [(_config(name, data[name], f, args, work), False) for name in models for f in fs]
+        if args.scale and not args.quick:
+            configs += [(_config(name, data[name], SCALE, args, work), True) for name in models
+                        if name.startswith("game")]
         with Progress(console=console, transient=True) as bar, ProcessPoolExecutor(args.workers) as pool:
             task = bar.add_task(f"training {len(configs)} runs, {args.workers} at a time", total=len(configs))
-            for future in as_completed([pool.submit(_train_one, c) for c in configs]):
+            for future in as_completed([pool.submit(_train_one, c, s) for c, s in configs]):
                 row = future.result()
                 rows.append(row)
                 bar.advance(task)
                 console.print(f"{row['model']} f={row['f']}: test top-1 {row['top1']:.2%} ({row['seconds']:.0f} s)")
-    title = (f"fold accuracy: game {args.epochs} epochs x {args.per_class}/class, batch {args.batch}, Adam lr {args.lr}"
-             f"{', curriculum' if args.curriculum else ''}; NoScope {args.noscope_epochs} epochs, batch 128, RMSprop "
-             f"6.6e-4; speedup at batch 256, {args.threads} thread(s)")
+    title = (f"fold accuracy, preset {args.preset}{f' lr {args.lr:g}' if args.lr else ''}"
+             f"{'' if args.curriculum is None else ', curriculum ' + ('on' if args.curriculum else 'off')}: "
+             f"game {args.epochs} epochs x {args.per_class}/class, batch {args.batch}; NoScope {args.noscope_epochs} "
+             f"epochs, batch 128; speedup at batch 256, {args.threads} thread(s); scale = compound scaling phi -1")
     console.print(_table(rows, speed, title))
     console.print(f"peer: each model's f = 1 row, trained and timed in the same run; load at end: {load()}",
                   markup=False)

@@ -147,19 +147,21 @@ def test_a_point_that_fails_is_one_error_and_the_others_are_kept(tmp_path, threa
             assert [r.point for r in store.rows()] == ["dropout=0.0"]
 
 
-def test_the_device_reaches_a_trainer_that_takes_one(tmp_path, data, monkeypatch):
+def test_the_pinned_device_reaches_the_trainer(tmp_path, data, monkeypatch):
     space = make_space("nats-size")
     judge = _judge(space, data, tmp_path / "runs")
     seen = []
 
-    def trainer(config, progress=None, original=None, device="cpu"):  # noqa: ANN001, ANN202, ARG001
-        seen.append(device)
+    def trainer(config, progress=None, original=None):  # noqa: ANN001, ANN202, ARG001
+        seen.append(config.device)
         return loop.TrainResult(config.out, test_acc=0.5)
 
     monkeypatch.setattr(loop, "train", trainer)
     assert train_point(judge.job, POINTS[0], device="cuda:1").device == "cuda:1"
-    assert train_point(judge.job, POINTS[0]).device == "default"  # None: the trainer's own default
-    assert seen == ["cuda:1", "cpu"]
+    # None: the trainer's own default (the GPU when present, else the CPU), named in the result
+    expected = "cuda:0" if torch.cuda.is_available() else "cpu"
+    assert train_point(judge.job, POINTS[0]).device == expected
+    assert seen == ["cuda:1", None]
 
 
 def test_the_sweep_command_trains_on_a_cluster(tmp_path, data, threads_cluster):

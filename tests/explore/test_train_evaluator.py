@@ -31,7 +31,8 @@ def test_points_are_trained_and_runs_are_reused(tmp_path):
     judge = make_evaluator("train", space, train=TrainSettings(data, epochs=1), runs=tmp_path / "runs")
     first = judge.evaluate(["8:8:8:8:8", "8:8:8:8:16"])
     assert set(first) == {"8:8:8:8:8", "8:8:8:8:16"} and all(0 <= a <= 100 for a in first.values())
-    assert len([d for d in (tmp_path / "runs").iterdir() if d.is_dir()]) == 2  # one run directory per point
+    runs = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]  # beside each: its trainer's .lock file
+    assert len(runs) == 2  # one run directory per point
     # a rerun (a resumed sweep) reuses the finished run: the same accuracy, no new directory
     assert judge.evaluate(["8:8:8:8:8"]) == {"8:8:8:8:8": first["8:8:8:8:8"]}
     assert "epochs=1" in judge.name and "lr=0.001" in judge.name

@@ -4,8 +4,8 @@ Library errors (ValueError, KeyError) and usage errors become a one-line `error:
 and exit code 2.
 """
 from intensity.cli import (  # noqa: F401 (each module registers its commands)
-    analysis_commands, calibrate_commands, explore_commands, fold_commands, kernel_commands,
-    fit_commands, measure_commands, train_commands,
+    analysis_commands, calibrate_commands, explore_commands, export_commands, fit_commands, fold_commands,
+    kernel_commands, measure_commands, train_commands,
 )
 from intensity.cli._app import app
 

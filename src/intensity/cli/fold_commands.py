@@ -16,6 +16,15 @@ from intensity.cli._app import (
 from intensity.ops import ModelRequest
 from intensity.ops import fold as ops
 
+def _bench_runtime_option():  # noqa: ANN202
+    from intensity.cli._app import _choices
+    from intensity.measure.onnx_runtime import RUNTIMES
+
+    engines = ", ".join(f"{name} ({what})" for name, what in RUNTIMES.items())
+    return Annotated[_choices(RUNTIMES), typer.Option(help=f"the inference engine timed: {engines}")]
+
+
+BenchRuntimeOpt = _bench_runtime_option()
 FactorsOpt = Annotated[str, typer.Option("-f", "--factors", help="folding factors, comma-separated")]
 PREDICTION_DEVICE = "accelerator spec for the predictions (default: the configured device, see `intensity config`)"
 
@@ -52,12 +61,13 @@ def bench_fold(
     threads: ThreadsOpt = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
+    runtime: BenchRuntimeOpt = "torch",
 ) -> None:
     """Measure original vs folded throughput at the same images per step (seed 000 5)."""
     request = guarded(lambda: ModelRequest(model, batch, input, dtype, device))
     out = check_out(out, request.input_files())
     bench = ops.BenchFoldRequest(request, tuple(guarded(lambda: factors(f))), on, iters, trials, channels_last,
-                                 compile, threads)
+                                 compile, threads, runtime)
     emit(call(f"bench-fold {model}", ops.run_bench_fold, bench), format, out, inputs=request.input_files())
 
 

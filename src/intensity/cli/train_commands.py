@@ -51,20 +51,31 @@ def train(
     f: Annotated[int, typer.Option("-f", help="folding factor (1 = the original CNN)", min=1)] = 1,
     epochs: Annotated[int, typer.Option(min=1)] = 10,
     batch: Annotated[int, typer.Option("--batch", "-b", min=1)] = 32,
-    preset: Annotated[str, typer.Option(help="noscope (RMSprop 6.6e-4, dropout) or game/cifar (Adam 1e-4)")] = "game",
+    preset: Annotated[str, typer.Option(help="fast (batch norm folded at export, block-diagonal init, AdamW 3e-3 "
+                                             "warm-up + cosine, label smoothing 0.1), seed (the seed's recipe for "
+                                             "the model's family), or game/cifar (Adam 1e-4), noscope (RMSprop "
+                                             "6.6e-4, dropout)")] = "fast",
     lr: Annotated[Optional[float], typer.Option(help="learning rate (default: the preset's)")] = None,
     seed: int = 0,
     per_class: Annotated[int, typer.Option(help="images per class for generated: data", min=1)] = 200,
     curriculum: Annotated[Optional[bool], typer.Option(help="curriculum (default: folded game models)")] = None,
     initial: Annotated[Optional[int], typer.Option(help="curriculum I")] = None,
     delta: Annotated[Optional[int], typer.Option(help="curriculum Delta")] = None,
-    every: Annotated[int, typer.Option(help="curriculum E (epochs)", min=1)] = 60,
+    every: Annotated[Optional[int], typer.Option(help="curriculum E in epochs (default: the preset's; seed 60, "
+                                                      "fast 4% of --epochs)", min=1)] = None,
     teacher: Annotated[Optional[str], typer.Option(help="an original model's last.pt to distill from")] = None,
     temperature: float = 4.0,
     weight: Annotated[float, typer.Option(help="share of the distillation term")] = 0.9,
     resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
     normalize: Annotated[bool, typer.Option(help="per-channel mean/std of the training images")] = True,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: torch's setting)", min=1)] = None,
+    optimizer: Annotated[Optional[str], typer.Option(help="adam, adamw, rmsprop or sgd (default: the preset's)")] = None,
+    weight_decay: Annotated[Optional[float], typer.Option(help="default: the preset's")] = None,
+    batch_norm: Annotated[Optional[bool], typer.Option(help="train-time batch norms (folded at export)")] = None,
+    init: Annotated[Optional[str], typer.Option(help="default or block-diagonal (folded models)")] = None,
+    schedule: Annotated[Optional[str], typer.Option(help="constant or cosine (per step)")] = None,
+    warmup: Annotated[Optional[float], typer.Option(help="share of the run warming up the learning rate")] = None,
+    label_smoothing: Annotated[Optional[float], typer.Option(help="default: the preset's")] = None,
     device: TrainDeviceOpt = None,
     amp: AmpOpt = None,
     loader_workers: LoaderWorkersOpt = 0,
@@ -75,7 +86,9 @@ def train(
 
     config = TrainConfig(model, data, str(out), f, epochs, batch, preset, lr, seed, per_class, curriculum,
                          initial, delta, every, teacher, temperature, weight, resume, normalize,
-                         device=device, amp=amp, loader_workers=loader_workers)
+                         device=device, amp=amp, loader_workers=loader_workers,
+                         optimizer=optimizer, weight_decay=weight_decay, batch_norm=batch_norm, init=init,
+                         schedule=schedule, warmup=warmup, label_smoothing=label_smoothing)
     emit(call(f"training {model} f={f}", ops.run_train, config, threads), format)
 
 

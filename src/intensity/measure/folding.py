@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from intensity.api import analyze
-from intensity.measure.throughput import measure_throughput, utilization
+from intensity.measure.throughput import utilization
 from intensity.progress import Progress
 from intensity.transforms.folding import FoldedModel, check_factor, fold
 
@@ -33,20 +33,23 @@ class FoldBenchmark:
 def bench_folding(model: torch.nn.Module, input_shape: tuple[int, ...], fs: Sequence[int], *, batch: int = 1024,
                   device: str = "cpu", dtype: str = "fp32", peak_flops: float, iters: int = 10, trials: int = 3,
                   channels_last: bool = False, compile: bool = False, threads: int | None = None,
-                  progress: Progress | None = None) -> list[FoldBenchmark]:
+                  progress: Progress | None = None, runtime: str = "torch") -> list[FoldBenchmark]:
     """Throughput and utilization of `model` folded by each f (f = 1 is the original).
 
-    `progress` hears every timed batch of every model (see intensity.progress)."""
+    `progress` hears every timed batch of every model (see intensity.progress). `runtime`:
+    torch (eager) or onnxruntime (each model exported to ONNX, CPU fp32; see measure/onnx_runtime)."""
+    from intensity.measure.onnx_runtime import runtime_throughput
+
     options = {"device": device, "dtype": dtype, "iters": iters, "trials": trials,
                "channels_last": channels_last, "compile": compile, "threads": threads,
-               "progress": progress}
+               "progress": progress, "runtime": runtime}
     results, baseline = [], None
     for f in sorted({1, *map(check_factor, fs)}):
         folded = fold(model, f, input_shape).model
         folded_shape = (input_shape[0] * f, *input_shape[1:])
         groups = -(-batch // f)
-        kernels = measure_throughput(folded, groups, folded_shape, **options)
-        wrapped = measure_throughput(FoldedModel(folded, f, input_shape[0]), batch, input_shape, **options)
+        kernels = runtime_throughput(folded, groups, folded_shape, **options)
+        wrapped = runtime_throughput(FoldedModel(folded, f, input_shape[0]), batch, input_shape, **options)
         per_image = analyze(folded, batch=1, input_shape=folded_shape).totals.flops / f
         rate = kernels.images_per_s * f  # each folded input carries f images
         baseline = baseline or (rate, wrapped.images_per_s)

@@ -69,6 +69,7 @@ class BenchFoldRequest:
     channels_last: bool = False
     compile: bool = False
     threads: int | None = None
+    runtime: str = "torch"  # the inference engine timed: torch (eager) or onnxruntime
 
 
 @dataclass
@@ -106,7 +107,7 @@ def run_bench_fold(request: BenchFoldRequest, progress: Progress | None = None) 
     results = bench_folding(resolved.module, _input_shape(m) or resolved.input_shape, fs, batch=m.batch,
                             device=r.on, dtype=m.dtype, peak_flops=spec.peak_flops(m.dtype), iters=r.iters,
                             trials=r.trials, channels_last=r.channels_last, compile=r.compile, threads=r.threads,
-                            progress=progress)
+                            progress=progress, runtime=r.runtime)
     warnings = list(getattr(spec, "warnings", ()))
     if any(b.busy for b in results):
         warnings.append("trials spread more than 10%: the machine was busy; measure again before comparing speedups")

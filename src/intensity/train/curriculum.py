@@ -28,6 +28,20 @@ class Curriculum:
             return self.initial if self.initial < self.num_classes else self.num_classes
         return min(self.num_classes, self.initial + self.delta * (epoch // self.every))
 
+    def check_reaches_all(self, epochs: int) -> None:
+        """Refuse a curriculum that still leaves classes out in the last of `epochs` epochs: such a
+        run would end as a classifier of the first few classes (the seed's E = 60 with 10 epochs
+        never leaves its first stage)."""
+        reached = self.classes_at(epochs - 1)
+        if reached >= self.num_classes:
+            return
+        stages = -(-(self.num_classes - self.initial) // self.delta) if self.delta > 0 else None
+        need = f"needs --epochs > {stages * self.every}" if stages else "never adds a class (--delta 0)"
+        raise ValueError(f"the curriculum reaches only {reached} of {self.num_classes} classes by the last of "
+                         f"{epochs} epochs (I = {self.initial}, Delta = {self.delta}, every {self.every} epochs "
+                         f"{need}); give a smaller --every, more --epochs, a larger --delta/--initial, or "
+                         f"--no-curriculum")
+
     def state_dict(self) -> dict:
         return asdict(self)
 

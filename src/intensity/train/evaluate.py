@@ -10,7 +10,7 @@ import torch
 
 from intensity.data.grouping import eval_order, folded_logits
 from intensity.train.device import Placement, autocast, loader, model_placement, place_model, placement, to_device
-from intensity.train.setup import build_model, load_data, normalized
+from intensity.train.setup import build_model, load_data, model_from_state, normalized
 
 
 @dataclass
@@ -85,8 +85,7 @@ def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orde
     records, splits = [], None
     for path in map(_checkpoint_path, paths):
         state = load_checkpoint(path)
-        model, shape, _ = build_model(state["model_name"], state["f"], state["config"]["preset"])
-        model.load_state_dict(state["model"])
+        model, shape = model_from_state(state), tuple(state["input_shape"])
         place_model(model, place)
         splits = splits or load_data(data, shape, state["config"]["per_class"], state["config"]["seed"])
         if len(splits.classes) != state["num_classes"]:

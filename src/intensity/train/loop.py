@@ -18,10 +18,10 @@ from intensity.train.curriculum import Curriculum, all_classes
 from intensity.train.device import Placement, autocast, grad_scaler, loader, place_model, placement, to_device
 from intensity.train.distill import distillation_loss
 from intensity.train.evaluate import accuracy
-from intensity.train.setup import Original, build_model, load_data, normalized
+from intensity.train.recipe import DEFAULT_PRESET, PRESETS, Recipe, check_recipe, make_optimizer, resolve, set_lr
 from intensity.train.safety import apply_lr, check_loss, check_setting_types, check_weights, resume_settings
+from intensity.train.setup import Original, build_model, load_data, model_from_state, normalized  # noqa: F401 (re-exported)
 
-PRESETS = ("noscope", "game", "cifar")
 METRICS = ("epoch", "classes", "loss", "train_acc", "val_acc", "images_per_s", "seconds")
 
 
@@ -33,14 +33,14 @@ class TrainConfig:
     f: int = 1
     epochs: int = 10
     batch: int = 32
-    preset: str = "game"
+    preset: str = DEFAULT_PRESET  # a recipe (train/recipe.py); the fields below left None are its
     lr: float | None = None  # default: the preset's
     seed: int = 0
     per_class: int = 200  # generated data only
     curriculum: bool | None = None  # default: on for folded game models (5.1)
     initial: int | None = None
     delta: int | None = None
-    every: int = 60
+    every: int | None = None  # default: the preset's (seed: 60; fast: 4% of the epochs)
     teacher: str | None = None
     temperature: float = 4.0
     weight: float = 0.9
@@ -49,6 +49,14 @@ class TrainConfig:
     device: str | None = None  # cpu, cuda, cuda:N (default: the GPU when present, else the CPU)
     amp: str | None = None  # bf16 or fp16 mixed precision (GPU only)
     loader_workers: int = 0  # DataLoader worker processes
+    # recipe overrides (None: the preset's; see train/recipe.py)
+    optimizer: str | None = None
+    weight_decay: float | None = None
+    batch_norm: bool | None = None  # train-time batch norms, folded into the weights at export
+    init: str | None = None  # default | block-diagonal
+    schedule: str | None = None  # constant | cosine
+    warmup: float | None = None
+    label_smoothing: float | None = None
 
 
 @dataclass
@@ -62,19 +70,15 @@ class TrainResult:
     trained: int = 0  # epochs trained by this call (metrics also lists a resumed run's earlier ones)
 
 
-def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    if config.preset not in PRESETS:
-        raise ValueError(f"unknown preset {config.preset!r}; choose one of {', '.join(PRESETS)}")
-    if config.preset == "noscope":
-        return torch.optim.RMSprop(model.parameters(), lr=config.lr or 6.6e-4)
-    return torch.optim.Adam(model.parameters(), lr=config.lr or 1e-4, weight_decay=1e-5)
-
-
-def _curriculum(config: TrainConfig, classes: int) -> Curriculum:
-    wanted = config.curriculum if config.curriculum is not None else (config.preset == "game" and config.f > 1)
-    if not wanted:
+def _curriculum(config: TrainConfig, recipe: Recipe, classes: int) -> Curriculum:
+    """The recipe's curriculum for folded models (or as --curriculum says), with E from --every or
+    the recipe; refused when it cannot reach every class before the last epoch."""
+    if not (recipe.curriculum and (config.curriculum is not None or config.f > 1)):
         return all_classes(classes)
-    return Curriculum.seed_default(classes, config.f, config.initial, config.delta, config.every)
+    every = config.every if config.every is not None else recipe.every_for(config.epochs)
+    curriculum = Curriculum.seed_default(classes, config.f, config.initial, config.delta, every)
+    curriculum.check_reaches_all(config.epochs)
+    return curriculum
 
 
 class _Run:
@@ -84,12 +88,18 @@ class _Run:
         check_batch(config.batch, config.f)
         self.config, self.place = config, place
         torch.manual_seed(config.seed)
-        self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset, original)
+        self.recipe = resolve(config)
+        self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset, original,
+                                                           self.recipe.batch_norm)
+        if self.recipe.init == "block-diagonal":
+            from intensity.transforms.fold_init import block_diagonal_
+
+            block_diagonal_(self.model, config.f, self.shape)
         place_model(self.model, place)
         self.scaler = grad_scaler(place)
-        self.optimizer = _optimizer(config, self.model)
+        self.optimizer = make_optimizer(self.recipe, self.model)
         self.scheduler = torch.optim.lr_scheduler.ConstantLR(self.optimizer, factor=1.0, total_iters=0)
-        self.curriculum = _curriculum(config, self.classes)
+        self.curriculum = _curriculum(config, self.recipe, self.classes)
         self.teacher, self.teacher_norm = _teacher(config.teacher) if config.teacher else (None, None)
         if self.teacher is not None:
             place_model(self.teacher, place)
@@ -121,9 +131,7 @@ def _teacher(path: str) -> tuple[nn.Module, dict | None]:
     state = load_checkpoint(path)
     if state["f"] != 1:
         raise ValueError(f"teacher {path} is a folded model (f = {state['f']}); give an original (f = 1) run")
-    model, _, _ = build_model(state["model_name"], 1, state["config"]["preset"])
-    model.load_state_dict(state["model"])
-    return model.eval(), state.get("normalize")
+    return model_from_state(state), state.get("normalize")
 
 
 def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Module) -> tuple[float, int]:
@@ -132,9 +140,10 @@ def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Modul
         if run.teacher is not None:
             with torch.no_grad():
                 soft = run.teacher(renormalize(images, run.norm, run.teacher_norm))
-            loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight)
+            loss = distillation_loss(logits, soft, labels, run.config.temperature, run.config.weight,
+                                     run.recipe.label_smoothing)
         else:
-            loss = nn.functional.cross_entropy(logits, labels)
+            loss = nn.functional.cross_entropy(logits, labels, label_smoothing=run.recipe.label_smoothing)
     check_loss(loss, len(run.metrics), run.config.lr, run.config.out)
     run.optimizer.zero_grad(set_to_none=True)
     _backward_and_update(run, loss)
@@ -158,7 +167,9 @@ def _epoch(run: _Run, data: torch.utils.data.Dataset, epoch: int, model: nn.Modu
         order = [order[i] for i in sampler]
     model.train()
     loss_sum, correct, seen, start, batch = 0.0, 0, 0, time.perf_counter(), run.config.batch
+    steps = max(1, -(-len(order) // batch))
     for step, (images, labels) in enumerate(loader(data, order, batch, run.place)):
+        set_lr(run.optimizer, run.recipe, (epoch + step / steps) / run.config.epochs)  # per step: warm-up, decay
         loss, right = _step(run, *to_device(run.place, images, labels), model)
         loss_sum, correct, seen = loss_sum + loss, correct + right, seen + len(labels)
         notify(progress, f"epoch {epoch + 1}/{run.config.epochs} loss {loss_sum / seen:.3f} acc {correct / seen:.1%} "
@@ -197,6 +208,9 @@ def check_config(config: TrainConfig) -> None:
     """Numeric settings checked before any data is loaded, naming the option (torch's own messages do not)."""
     check_setting_types(config)
     check_lr(config.lr)
+    if config.preset not in PRESETS:
+        raise ValueError(f"unknown --preset {config.preset!r}; choose one of {', '.join(PRESETS)}")
+    check_recipe(resolve(config))
     if not (config.temperature > 0 and math.isfinite(config.temperature)):
         raise ValueError(f"--temperature must be > 0, got {config.temperature:g}; give e.g. 4")
     if not 0 <= config.weight <= 1:
@@ -222,6 +236,16 @@ def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, 
     torch.set_flush_denormal for the process (torch has no getter to restore it). `original`
     trains a module built elsewhere (then `config.model` is only its label)."""
     check_config(config)
+    if rank != 0:
+        return _train(config, progress, rank, world, wrap, original)
+    from intensity.output import locked
+
+    with locked(config.out, "run directory"):  # a second trainer or `export` of it is refused meanwhile
+        return _train(config, progress, rank, world, wrap, original)
+
+
+def _train(config: TrainConfig, progress: Progress | None, rank: int, world: int, wrap: object,
+           original: Original | None) -> TrainResult:
     config, notes = _resumed(config)
     place = placement(config.device, config.amp, config.loader_workers, world)
     # Adam's running mean of a dead ReLU's zero gradient decays into denormals, 3x slower to update.

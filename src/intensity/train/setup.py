@@ -20,9 +20,13 @@ def _dropout_model(model: nn.Sequential) -> nn.Sequential:
 Original = tuple[nn.Module, tuple[int, ...], int]  # an unfolded CNN, its input shape (C, H, W), classes
 
 
-def build_model(name: str, f: int, preset: str, original: Original | None = None) -> Original:
+def build_model(name: str, f: int, preset: str, original: Original | None = None,
+                batch_norm: bool | None = None) -> Original:
     """The zoo model `name` (or `original`, a module built elsewhere, e.g. a design-space point)
+    with the preset's train-time layers (dropout; batch norm unless `batch_norm` says otherwise)
     folded by f, its input shape and its number of classes."""
+    from intensity.train.recipe import recipe_for
+    from intensity.transforms.bn_fold import with_batch_norm
     from intensity.transforms.folding import fold
 
     if original is None:
@@ -31,9 +35,26 @@ def build_model(name: str, f: int, preset: str, original: Original | None = None
         resolved = resolve_model(name)
         original = resolved.module, tuple(resolved.input_shape), model_entry(name).num_classes
     model, shape, classes = original
-    if preset == "noscope" and isinstance(model, nn.Sequential):
+    recipe = recipe_for(preset, name)
+    if recipe.dropout and isinstance(model, nn.Sequential):
         model = _dropout_model(model)
+    if recipe.batch_norm if batch_norm is None else batch_norm:
+        model = with_batch_norm(model)
     return fold(model, f, tuple(shape)).model, tuple(shape), classes
+
+
+def model_from_state(state: dict) -> nn.Module:
+    """The trained model of a checkpoint, built as its run built it (preset, batch norm), weights loaded."""
+    model, _, _ = build_model(state["model_name"], state["f"], state["config"]["preset"],
+                              batch_norm=_recipe_of(state).batch_norm)
+    model.load_state_dict(state["model"])
+    return model.eval()
+
+
+def _recipe_of(state: dict):  # noqa: ANN202
+    from intensity.train.recipe import resolve
+
+    return resolve(state["config"])
 
 
 def load_data(spec: str, shape: tuple[int, ...], per_class: int = 200, seed: int = 0) -> Splits:

@@ -1,0 +1,82 @@
+"""Block-diagonal initialisation of a FoldedCNN: f independent narrow CNNs side by side.
+
+A folded CNN's first layer sees image j in input channels [jC, (j+1)C) and its last layer gives
+image j's logits in outputs [jK, (j+1)K). In between, a freshly initialised folded layer mixes
+every image into every channel, so at step 0 each prediction depends on all f images of its group
+and training must first learn to separate them. `block_diagonal_(model, f, channels)` instead
+splits every conv/linear's inputs and outputs into f contiguous shares (share j of n channels is
+[floor(jn/f), floor((j+1)n/f))) and keeps only the weights from share j to share j: image j then
+has its own path of width ~C sqrt(f) / f, and training starts as f separate CNNs that may learn to
+share (the zeroed weights still receive gradients). Each block is initialised as PyTorch
+initialises a layer of the block's own fan-in (kaiming-uniform, a = sqrt(5); bias U(+-1/sqrt(fan
+in))), so activations have the scale the original CNN has at its own initialisation.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+
+
+def share_bounds(n: int, f: int, unit: int = 1) -> list[int]:
+    """f + 1 boundaries splitting n channels (each `unit` features wide) into contiguous shares."""
+    return [(j * n // f) * unit for j in range(f + 1)]
+
+
+def _layer_inputs(model: nn.Module, example: torch.Tensor) -> list[tuple[nn.Module, int]]:
+    """(layer, channels of the tensor it flattens, or its own input channels) in execution order."""
+    seen: list[tuple[nn.Module, int]] = []
+    last = {"channels": example.shape[1]}
+
+    def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
+        seen.append((module, last["channels"]))
+        last["channels"] = output.shape[1]
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _LAYERS)]
+    try:
+        with torch.no_grad():
+            model.eval()(example)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return seen
+
+
+def _in_bounds(layer: nn.Module, channels: int, f: int) -> list[int]:
+    width = layer.in_features if isinstance(layer, nn.Linear) else layer.in_channels
+    if width == channels:
+        return share_bounds(width, f)
+    if isinstance(layer, nn.Linear) and width % channels == 0:  # after a flatten: channel-major
+        return share_bounds(channels, f, width // channels)
+    raise ValueError(f"block-diagonal init cannot split a layer of {width} inputs fed by {channels} channels; "
+                     f"give `init='default'` for this architecture")
+
+
+@torch.no_grad()
+def _init_block(weight: torch.Tensor, bias: torch.Tensor | None, rows: slice, cols: slice) -> None:
+    block = weight[rows, cols]
+    nn.init.kaiming_uniform_(block, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1 / math.sqrt(block[0].numel()) if block[0].numel() else 0
+        nn.init.uniform_(bias[rows], -bound, bound)
+
+
+@torch.no_grad()
+def block_diagonal_(model: nn.Module, f: int, input_shape: tuple[int, ...]) -> nn.Module:
+    """Re-initialise the folded `model` (input f x C channels of one image's (C, H, W)) in place."""
+    if f == 1:
+        return model
+    if any(getattr(m, "groups", 1) != 1 for m in model.modules() if isinstance(m, _LAYERS)):
+        raise ValueError("block-diagonal init handles ungrouped convs only; give `init='default'`")
+    mode = model.training
+    example = torch.zeros(2, input_shape[0] * f, *input_shape[1:])
+    for layer, channels in _layer_inputs(model, example):
+        out = layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
+        rows, cols = share_bounds(out, f), _in_bounds(layer, channels, f)
+        layer.weight.zero_()
+        for j in range(f):
+            _init_block(layer.weight, layer.bias, slice(rows[j], rows[j + 1]), slice(cols[j], cols[j + 1]))
+    return model.train(mode)
