@@ -48,6 +48,13 @@ def _locked_directory(path: str | Path, what: str) -> Iterator[Path]:
             target.with_name(f".{target.name}.lock").unlink(missing_ok=True)
 
 
+def _drop_lock_without_directory(path: str | Path) -> None:
+    """A run that failed before creating its directory leaves no lock file behind either."""
+    if not Path(path).exists():
+        target = resolved_target(path)
+        target.with_name(f".{target.name}.lock").unlink(missing_ok=True)
+
+
 # --- make-dataset ---------------------------------------------------------------------------------
 @dataclass
 class DatasetResult(OpResult):
@@ -139,10 +146,12 @@ def run_train(config: Any, threads: int | None = None, progress: Progress | None
         raise ValueError(f"`threads` must be >= 1, got {threads}")
     inputs = [*data_files(config.data), config.teacher]
     _check_run_directory(config.out, inputs)
-    with _locked_directory(config.out, "run directory"):
-        if threads is not None:
-            torch.set_num_threads(threads)
-        result = train(config, progress)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        result = train(config, progress)  # the trainer locks the run directory while it writes it
+    finally:
+        _drop_lock_without_directory(config.out)
     settings = Settings("fp32", str(getattr(config, "device", None) or "cpu"))
     # `trained` and `notes` come with the trainer's --resume checks (another branch); until then
     # every epoch in the result was trained by this call
