@@ -108,8 +108,11 @@ def test_a_gpu_without_a_fitted_profile_gets_a_transferred_one_and_says_so():
 
 
 def test_cpu_devices_get_no_gpu_estimate_and_a_reason():
+    from intensity.hardware.timing import Benchmark
+
+    measured = Benchmark("cpu fp32 matmul peak", "TFLOP/s", 0.1, (0.1,), 1, 0.1)
     spec = HardwareSpec(key="cpu", name="cpu", peak_tflops={"fp32": 0.1}, bandwidth_gbs=10, source="t",
-                        benchmarks=(object(),))  # a measured spec
+                        benchmarks=(measured,))  # a measured spec
     prediction = predict("noscope-coral", device=spec, dtype="fp32")
     assert prediction.estimate is None and "CPU" in prediction.estimate_note
 
