@@ -11,8 +11,9 @@ DATA = "generated:game-lol-gold1"
 
 
 def _config(tmp_path, name="run", **kw):
+    # a constant schedule: the optimizer's stored lr is then the lr the run was given
     base = dict(model="game-lol-gold1", data=DATA, out=str(tmp_path / name), f=1, epochs=1, batch=16,
-                per_class=2, lr=1e-3)
+                per_class=2, lr=1e-3, schedule="constant")
     return TrainConfig(**{**base, **kw})
 
 

@@ -31,19 +31,20 @@ APPLIED = ("epochs", "lr", "temperature", "weight")
 UNCHECKED = ("out", "resume", "model", "f", "device", "loader_workers")
 
 
-_COUNTS = {"f": 1, "epochs": 1, "batch": 1, "per_class": 1, "every": 1, "seed": None}
-_NUMBERS = ("lr", "temperature", "weight")
+_COUNTS = {"f": 1, "epochs": 1, "batch": 1, "per_class": 1, "seed": None}
+_OPTIONAL_COUNTS = ("initial", "delta", "every", "loader_workers")  # None: the preset's (or the trainer's)
+_NUMBERS = ("lr", "temperature", "weight", "weight_decay", "warmup", "label_smoothing")
 
 
 def check_setting_types(config: Any) -> None:
     """Counts are integers in range and rates are numbers (their ranges: loop.check_config)."""
     for name, low in _COUNTS.items():
         check_int(getattr(config, name), name, low=low)
-    for name in ("initial", "delta"):
-        if getattr(config, name) is not None:
-            check_int(getattr(config, name), name, low=1)
+    for name in _OPTIONAL_COUNTS:
+        if getattr(config, name, None) is not None:
+            check_int(getattr(config, name), name, low=0 if name == "loader_workers" else 1)
     for name in _NUMBERS:
-        value = getattr(config, name)
+        value = getattr(config, name, None)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ParameterTypeError(f"`{name}` must be a number, not {type(value).__name__} {value!r}")
 
