@@ -38,7 +38,7 @@ def test_cpu_placement_is_fp32_without_pinning_or_channels_last():
     ({"device": "tpu"}, r"unknown `device` 'tpu'"),
     ({"device": "cpu", "amp": "bf16"}, r"`amp` bf16 on cpu: mixed precision .*use --device cuda"),
     ({"device": "cpu", "amp": "fp8"}, r"unknown `amp` 'fp8'"),
-    ({"device": "cpu", "loader_workers": -1}, r"`loader_workers` must be 0"),
+    ({"device": "cpu", "loader_workers": -1}, r"`loader_workers` must be an integer >= 0"),
 ])
 def test_bad_placements_are_one_clear_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -114,13 +114,14 @@ def test_cli_says_the_device_first_and_refuses_what_cannot_run(tmp_path):
                                   "--batch", "16", "--out", str(tmp_path / "run"), "--device", "cpu",
                                   "--loader-workers", "1"])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.splitlines()[0].startswith("device: cpu (") and "1 loader worker(s)" in ok.output
+    first = ok.output.splitlines()[0]
+    assert first.startswith("dtype fp32, device cpu (") and "1 loader worker(s)" in first
     amp = CliRunner().invoke(app, ["train", "game-lol-gold1", "--data", DATA, "--out", str(tmp_path / "amp"),
                                    "--device", "cpu", "--amp", "bf16"])
     assert amp.exit_code == 2 and "error: --amp bf16 on cpu: mixed precision" in amp.output
     assert "Traceback" not in amp.output and not (tmp_path / "amp").exists()
     evaluated = CliRunner().invoke(app, ["evaluate", str(tmp_path / "run"), "--data", DATA, "--device", "cpu"])
-    assert evaluated.exit_code == 0 and evaluated.output.startswith("device: cpu (")
+    assert evaluated.exit_code == 0 and evaluated.output.startswith("dtype fp32, device cpu (")
 
 
 @pytest.mark.skipif(not NO_CUDA, reason="checks the error given without a GPU")

@@ -138,7 +138,7 @@ def train_point(job: TrainJob, point: str, device: str | None = None,
             per_class=s.per_class, curriculum=False, resume=resume), device)
         torch.manual_seed(s.seed)  # the same initial weights for a point on every run and worker
         original = space.build(point, meta=False), space.input_shape, space.num_classes
-        result = train(config, progress, original=original, **options)
+        result = train(config, progress, original=original, lock=False, **options)  # the lock is ours
     return Trained(result.test_acc * 100, used, resume)
 
 

@@ -48,6 +48,15 @@ def _locked_directory(path: str | Path, what: str) -> Iterator[Path]:
             target.with_name(f".{target.name}.lock").unlink(missing_ok=True)
 
 
+def _placement_settings(device: str | None, amp: str | None, loader_workers: int) -> Settings:
+    """Where training or evaluation runs, for the first line of output (the trainer's default: the
+    GPU when present, else the CPU)."""
+    from intensity.train.device import placement
+
+    where = placement(device, amp, loader_workers)
+    return Settings(amp or "fp32", where.describe())
+
+
 def _drop_lock_without_directory(path: str | Path) -> None:
     """A run that failed before creating its directory leaves no lock file behind either."""
     if not Path(path).exists():
@@ -152,7 +161,7 @@ def run_train(config: Any, threads: int | None = None, progress: Progress | None
         result = train(config, progress)  # the trainer locks the run directory while it writes it
     finally:
         _drop_lock_without_directory(config.out)
-    settings = Settings("fp32", str(getattr(config, "device", None) or "cpu"))
+    settings = _placement_settings(config.device, config.amp, config.loader_workers)
     # `trained` and `notes` come with the trainer's --resume checks (another branch); until then
     # every epoch in the result was trained by this call
     trained = getattr(result, "trained", len(result.metrics))
@@ -199,7 +208,9 @@ def run_evaluate(runs: Sequence[str], data: str, batch: int = 256, orders: int =
 
     if not runs:
         raise ValueError("`runs` is empty; give run directories or checkpoints to evaluate")
-    return EvaluateResult(data, evaluate_checkpoints(list(runs), data, batch, orders, **placement))
+    settings = _placement_settings(placement.get("device"), placement.get("amp"), placement.get("loader_workers", 0))
+    return EvaluateResult(data, evaluate_checkpoints(list(runs), data, batch, orders, **placement),
+                          settings=settings)
 
 
 # --- comm-model -----------------------------------------------------------------------------------

@@ -230,13 +230,14 @@ def prepare_out(config: TrainConfig) -> Path:
 
 
 def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, world: int = 1,
-          wrap: object = None, original: Original | None = None) -> TrainResult:
+          wrap: object = None, original: Original | None = None, lock: bool = True) -> TrainResult:
     """Train `config.model` folded by f on `config.data`; checkpoint every epoch into `config.out`
     (rank 0 only). `wrap` (DDP) wraps the model for the forward/backward passes. Turns on
     torch.set_flush_denormal for the process (torch has no getter to restore it). `original`
-    trains a module built elsewhere (then `config.model` is only its label)."""
+    trains a module built elsewhere (then `config.model` is only its label). The run directory is
+    locked while training; `lock=False` when the caller already holds that lock (a sweep's point)."""
     check_config(config)
-    if rank != 0:
+    if rank != 0 or not lock:
         return _train(config, progress, rank, world, wrap, original)
     from intensity.output import locked
 
