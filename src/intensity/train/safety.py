@@ -32,7 +32,7 @@ UNCHECKED = ("out", "resume", "model", "f", "device", "loader_workers")
 
 
 _COUNTS = {"f": 1, "epochs": 1, "batch": 1, "per_class": 1, "seed": None}
-_OPTIONAL_COUNTS = ("initial", "delta", "every", "loader_workers")  # None: the preset's (or the trainer's)
+_OPTIONAL_COUNTS = ("initial", "delta", "every")  # None: the preset's
 _NUMBERS = ("lr", "temperature", "weight", "weight_decay", "warmup", "label_smoothing")
 
 
@@ -42,7 +42,7 @@ def check_setting_types(config: Any) -> None:
         check_int(getattr(config, name), name, low=low)
     for name in _OPTIONAL_COUNTS:
         if getattr(config, name, None) is not None:
-            check_int(getattr(config, name), name, low=0 if name == "loader_workers" else 1)
+            check_int(getattr(config, name), name, low=1)
     for name in _NUMBERS:
         value = getattr(config, name, None)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
