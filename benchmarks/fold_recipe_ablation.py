@@ -74,7 +74,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--from-log", default=None, help="JSON lines of finished runs: only draw the table")
     parser.add_argument("--results", default="fold_recipe_ablation_cpu.txt")
+    parser.add_argument("--quick", action="store_true",
+                        help="1 epoch, 4 images/class, the fast candidate at f = 2 only; prints, writes nothing (CI)")
     args = parser.parse_args()
+    if args.quick:
+        args.epochs, args.per_class, args.fs, args.only, args.workers = 1, 4, "2", "fast", 1
     if args.from_log:
         rows = [json.loads(line) for line in open(args.from_log)]
         print(table(rows))
@@ -89,9 +93,9 @@ def main() -> None:
             for future in as_completed([pool.submit(_run, n, o, f, args, work) for n, o, f in jobs]):
                 rows.append(future.result())
                 print(json.dumps(rows[-1]), flush=True)
-    text = header(1, "full") + table(rows)
+    text = header(1, "quick" if args.quick else "full") + table(rows)
     print(text)
-    write(args.results, text, False)
+    write(args.results, text, args.quick)
 
 
 if __name__ == "__main__":
