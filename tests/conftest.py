@@ -12,3 +12,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def twin_backend(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """A fake backend `twin` with two devices (meta tensors), registered for one test: device
+    indexing and torchrun's one-device-per-rank rule, checked without hardware."""
+    from intensity.hardware.backends import BACKENDS, Backend
+
+    class Twin(Backend):
+        name = "twin"
+        description = "two fake devices"
+        torch_type = "meta"
+
+        def count(self) -> int:
+            return 2
+
+    monkeypatch.setitem(BACKENDS._items, "twin", Twin())
+    return BACKENDS["twin"]

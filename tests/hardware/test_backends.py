@@ -51,19 +51,7 @@ def test_cuda_without_a_gpu_names_the_option_the_reason_and_the_fix():
     assert reasons["cpu"] is None and "no CUDA device" in reasons["cuda"]
 
 
-class _Twin(Backend):
-    """A fake backend with two devices, to check index parsing without hardware."""
-
-    name = "twin"
-    description = "two fake devices"
-    torch_type = "meta"
-
-    def count(self) -> int:
-        return 2
-
-
-def test_a_device_index_out_of_range_lists_the_devices_there_are(monkeypatch):
-    monkeypatch.setitem(BACKENDS._items, "twin", _Twin())
+def test_a_device_index_out_of_range_lists_the_devices_there_are(twin_backend):
     assert select_device("twin").torch_device.index == 0  # a bare name: the current device
     with pytest.raises(ValueError, match=r"`device` twin:2: this machine has 2 twin device\(s\), twin:0 to twin:1"):
         select_device("twin:2")

@@ -47,19 +47,7 @@ def test_bad_placements_are_one_clear_error(kwargs, message):
         train(TrainConfig("game-lol-gold1", DATA, "/nonexistent/never-written", **kwargs))
 
 
-class _Twin(Backend):
-    """Two fake accelerators (meta tensors), to check torchrun's one-GPU-per-rank rule on a CPU."""
-
-    name = "twin"
-    description = "two fake devices"
-    torch_type = "meta"
-
-    def count(self) -> int:
-        return 2
-
-
-def test_under_torchrun_each_rank_takes_the_device_of_its_local_rank(monkeypatch):
-    monkeypatch.setitem(BACKENDS._items, "twin", _Twin())
+def test_under_torchrun_each_rank_takes_the_device_of_its_local_rank(twin_backend, monkeypatch):
     monkeypatch.setenv("LOCAL_RANK", "1")
     assert placement("twin", world=2).device.torch_device == torch.device("meta", 1)
     assert placement("twin", world=1).device.torch_device.index == 0  # one process: the current device
