@@ -78,7 +78,7 @@ CASES = [
     ("accuracy text", "gap noscope-coral --accuracy high", "malformed --accuracy"),
     ("plots without accuracy", "gap noscope-coral --plots {tmp}/plots", "give --accuracy too"),
     # -- measurement options
-    ("measure on an unknown device", "measure noscope-coral --on tpu", "'tpu' is not one of"),
+    ("measure on an unknown device", "measure noscope-coral --on tpu", "'tpu' is not a backend; choose one of cpu, cuda"),
     ("measure iters zero", "measure noscope-coral --iters 0", "'--iters'"),
     ("measure int8", "measure noscope-coral --dtype int8", "int8 is for analysis only"),
     ("measure cuda without a GPU", "measure noscope-coral --on cuda", "CUDA"),

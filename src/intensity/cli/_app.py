@@ -191,7 +191,26 @@ FusionOpt = _fusion_option()
 BlockOpt = Annotated[Optional[str], typer.Option(
     help="with --fusion block: module classes or path patterns, comma-separated")]
 AttentionOpt = _attention_option()
-OnOpt = Annotated[Literal["cpu", "cuda"], typer.Option("--on", help="where to run: cpu or cuda")]
+def _on_option() -> Any:
+    """Where measurements run: any registered backend, `cuda:N` for the N-th GPU (checked by
+    hardware.backends.select_device, so a new backend needs no CLI change)."""
+    from intensity.hardware.backends import BACKENDS
+
+    return Annotated[str, typer.Option("--on", help=f"where to run: {', '.join(BACKENDS.names())} (cuda:N for the "
+                                                    f"N-th GPU)", callback=_known_backend)]
+
+
+def _known_backend(value: str) -> str:
+    from intensity.hardware.backends import BACKENDS
+
+    kind = value.partition(":")[0]
+    if kind not in BACKENDS:
+        raise typer.BadParameter(f"{value!r} is not a backend; choose one of {', '.join(BACKENDS.names())} "
+                                 f"(cuda:N for the N-th GPU)")
+    return value
+
+
+OnOpt = _on_option()
 PeakDeviceOpt = Annotated[str, typer.Option(
     "--device", help="spec whose peak utilization is taken against (default: measured here)")]
 ItersOpt = Annotated[int, typer.Option(help="batches per trial", min=1)]

@@ -90,7 +90,7 @@ def _measured(request: MeasureRequest, model: ModelRequest, accuracy: float | No
               progress: Progress | None) -> tuple[dict[str, Any], list[str]]:
     from intensity.measure.measurement import check_arguments, measure_model
 
-    check_arguments(model.batch, 3, request.iters, request.trials, request.on, model.dtype)  # before any benchmark
+    check_arguments(model.batch, 3, request.iters, request.trials, request.on, model.dtype, option="on")  # before any benchmark
     spec, _ = resolve_spec(model, threads=request.threads, progress=progress)  # its warnings join the record's
     measurement = measure_model(model.model, batch=model.batch, input_shape=model.input_shape, dtype=model.dtype,
                                 on=request.on, device=spec.device, iters=request.iters, trials=request.trials,

@@ -148,7 +148,8 @@ def _selected(report: CostReport, top: int | None) -> list[tuple[int, object]]:
 
 def _title(report: CostReport) -> str:
     device = f" on {report.device['name']}" if report.device else ""
-    return (f"{report.model}: batch {report.batch}, input {_shape(report.input_shape)}, "
+    shapes = ", ".join(report.inputs) if len(report.inputs) > 1 else _shape(report.input_shape)
+    return (f"{report.model}: batch {report.batch}, input {shapes}, "
             f"{report.dtype}{device}, fusion {report.fusion}")
 
 
