@@ -30,7 +30,7 @@ from torch.utils._pytree import tree_flatten, tree_map_only
 
 from intensity.validate import check_fits
 
-from intensity.transforms.widths import FoldedLayer, rewrite_widths, trace
+from intensity.transforms.widths import FoldedLayer, refuse_attention_modules, rewrite_widths, trace
 
 ROUNDINGS = ("floor", "multiple-of-8")
 DEFAULT_INPUT = (3, 224, 224)
@@ -205,6 +205,7 @@ def fold(model: nn.Module | str, f: int, input_shape: tuple[int, ...] | None = N
     _check_fold_fits(module, f)
     if f == 1:
         return FoldResult(copy.deepcopy(module), 1, shape, [], notes)
+    refuse_attention_modules(module)
     traced = trace(module)
     _check_one_input(traced)
     rewriter = rewrite_widths(traced, shape, f, lambda c, m: folded_width(c, f, rounding, m), f,

@@ -89,6 +89,16 @@ def refuse_attention(traced: fx.GraphModule) -> None:
                              f"stacks f images on the channels of a CNN's feature maps. Fold a CNN instead")
 
 
+def refuse_attention_modules(module: nn.Module) -> None:
+    """The same refusal before tracing: a transformer's forward may not even trace (timm's ViT
+    branches on tensor values under some global settings), and its attention modules say enough."""
+    for name, child in module.named_modules():
+        kind = type(child).__name__
+        if isinstance(child, nn.MultiheadAttention) or kind in ("Attention", "MultiheadAttention", "SelfAttention"):
+            raise ValueError(f"cannot fold a transformer: module {name!r} ({kind}) is attention over tokens; "
+                             f"folding stacks f images on the channels of a CNN's feature maps. Fold a CNN instead")
+
+
 class _Divisors:
     """For each node of the original graph, the multiple its rewritten width must be."""
 
