@@ -196,20 +196,87 @@ class FuseCheck:
     max_abs_diff: float
     max_abs_output: float
     output_shape: tuple[int, ...]
+    input_dependent: float = 0.0  # max |block(x) - block(0)| of the worst block: what it contributes
+    relative_error: float = 0.0  # the worst fused block's error over its input-dependent part
+    judged_at: str = "output"  # that block's path (each block is checked on its own random input)
 
 
 def check_fuse(model: nn.Module, input_shape: tuple[int, ...], *, batch: int = 2, seed: int = 0,
                device: str = "cpu", dtype: torch.dtype = torch.float32) -> FuseCheck:
-    """Fuse `model`, run original and fused on the same input, and compare their outputs."""
+    """Fuse `model` with randomised weights and batch-norm statistics (a fresh init can make the
+    output almost constant: zero-initialised norms leave only the classifier's bias, and then no
+    wrong kernel would show), run original and fused on one random batch, and compare. The error
+    is reported relative to the input-dependent part of the output."""
     if batch < 1:
         raise ValueError(f"`batch` must be at least 1, got {batch}")
+    model = randomized(model, seed)
     fused, report = fuse(model)
     original = model.eval().to(device, dtype)
     fused = fused.to(device, dtype)
     x = torch.randn(batch, *input_shape, generator=torch.Generator().manual_seed(seed)).to(device, dtype)
-    expected, got = _run(original, x, "original"), _run(fused, x, "fused")
-    diff = (expected.float() - got.float()).abs().max().item()
-    return FuseCheck(report, diff, expected.float().abs().max().item(), tuple(expected.shape))
+    paths = [path for path, _ in report.replaced]
+    shapes = _block_input_shapes(original, x, paths)
+    expected, got = _run(original, x, "original").float(), _run(fused, x, "fused").float()
+    worst, where, moving = 0.0, "output", 0.0
+    for path in paths:  # each fused block against its original on a fresh random input of its shape
+        error, scale = _block_error(original.get_submodule(path), fused.get_submodule(path), shapes[path], seed)
+        if scale and error / scale >= worst:
+            worst, where, moving = error / scale, path, scale
+    diff = (expected - got).abs().max().item()
+    return FuseCheck(report, diff, expected.abs().max().item(), tuple(expected.shape), moving, worst, where)
+
+
+def _block_input_shapes(model: nn.Module, x: torch.Tensor, paths: list[str]) -> dict[str, tuple[int, ...]]:
+    """The shape each block at `paths` receives when `model` runs on `x`."""
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    def recorder(path: str):  # noqa: ANN202
+        def record(module: nn.Module, inputs: tuple) -> None:  # returns None: the inputs stay as they are
+            shapes.setdefault(path, tuple(inputs[0].shape))
+        return record
+
+    handles = [model.get_submodule(p).register_forward_pre_hook(recorder(p)) for p in paths]
+    try:
+        _run(model, x, "original")
+    finally:
+        for handle in handles:
+            handle.remove()
+    return shapes
+
+
+def _block_error(original: nn.Module, fused: nn.Module, shape: tuple[int, ...], seed: int) -> tuple[float, float]:
+    """(max |original - fused|, max |original(x) - original(0)|) of one block on a random input: the
+    error and the part of the block's output that depends on its input."""
+    parameter = next(original.parameters())
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(seed + 1)).to(parameter)
+    with torch.no_grad():
+        expected, got, constant = original(x).float(), fused(x).float(), original(torch.zeros_like(x)).float()
+    return (expected - got).abs().max().item(), (expected - constant).abs().max().item()
+
+
+def randomized(model: nn.Module, seed: int = 0) -> nn.Module:
+    """A copy of `model` whose norm scales, shifts and running statistics and whose biases are
+    random (seeded), so every block changes the output."""
+    import copy
+
+    copied = copy.deepcopy(model)
+    generator = torch.Generator().manual_seed(seed)
+
+    def noise(tensor: torch.Tensor, scale: float) -> torch.Tensor:
+        return torch.randn(tensor.shape, generator=generator).to(tensor) * scale
+
+    with torch.no_grad():
+        for module in copied.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                if module.weight is not None:
+                    module.weight.copy_(1 + noise(module.weight, 0.3))
+                    module.bias.copy_(noise(module.bias, 0.1))
+                if module.running_mean is not None:
+                    module.running_mean.copy_(noise(module.running_mean, 0.1))
+                    module.running_var.copy_(torch.rand(module.running_var.shape, generator=generator) + 0.5)
+            elif isinstance(module, (nn.Conv2d, nn.Linear)) and module.bias is not None:
+                module.bias.copy_(noise(module.bias, 0.1))
+    return copied
 
 
 def _run(model: nn.Module, x: torch.Tensor, which: str) -> torch.Tensor:

@@ -50,7 +50,8 @@ def run_fuse(request: ModelRequest, *, check: bool = False, on: str = "cpu") -> 
     if result:
         data |= {"input": [request.batch, *shape], "max_abs_diff": result.max_abs_diff,
                  "max_abs_output": result.max_abs_output,
-                 **({"relative_error": result.relative_error} if hasattr(result, "relative_error") else {})}
+                 "relative_error": result.relative_error, "input_dependent": result.input_dependent,
+                 "judged_at": result.judged_at}
     notes = [] if report.replaced or report.unchanged else [
         f"no supported blocks (ConvFirst, MBConv; the fused kernels cover their FFN) found in {request.model}; "
         f"nothing was fused, so the model runs unchanged"]

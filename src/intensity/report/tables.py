@@ -390,9 +390,11 @@ def _fuse_check_grid(data: dict) -> Grid:
     columns, cells = ["max |original - fused|", "max |original|"], [f"{data['max_abs_diff']:.3g}",
                                                                       f"{data['max_abs_output']:.3g}"]
     if data.get("relative_error") is not None:
-        columns.append("relative to the input-dependent part")
+        columns.append(f"worst block ({data.get('judged_at', 'output')}): error / input-dependent part")
         cells.append(f"{data['relative_error']:.3g}")
-    return Grid(f"check on a random batch {'x'.join(map(str, data['input']))}", tuple(columns), [tuple(cells)])
+    return Grid(f"check on a random batch {'x'.join(map(str, data['input']))}", tuple(columns), [tuple(cells)],
+                caption="biases and batch-norm statistics randomised first; each fused block is then compared "
+                        "with its layer-wise original on a random input of its shape")
 
 
 def fusion_grid_grids(data: dict, block: str, device: str, batch: int, dtype: str) -> list[Grid]:
