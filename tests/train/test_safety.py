@@ -80,3 +80,10 @@ def test_resume_with_nothing_left_to_train_trains_nothing_and_says_so(tmp_path):
     after = load_checkpoint(tmp_path / "run" / "last.pt")
     assert after["epoch"] == 1 and all(torch.equal(after["model"][k], before["model"][k]) for k in before["model"])
     assert (tmp_path / "run" / "metrics.csv").read_text() == metrics
+
+
+def test_the_default_config_passes_the_type_checks_and_every_is_still_checked():
+    from intensity.train.safety import check_setting_types
+    check_setting_types(TrainConfig(model="noscope-coral", data="d", out="o"))  # every None: the preset's
+    with pytest.raises(ValueError, match="`every`"):
+        check_setting_types(TrainConfig(model="noscope-coral", data="d", out="o", every=0))

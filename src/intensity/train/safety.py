@@ -31,7 +31,7 @@ APPLIED = ("epochs", "lr", "temperature", "weight")
 UNCHECKED = ("out", "resume", "model", "f", "device", "loader_workers")
 
 
-_COUNTS = {"f": 1, "epochs": 1, "batch": 1, "per_class": 1, "every": 1, "seed": None}
+_COUNTS = {"f": 1, "epochs": 1, "batch": 1, "per_class": 1, "seed": None}
 _NUMBERS = ("lr", "temperature", "weight")
 
 
@@ -39,7 +39,7 @@ def check_setting_types(config: Any) -> None:
     """Counts are integers in range and rates are numbers (their ranges: loop.check_config)."""
     for name, low in _COUNTS.items():
         check_int(getattr(config, name), name, low=low)
-    for name in ("initial", "delta"):
+    for name in ("initial", "delta", "every"):  # None: the preset's (every) or the seed's
         if getattr(config, name) is not None:
             check_int(getattr(config, name), name, low=1)
     for name in _NUMBERS:
