@@ -131,6 +131,9 @@ CASES = [
     ("two inputs to a one-input model", "analyze noscope-coral --input 3x50x50 --input 3x50x50",
      "inputs of shapes (1, 3, 50, 50), (1, 3, 50, 50)"),
     ("missing argument", "analyze", "Missing argument"),
+    # -- found by the release probe (qa)
+    ("profile for a CPU device", "roofline noscope-coral --device cpu --profile {tmp}/ok.toml",
+     "has no GPU estimate; leave out --profile"),
 ]
 
 BAD_MODELS = '''

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from intensity.cli._app import app, guarded, note, progress
+from intensity.cli._app import app, emit, guarded, progress
 
 
 @app.command()
@@ -21,12 +21,8 @@ def export(
     """Export a trained model with batch norms folded and dropout removed; a folded model takes N
     images and returns N predictions (the last group padded inside). Checked against the trained
     model before anything is written."""
-    from intensity.cli._app import render_tables
     from intensity.ops.export import run_export
-    from intensity.report.tables import rich_table
 
     with progress(f"exporting {run}") as report:
         result = guarded(lambda: run_export(run, format, out, normalize=normalize, progress=report))
-    render_tables(*(rich_table(grid) for grid in result.grids()))
-    for text in result.notes:
-        note(text)
+    emit(result, "table")  # the file is the output; the table (and notes) describe it
