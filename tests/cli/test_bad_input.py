@@ -134,6 +134,8 @@ CASES = [
     # -- found by the release probe (qa)
     ("profile for a CPU device", "roofline noscope-coral --device cpu --profile {tmp}/ok.toml",
      "has no GPU estimate; leave out --profile"),
+    ("sweep timing options without --measure", "sweep nats-size --sample 1 --iters 3 --store {tmp}/s.db",
+     "--iters set how points are timed; give --measure"),
 ]
 
 BAD_MODELS = '''

@@ -177,7 +177,7 @@ def test_the_sweep_command_trains_on_a_cluster(tmp_path, data, threads_cluster):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "2 points added" in result.output and "trained on cpu (2)" in result.output
-    rows = json.loads(CliRunner().invoke(app, ["results", store, "--format", "json"]).stdout)
+    rows = json.loads(CliRunner().invoke(app, ["results", store, "--format", "json"]).stdout)["rows"]
     assert {r["point"] for r in rows} == set(POINTS[:2]) and all(0 <= r["accuracy"] <= 100 for r in rows)
     again = CliRunner().invoke(app, args)
     assert "0 points added, 2 already stored" in again.output and "trained on" not in again.output

@@ -129,7 +129,7 @@ def train_point(job: TrainJob, point: str, device: str | None = None,
     space, s = make_space(**job.spec), job.settings
     label = space.model_name(point)
     out = run_folder(job, label)
-    with _ONE_AT_A_TIME, locked(out, "run folder"):
+    with _ONE_AT_A_TIME, locked(out, "run folder", handing_on=True):  # to train()'s own lock
         resume = (out / "last.pt").is_file()
         if not resume:
             _clear_unfinished(out)
