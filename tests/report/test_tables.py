@@ -67,8 +67,8 @@ def test_bottlenecks_name_kernels_by_module(tiny_line):
 
 def test_sweep_grid_units():
     grid = sweep_grid([SweepPoint(4, 10.0, 20.0, 0.25, 0.002, 2000.0)], "t")
-    assert grid.rows == [("4", "10.00", "20.00", "25.0", "2.00", "2,000")]
-    assert "latency per batch (ms)" in grid.columns and "attainable utilization (%)" in grid.columns
+    assert grid.rows == [("4", "10.00", "20.00", "25.0", "2.00", "2,000", "-", "-")]  # no estimate given
+    assert "bound: latency (ms)" in grid.columns and "estimate: utilization (%)" in grid.columns
 
 
 def test_measurement_grid_says_where_it_ran():

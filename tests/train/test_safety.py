@@ -12,7 +12,7 @@ DATA = "generated:game-lol-gold1"
 
 def _config(tmp_path, name="run", **kw):
     base = dict(model="game-lol-gold1", data=DATA, out=str(tmp_path / name), f=1, epochs=1, batch=16,
-                per_class=2, lr=1e-3)
+                per_class=2, lr=1e-3, schedule="constant", warmup=0.0)  # the lr stays as set
     return TrainConfig(**{**base, **kw})
 
 
