@@ -138,3 +138,8 @@ def test_unknown_runtime_is_refused():
 def test_a_profile_for_a_device_without_a_gpu_estimate_is_refused_not_ignored():
     with pytest.raises(ValueError, match="has no GPU estimate; leave out --profile"):
         predict("noscope-coral", device="calibrated:nowhere.json", dtype="fp32", profile="p.json")
+
+
+def test_a_profile_of_the_wrong_type_is_a_type_error_naming_it():
+    with pytest.raises(TypeError, match="`profile` must be a JSON file path"):
+        predict("noscope-coral", device="a100", dtype="fp16", profile=5)

@@ -94,7 +94,8 @@ class ModelRequest:
         object.__setattr__(self, "device_from", self.device_from or GIVEN)
         if self.dtype_from != GIVEN:
             check_default_dtype(self.dtype, self.dtype_from)
-        object.__setattr__(self, "blocks", tuple(self.blocks or ()))
+        blocks = self.blocks.split(",") if isinstance(self.blocks, str) else self.blocks  # not its letters
+        object.__setattr__(self, "blocks", tuple(b.strip() for b in blocks or () if str(b).strip()))
 
     def but(self, **changes: Any) -> ModelRequest:
         """A copy with some fields changed (e.g. another batch, or a measured device)."""
