@@ -87,3 +87,9 @@ def test_the_default_config_passes_the_type_checks_and_every_is_still_checked():
     check_setting_types(TrainConfig(model="noscope-coral", data="d", out="o"))  # every None: the preset's
     with pytest.raises(ValueError, match="`every`"):
         check_setting_types(TrainConfig(model="noscope-coral", data="d", out="o", every=0))
+
+
+def test_resume_refusing_a_recipe_option_left_to_the_preset_says_to_leave_it_out(tmp_path):
+    train(_config(tmp_path, optimizer=None))
+    with pytest.raises(ValueError, match="`optimizer` was left to the preset .* resume without `optimizer`"):
+        train(_config(tmp_path, epochs=2, optimizer="sgd", resume=True))

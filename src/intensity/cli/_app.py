@@ -99,7 +99,9 @@ _PARAMETER_FLAGS = {
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
         "accuracy", "op_bytes", "memory_gb", "limit", "points", "speedup", "accuracy_drop", "relative_cost",
         "warmup", "measure_batch", "top", "network", "amp", "loader_workers", "lr", "epochs", "per_class",
-        "seed", "temperature", "weight", "gpu", "runtime", "published", "cache", "profile")},
+        "seed", "temperature", "weight", "gpu", "runtime", "published", "cache", "profile", "preset",
+        "optimizer", "weight_decay", "batch_norm", "init", "schedule", "label_smoothing", "every", "initial",
+        "delta", "curriculum", "teacher")},
     "f": "-f",
 }
 _BACKTICKED = re.compile(r"`(\w+)`")
