@@ -144,6 +144,8 @@ CASES = [
      "curriculum options --every need a curriculum"),
     ("measure a batch no memory holds", "measure noscope-coral -b 1000000000000 --iters 1 --trials 1",
      "does not fit in the memory of cpu"),
+    ("report measurement options without --measure", "report noscope-coral --measure-batch 8 --out {tmp}/rep",
+     "--measure-batch set how the report measures: give --measure too"),
     ("export of a text file", "export {tmp}/energy.csv --out {tmp}/m.onnx", "is corrupt or not an intensity checkpoint"),
 ]
 

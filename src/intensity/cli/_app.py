@@ -295,6 +295,14 @@ def model_request(model: str, **given: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # Output
+def given(parameter: str) -> bool:
+    """Whether the user typed the current command's `parameter` (not left at its default)."""
+    from typer._click.globals import get_current_context
+
+    source = get_current_context().get_parameter_source(parameter)
+    return getattr(source, "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")
+
+
 def fail(message: str) -> None:
     """Stop a command with a one-line error and exit code 2."""
     typer.echo(f"error: {message}", err=True)
