@@ -63,3 +63,11 @@ def test_a_batch_no_device_holds_is_counted_with_a_warning():
     assert report.totals.flops == 2**40 * analyze("noscope-coral").totals.flops
     assert any("more than any accelerator's memory" in w for w in report.warnings)
     assert not analyze("noscope-coral", batch=64).warnings
+
+
+def test_an_integral_float_batch_is_used_as_an_int():
+    import torch
+
+    import intensity
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3))
+    assert intensity.analyze(net, batch=2.0, input_shape=(3, 8, 8)).batch == 2

@@ -36,3 +36,26 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
             pass
     with locked(tmp_path / "run"):  # released
         pass
+
+
+def test_a_lock_nested_in_the_same_thread_is_held_once_and_others_are_still_refused(tmp_path):
+    import threading
+
+    from intensity.output import OutputError, locked
+    run = tmp_path / "run"
+    refused = []
+
+    def other_thread():
+        try:
+            with locked(run, "run directory"):
+                pass
+        except OutputError:
+            refused.append(True)
+
+    with locked(run, "run folder", handing_on=True), locked(run, "run directory"):  # a sweep point, its trainer
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+    assert refused == [True]
+    with locked(run):  # released: free again
+        pass

@@ -80,7 +80,7 @@ def analyze(
     reparameterize for inference (mobileone, repvgg, fastvit, ...) are counted in their deployed
     form; False counts the training graph.
     """
-    check_batch(batch)
+    batch = check_batch(batch)  # 2.0 -> 2: a float batch reached torch.randn
     _check_options(model, name, device, alpha, image_list)
     blocks, only = check_names(blocks, "blocks"), check_names(only, "only", example="conv,linear")
     data_type = resolve_dtype(dtype)

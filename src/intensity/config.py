@@ -59,6 +59,9 @@ def defaults() -> Defaults:
 
 
 def _from_file(path: Path) -> dict[str, str]:
+    if path.is_dir():
+        raise ValueError(f"config file {path} is a directory, not a file; point INTENSITY_CONFIG at a "
+                         f".toml file (dtype = \"fp16\", device = \"h100\")")
     if not path.is_file():
         if "INTENSITY_CONFIG" in os.environ and os.environ["INTENSITY_CONFIG"]:
             raise ValueError(f"config file {path} (INTENSITY_CONFIG) does not exist; create it or "

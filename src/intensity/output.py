@@ -18,6 +18,7 @@ import errno
 import fcntl
 import os
 import stat
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -113,16 +114,27 @@ def write_atomic(path: str | Path, data: str | bytes, *, inputs: Iterable[str | 
     return target
 
 
+# Locks taken with `handing_on=True`, and which thread holds them: flock refuses a second open
+# file description even in the same process, so the callee's own `locked` of the path is let through.
+_HELD: dict[Path, tuple[int, int]] = {}
+
+
 @contextlib.contextmanager
-def locked(path: str | Path, what: str = "file") -> Iterator[Path]:
+def locked(path: str | Path, what: str = "file", *, handing_on: bool = False) -> Iterator[Path]:
     """Hold an exclusive advisory lock on `path` (a run folder or a store file) while writing it.
 
     The lock lives in a sibling `.NAME.lock` file so it works for folders and files alike, and is
     released when the process ends, even if killed. A second writer gets an OutputError at once.
+    `handing_on`: code this thread calls inside the block (a sweep point's trainer) may lock `path`
+    again and write it; any other writer is still refused.
     """
     target = resolved_target(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.with_name(f".{target.name}.lock")
+    holder = (os.getpid(), threading.get_ident())
+    if _HELD.get(lock_path) == holder:  # nested in this thread (a sweep point's folder, then its trainer)
+        yield target
+        return
     handle = open(lock_path, "a+")  # noqa: SIM115 (held for the duration of the context)
     try:
         try:
@@ -132,6 +144,13 @@ def locked(path: str | Path, what: str = "file") -> Iterator[Path]:
                 raise OutputError(f"{what} {path} is being written by another process; wait for it to "
                                   f"finish or choose another path") from None
             raise
-        yield target
+        if not handing_on:
+            yield target
+            return
+        _HELD[lock_path] = holder
+        try:
+            yield target
+        finally:
+            _HELD.pop(lock_path, None)
     finally:
         handle.close()

@@ -110,9 +110,8 @@ def test_a_gpu_without_a_fitted_profile_gets_a_transferred_one_and_says_so():
 def test_cpu_devices_get_no_gpu_estimate_and_a_reason():
     from intensity.hardware.timing import Benchmark
 
-    measured = Benchmark("cpu fp32 matmul peak", "TFLOP/s", 0.1, (0.1,), 1, 0.1)
     spec = HardwareSpec(key="cpu", name="cpu", peak_tflops={"fp32": 0.1}, bandwidth_gbs=10, source="t",
-                        benchmarks=(measured,))  # a measured spec
+                        benchmarks=(Benchmark("cpu fp32 matmul peak", "TFLOP/s", 0.1, (0.1,), 1, 0.1),))  # measured
     prediction = predict("noscope-coral", device=spec, dtype="fp32")
     assert prediction.estimate is None and "CPU" in prediction.estimate_note
 
@@ -134,3 +133,13 @@ def test_a_profile_file_round_trips_and_bad_ones_are_refused(tmp_path):
 def test_unknown_runtime_is_refused():
     with pytest.raises(ValueError, match="unknown `runtime` 'jit'"):
         predict("noscope-coral", device="rtx4090", runtime="jit")
+
+
+def test_a_profile_for_a_device_without_a_gpu_estimate_is_refused_not_ignored():
+    with pytest.raises(ValueError, match="has no GPU estimate; leave out --profile"):
+        predict("noscope-coral", device="calibrated:nowhere.json", dtype="fp32", profile="p.json")
+
+
+def test_a_profile_of_the_wrong_type_is_a_type_error_naming_it():
+    with pytest.raises(TypeError, match="`profile` must be a JSON file path"):
+        predict("noscope-coral", device="a100", dtype="fp16", profile=5)

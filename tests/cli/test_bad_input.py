@@ -131,6 +131,22 @@ CASES = [
     ("two inputs to a one-input model", "analyze noscope-coral --input 3x50x50 --input 3x50x50",
      "inputs of shapes (1, 3, 50, 50), (1, 3, 50, 50)"),
     ("missing argument", "analyze", "Missing argument"),
+    # -- found by the release probe (qa)
+    ("profile for a CPU device", "roofline noscope-coral --device cpu --profile {tmp}/ok.toml",
+     "has no GPU estimate; leave out --profile"),
+    ("sweep timing options without --measure", "sweep nats-size --sample 1 --iters 3 --store {tmp}/s.db",
+     "--iters set how points are timed; give --measure"),
+    ("train distillation options without a teacher",
+     "train game-lol-gold1 --data generated:game-lol-gold1 --temperature 2 --out {tmp}/run",
+     "distillation options --temperature need --teacher"),
+    ("train curriculum options without a curriculum",
+     "train game-lol-gold1 --data generated:game-lol-gold1 --per-class 1 --epochs 1 --every 3 --out {tmp}/run",
+     "curriculum options --every need a curriculum"),
+    ("measure a batch no memory holds", "measure noscope-coral -b 1000000000000 --iters 1 --trials 1",
+     "does not fit in the memory of cpu"),
+    ("report measurement options without --measure", "report noscope-coral --measure-batch 8 --out {tmp}/rep",
+     "--measure-batch set how the report measures: give --measure too"),
+    ("export of a text file", "export {tmp}/energy.csv --out {tmp}/m.onnx", "is corrupt or not an intensity checkpoint"),
 ]
 
 BAD_MODELS = '''

@@ -89,3 +89,28 @@ def test_config_command_shows_the_defaults_and_their_sources(monkeypatch):
     assert data["device"] == "t4" and data["device_from"] == "INTENSITY_DEVICE"
     table = runner.invoke(app, ["config"]).stdout
     assert "INTENSITY_DEVICE" in table and "built-in" in table
+
+
+@pytest.mark.parametrize(("variable", "value", "fragment"), [
+    ("INTENSITY_DTYPE", "fp99", "(the default dtype, set by INTENSITY_DTYPE"),
+    ("INTENSITY_DEVICE", "k80x", "(the default device, set by INTENSITY_DEVICE"),
+])
+def test_a_bad_default_names_where_it_was_set_and_config_reports_it(monkeypatch, variable, value, fragment):
+    monkeypatch.setenv(variable, value)
+    for argv in (["analyze", "noscope-coral"], ["config"]):
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 2 and fragment in result.stderr, result.output
+
+
+def test_a_config_file_value_that_is_unknown_is_refused_by_config(monkeypatch, tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('dtype = "fp99"\n')
+    monkeypatch.setenv("INTENSITY_CONFIG", str(path))
+    result = runner.invoke(app, ["config", "--format", "json"])
+    assert result.exit_code == 2 and f"set by {path}" in result.stderr
+
+
+def test_a_config_path_that_is_a_directory_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("INTENSITY_CONFIG", str(tmp_path))
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 2 and "is a directory, not a file" in result.stderr

@@ -35,3 +35,11 @@ def test_train_refuses_a_curriculum_that_cannot_finish(tmp_path):
                                  "--epochs", "10", "--preset", "seed", "--per-class", "2", "--out",
                                  str(tmp_path / "r")])
     assert result.exit_code == 2 and "--every" in result.output and "--epochs" in result.output
+
+
+def test_export_of_a_file_that_is_not_a_checkpoint_is_one_line(tmp_path):
+    text = tmp_path / "metrics.csv"
+    text.write_text("epoch,loss\n1,2.5\n")  # torch.load raises IndexError on text
+    result = runner.invoke(app, ["export", str(text), "--out", str(tmp_path / "m.onnx")])
+    assert result.exit_code == 2 and "is corrupt or not an intensity checkpoint" in result.stderr
+    assert "internal error" not in result.output and not (tmp_path / "m.onnx").exists()

@@ -106,3 +106,23 @@ def test_image_list_feeds_batch_separate_images():
     convs = [k for k in report.kernels if k.op == "conv"]
     # three 1x1 convs on 1x3x2x2 images: 2 * 4 pixels * 4 * 3 = 96 flops each
     assert [k.flops for k in convs] == [96, 96, 96] and report.capture == "meta"
+
+
+def test_overlapping_quiet_blocks_in_threads_switch_logging_back_on():
+    import threading
+
+    from intensity.cost.counter import _quiet
+    inside, release = threading.Event(), threading.Event()
+
+    def worker():
+        with _quiet():
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=worker)
+    with _quiet():  # A enters, B enters, A leaves first, B last: logging must end on again
+        thread.start()
+        inside.wait(5)
+    release.set()
+    thread.join()
+    assert logging.root.manager.disable == logging.NOTSET

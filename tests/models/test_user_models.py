@@ -151,3 +151,17 @@ def test_the_cli_analyzes_a_model_file_from_its_folder(workdir):
     broken = runner.invoke(app, ["analyze", "./mynet.py:raises"])
     assert broken.exit_code == 2 and "Traceback" not in broken.output
     assert broken.stderr.strip().startswith("error: ./mynet.py:raises() raised RuntimeError")
+
+
+def test_out_never_overwrites_the_module_a_model_is_read_from(workdir):
+    _write(workdir / "mynet.py", MYNET)
+    before = (workdir / "mynet.py").read_bytes()
+    result = CliRunner().invoke(app, ["analyze", "mynet:build", "--input", "3x8x8", "--out", "mynet.py"])
+    assert result.exit_code == 2 and "is an input of this command" in result.stderr
+    assert (workdir / "mynet.py").read_bytes() == before
+
+
+def test_a_builder_calling_sys_exit_is_an_error_not_a_silent_exit(workdir):
+    _write(workdir / "mynet.py", "import sys\n\ndef build():\n    sys.exit(3)\n")
+    with pytest.raises(ValueError, match=r"mynet:build\(\) exited \(SystemExit 3\)"):
+        resolve_model("mynet:build")

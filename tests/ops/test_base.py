@@ -47,3 +47,8 @@ def test_resolve_spec_applies_overrides_and_checks_the_dtype():
     assert request.peak_tflops is None and warnings == []
     with pytest.raises(ValueError, match="no published fp32 peak"):
         resolve_spec(ModelRequest("m", dtype="fp32", device="tpuv1"))
+
+
+def test_blocks_given_as_one_string_are_split_on_commas_not_into_letters():
+    from intensity.ops import ModelRequest
+    assert ModelRequest("noscope-coral", blocks="Conv2d, Linear").blocks == ("Conv2d", "Linear")

@@ -103,13 +103,13 @@ def test_cli_says_the_device_first_and_refuses_what_cannot_run(tmp_path):
                                   "--loader-workers", "1"])
     assert ok.exit_code == 0, ok.output
     first = ok.output.splitlines()[0]
-    assert first.startswith("dtype fp32, device cpu (") and "1 loader worker(s)" in first
+    assert first.startswith("device: cpu (") and "1 loader worker(s)" in first
     amp = CliRunner().invoke(app, ["train", "game-lol-gold1", "--data", DATA, "--out", str(tmp_path / "amp"),
                                    "--device", "cpu", "--amp", "bf16"])
     assert amp.exit_code == 2 and "error: --amp bf16 on cpu: mixed precision" in amp.output
     assert "Traceback" not in amp.output and not (tmp_path / "amp").exists()
     evaluated = CliRunner().invoke(app, ["evaluate", str(tmp_path / "run"), "--data", DATA, "--device", "cpu"])
-    assert evaluated.exit_code == 0 and evaluated.output.startswith("dtype fp32, device cpu (")
+    assert evaluated.exit_code == 0 and evaluated.output.startswith("device: cpu (")
 
 
 @pytest.mark.skipif(not NO_CUDA, reason="checks the error given without a GPU")

@@ -11,9 +11,8 @@ DATA = "generated:game-lol-gold1"
 
 
 def _config(tmp_path, name="run", **kw):
-    # a constant schedule: the optimizer's stored lr is then the lr the run was given
     base = dict(model="game-lol-gold1", data=DATA, out=str(tmp_path / name), f=1, epochs=1, batch=16,
-                per_class=2, lr=1e-3, schedule="constant")
+                per_class=2, lr=1e-3, schedule="constant", warmup=0.0)  # the lr stays as set
     return TrainConfig(**{**base, **kw})
 
 
@@ -81,3 +80,16 @@ def test_resume_with_nothing_left_to_train_trains_nothing_and_says_so(tmp_path):
     after = load_checkpoint(tmp_path / "run" / "last.pt")
     assert after["epoch"] == 1 and all(torch.equal(after["model"][k], before["model"][k]) for k in before["model"])
     assert (tmp_path / "run" / "metrics.csv").read_text() == metrics
+
+
+def test_the_default_config_passes_the_type_checks_and_every_is_still_checked():
+    from intensity.train.safety import check_setting_types
+    check_setting_types(TrainConfig(model="noscope-coral", data="d", out="o"))  # every None: the preset's
+    with pytest.raises(ValueError, match="`every`"):
+        check_setting_types(TrainConfig(model="noscope-coral", data="d", out="o", every=0))
+
+
+def test_resume_refusing_a_recipe_option_left_to_the_preset_says_to_leave_it_out(tmp_path):
+    train(_config(tmp_path, optimizer=None))
+    with pytest.raises(ValueError, match="`optimizer` was left to the preset .* resume without `optimizer`"):
+        train(_config(tmp_path, epochs=2, optimizer="sgd", resume=True))

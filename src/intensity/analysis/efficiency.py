@@ -270,6 +270,9 @@ def load_profile(path: str | Path) -> EfficiencyProfile:
     """A profile JSON file written by `intensity fit-device`."""
     from intensity.errors import check_file
 
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"`profile` must be a JSON file path or an EfficiencyProfile, not "
+                        f"{type(path).__name__} {path!r}")
     path = check_file(path, "efficiency profile", "give a JSON file written by `intensity fit-device`")
     try:
         data = json.loads(path.read_text())

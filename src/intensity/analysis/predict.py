@@ -85,7 +85,9 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
     """Resolve the device for `dtype`, count `model` at `batch`, take the waterline (the bound) and,
     on a GPU spec, the estimate for `runtime` (eager or compiled) under its efficiency profile."""
     check_runtime(runtime)
+    _check_profile_is_used(profile, device)  # before a CPU's seconds of micro-benchmarks
     spec = get_spec(device, dtype)
+    _check_profile_is_used(profile, spec)
     report = analyze(model, batch=batch, input_shape=input_shape, dtype=dtype, device=spec,
                      **analyze_options)
     calibration = getattr(spec, "calibration", None)
@@ -100,6 +102,21 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
     guess = _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, analyze_options)
     return Prediction(report, spec, line, estimate=guess,
                       estimate_note=f"estimate: {guess.profile} profile ({guess.profile_source})")
+
+
+def _check_profile_is_used(profile: object, device: object) -> None:
+    """A profile given for a device without a GPU estimate (cpu, measured, calibrated) would be
+    silently ignored: refuse it."""
+    if profile is None:
+        return
+    if isinstance(device, str):
+        measured = device in ("cpu", "measured") or device.startswith("calibrated")
+    else:
+        measured = bool(device.benchmarks) or getattr(device, "calibration", None) is not None
+    if measured:
+        raise ValueError(f"`profile` is a GPU estimate's efficiency profile, but device "
+                         f"{getattr(device, 'key', device)!r} is measured on this machine and has no GPU "
+                         f"estimate; leave out --profile, or give a GPU --device")
 
 
 def _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, options) -> Estimate:  # noqa: ANN001

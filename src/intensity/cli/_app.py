@@ -99,7 +99,9 @@ _PARAMETER_FLAGS = {
         "bandwidth_gbs", "attention", "phi", "rounding", "iters", "trials", "threads", "out",
         "accuracy", "op_bytes", "memory_gb", "limit", "points", "speedup", "accuracy_drop", "relative_cost",
         "warmup", "measure_batch", "top", "network", "amp", "loader_workers", "lr", "epochs", "per_class",
-        "seed", "temperature", "weight", "gpu", "runtime", "published", "cache", "profile")},
+        "seed", "temperature", "weight", "gpu", "runtime", "published", "cache", "profile", "preset",
+        "optimizer", "weight_decay", "batch_norm", "init", "schedule", "label_smoothing", "every", "initial",
+        "delta", "curriculum", "teacher")},
     "f": "-f",
 }
 _BACKTICKED = re.compile(r"`(\w+)`")
@@ -312,6 +314,14 @@ def model_request(model: str, **given: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # Output
+def given(parameter: str) -> bool:
+    """Whether the user typed the current command's `parameter` (not left at its default)."""
+    from typer._click.globals import get_current_context
+
+    source = get_current_context().get_parameter_source(parameter)
+    return getattr(source, "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")
+
+
 def fail(message: str) -> None:
     """Stop a command with a one-line error and exit code 2."""
     typer.echo(f"error: {message}", err=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from intensity.cli._app import (
-    FormatOpt, OnOpt, OutOpt, ThreadsOpt, app, call, check_out, emit, fail, guarded, model_command, nonempty_path,
+    FormatOpt, OnOpt, OutOpt, ThreadsOpt, app, call, check_out, emit, fail, given, guarded, model_command, nonempty_path,
     note, numbers, split,
 )
 from intensity.cost.reuse import DEFAULT_ALPHA
@@ -100,6 +100,10 @@ def report(
     check_out(out, request.input_files(), directory=True)
     if accuracy is not None and not measure:
         fail("--accuracy labels the measurement: give --measure too")
+    unused = [flag for flag, name in (("--on", "on"), ("--measure-batch", "measure_batch"), ("--threads", "threads"))
+              if given(name)]
+    if unused and not measure:  # they only shape the measurement: never ignore them silently
+        fail(f"{', '.join(unused)} set how the report measures: give --measure too, or leave them out")
     record, measured = None, None
     if measure:
         measure_dtype = "fp32" if on == "cpu" else request.dtype  # CPUs have no fast fp16 kernels

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from intensity.cli._app import (
-    DeviceOpt, DtypeOpt, FormatOpt, OutOpt, _choices, app, call, check_out, emit, guarded, nonempty_path, numbers,
+    DeviceOpt, DtypeOpt, FormatOpt, OutOpt, _choices, app, call, check_out, emit, fail, guarded, nonempty_path, numbers,
 )
 from intensity.explore.evaluators import EVALUATORS
 from intensity.explore.search import STRATEGIES
@@ -94,8 +94,8 @@ def sweep(
              "must be paths every worker can read and write)")] = None,
     measure: Annotated[Optional[Literal["cpu", "cuda"]], typer.Option(
         help="also time each point here (images/s, achieved utilization against --device)")] = None,
-    iters: Annotated[int, typer.Option(help="--measure: batches per trial", min=1)] = 10,
-    trials: Annotated[int, typer.Option(help="--measure: timed trials", min=1)] = 3,
+    iters: Annotated[Optional[int], typer.Option(help="--measure: batches per trial (10)", min=1)] = None,
+    trials: Annotated[Optional[int], typer.Option(help="--measure: timed trials (3)", min=1)] = None,
     threads: Annotated[Optional[int], typer.Option(help="--measure: CPU threads", min=1)] = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
@@ -103,6 +103,12 @@ def sweep(
     """Evaluate every point of a space (flops, bytes, intensity, waterline latency, utilization,
     DI; with --measure also timed images/s) and commit each to the store; a rerun resumes where a
     killed one stopped. The store is locked while written: a second sweep into it is refused."""
+    timing = [flag for flag, value in (("--iters", iters), ("--trials", trials), ("--threads", threads))
+              if value is not None]
+    if timing and measure is None:  # they only time points: never ignore them silently
+        fail(f"{', '.join(timing)} set how points are timed; give --measure cpu (or cuda) too, or leave "
+             f"them out")
+    iters, trials = iters or 10, trials or 3
     request = ops.SweepRequest(
         _space(name, grid, dataset), store, device, dtype, tuple(guarded(lambda: numbers(batch, int, "--batch", "1,64"))),
         points, sample, seed, evaluator, table, data, epochs, lr, per_class, runs, method, workers, scheduler,

@@ -25,4 +25,4 @@ def export(
 
     with progress(f"exporting {run}") as report:
         result = guarded(lambda: run_export(run, format, out, normalize=normalize, progress=report))
-    emit(result, "table")  # --format names the exported file's format; the summary is a table
+    emit(result, "table")  # the file is the output; the table (and notes) describe it

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import itertools
 import logging
+import threading
 import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -431,14 +432,23 @@ def _isolated_copy(model: torch.nn.Module) -> torch.nn.Module:
 @contextmanager
 def _quiet() -> Iterator[list[warnings.WarningMessage]]:
     """Hold back torch's log records and warnings: a failed attempt must not print pages of log."""
-    previous = logging.root.manager.disable
-    logging.disable(logging.CRITICAL)
+    with _QUIET_LOCK:  # counted: threads (Dask workers) overlap, and the last one out restores logging
+        if not _QUIET_DEPTH:
+            _QUIET_SAVED[0] = logging.root.manager.disable
+            logging.disable(logging.CRITICAL)
+        _QUIET_DEPTH.append(1)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield caught
     finally:
-        logging.disable(previous)
+        with _QUIET_LOCK:
+            _QUIET_DEPTH.pop()
+            if not _QUIET_DEPTH:
+                logging.disable(_QUIET_SAVED[0])
+
+
+_QUIET_LOCK, _QUIET_DEPTH, _QUIET_SAVED = threading.Lock(), [], [logging.NOTSET]
 
 
 @contextmanager

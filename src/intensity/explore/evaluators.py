@@ -129,7 +129,7 @@ def train_point(job: TrainJob, point: str, device: str | None = None,
     space, s = make_space(**job.spec), job.settings
     label = space.model_name(point)
     out = run_folder(job, label)
-    with _ONE_AT_A_TIME, locked(out, "run folder"):
+    with _ONE_AT_A_TIME, locked(out, "run folder", handing_on=True):  # to train()'s own lock
         resume = (out / "last.pt").is_file()
         if not resume:
             _clear_unfinished(out)
@@ -138,7 +138,7 @@ def train_point(job: TrainJob, point: str, device: str | None = None,
             per_class=s.per_class, curriculum=False, resume=resume), device)
         torch.manual_seed(s.seed)  # the same initial weights for a point on every run and worker
         original = space.build(point, meta=False), space.input_shape, space.num_classes
-        result = train(config, progress, original=original, lock=False, **options)  # the lock is ours
+        result = train(config, progress, original=original, **options)
     return Trained(result.test_acc * 100, used, resume)
 
 

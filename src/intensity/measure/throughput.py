@@ -9,14 +9,16 @@ synchronize on a GPU, perf_counter on the CPU. Utilization = throughput x flops 
 """
 from __future__ import annotations
 
+import contextlib
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
 
 from intensity.analysis.gap import computational_efficiency
 from intensity.dtypes import resolve_dtype
+from intensity.errors import TooLargeError, first_line
 from intensity.hardware.backends import Device, select_device
 from intensity.hardware.timing import busy_warning, spread
 from intensity.progress import Progress, notify
@@ -76,6 +78,20 @@ def _input(batch: int, input_shape: tuple[int, ...], device: Device, dtype: str,
     return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
 
 
+@contextlib.contextmanager
+def _memory_as_error(batch: int, where: Device) -> Iterator[None]:
+    """A batch the device cannot hold is the caller's `batch`, not an internal error."""
+    try:
+        yield
+    except RuntimeError as error:  # torch.OutOfMemoryError (CUDA) is one; the CPU allocator raises a plain one
+        text = str(error)
+        if not isinstance(error, torch.OutOfMemoryError) and "can't allocate memory" not in text:
+            raise
+        raise TooLargeError(f"`batch` {batch} does not fit in the memory of {where} "
+                            f"({first_line(error)[:120]}); give a smaller batch (see `intensity "
+                            f"largest-batch`)") from None
+
+
 def _counter(description: str, total: int, progress: Progress | None) -> Callable[[], None]:
     """A tick that reports one more finished batch of `total`."""
     done = [0]
@@ -98,7 +114,7 @@ def measure_throughput(model: torch.nn.Module, batch: int, input_shape: tuple[in
     torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
     torch.backends.cudnn.allow_tf32 = dtype == "tf32"
     tick = _counter(f"timing batch {batch} on {where}", warmup + trials * iters, progress)
-    with where.threads(threads) as used, torch.inference_mode():
+    with where.threads(threads) as used, torch.inference_mode(), _memory_as_error(batch, where):
         runnable = _prepare(model, where, dtype, channels_last, compile)
         x = _input(batch, input_shape, where, dtype, channels_last)
         _timed_run(runnable, x, warmup, where, tick) if warmup else None

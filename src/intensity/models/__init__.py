@@ -8,6 +8,7 @@ from intensity.models._factory import (
     ResolvedModel, create_model, list_models, model_entries, model_entry, resolve_model,
 )
 from intensity.models._registry import DEFAULT_INPUT, MODELS, ModelEntry, register_model
+from intensity.models._user import user_source_file
 
 __all__ = ["DEFAULT_INPUT", "MODELS", "ModelEntry", "ResolvedModel", "create_model", "list_models",
-           "model_entries", "model_entry", "register_model", "resolve_model"]
+           "model_entries", "model_entry", "register_model", "resolve_model", "user_source_file"]

@@ -49,6 +49,22 @@ def user_builder(spec: str) -> Callable[[], torch.nn.Module]:
     return lambda: _in(folder, builder)
 
 
+def user_source_file(spec: str) -> str | None:
+    """The Python file a user model `spec` is read from (FILE.py:NAME, or module:NAME found from
+    the current directory or the import path), or None: outputs must never overwrite it."""
+    if not is_user_spec(spec):
+        return None
+    target = spec.rpartition(":")[0] if ":" in spec else spec
+    if target.endswith(".py"):
+        return target
+    with _importable(Path.cwd()):
+        try:
+            found = _find(target)
+        except Exception:  # noqa: BLE001 - a parent package that fails: the build reports it
+            return None
+    return found if found and found.endswith(".py") else None
+
+
 def _in(folder: Path, builder: Callable[[], torch.nn.Module]) -> torch.nn.Module:
     with _importable(folder):  # the user's code may import lazily, inside the callable
         return builder()
@@ -220,6 +236,9 @@ def _check_no_arguments(target: Callable, spec: str) -> None:
 def _call(target: Callable, spec: str, where: str) -> object:
     try:
         return target()
+    except SystemExit as error:  # sys.exit in a builder must not end the caller's program silently
+        raise ValueError(f"{spec}() exited (SystemExit {error.code}) instead of returning a model "
+                         f"(in {where}); return the model from the callable") from None
     except Exception as error:  # the user's code: report it in one line, naming it
         raise ValueError(f"{spec}() raised {type(error).__name__}: {first_line(error)} (in {where}); fix "
                          f"the callable so that it builds the model with no arguments") from None

@@ -92,7 +92,10 @@ class ModelRequest:
                 object.__setattr__(self, "device_from", configured.device_from)
         object.__setattr__(self, "dtype_from", self.dtype_from or GIVEN)
         object.__setattr__(self, "device_from", self.device_from or GIVEN)
-        object.__setattr__(self, "blocks", tuple(self.blocks or ()))
+        if self.dtype_from != GIVEN:
+            check_default_dtype(self.dtype, self.dtype_from)
+        blocks = self.blocks.split(",") if isinstance(self.blocks, str) else self.blocks  # not its letters
+        object.__setattr__(self, "blocks", tuple(b.strip() for b in blocks or () if str(b).strip()))
 
     def but(self, **changes: Any) -> ModelRequest:
         """A copy with some fields changed (e.g. another batch, or a measured device)."""
@@ -113,8 +116,11 @@ class ModelRequest:
                 files.append(text.split(":", 1)[1])
         if self.profile:
             files.append(str(self.profile))
-        if isinstance(self.model, str) and ".py:" in self.model:
-            files.append(self.model.rsplit(":", 1)[0])
+        from intensity.models import user_source_file
+
+        source = user_source_file(self.model) if isinstance(self.model, str) else None
+        if source:  # FILE.py:NAME, or module:NAME's file
+            files.append(source)
         return files
 
     def estimate_kwargs(self) -> dict[str, Any]:
@@ -125,6 +131,17 @@ class ModelRequest:
         """The keyword arguments `api.analyze` and `analysis.predict` share."""
         return {"batch": self.batch, "input_shape": self.input_shape, "dtype": self.dtype,
                 "fusion": self.fusion, "blocks": list(self.blocks), "attention": self.attention}
+
+
+def check_default_dtype(dtype: str, origin: str) -> None:
+    """A configured default dtype that is unknown fails naming where it was set (not as if given)."""
+    from intensity.dtypes import resolve_dtype
+
+    try:
+        resolve_dtype(dtype)
+    except (ValueError, KeyError) as error:
+        text = error.args[0] if isinstance(error, KeyError) and error.args else error
+        raise ValueError(f"{text} (the default dtype, set by {origin}; see `intensity config`)") from None
 
 
 MEASURED_DEVICES = ("cpu", "measured")  # devices whose figures are micro-benchmarked on this machine
@@ -139,8 +156,15 @@ def resolve_spec(request: ModelRequest, *, threads: int | None = None,
     without a peak for the dtype fails here, before any model is built."""
     from intensity.hardware import get_spec
 
-    spec = get_spec(request.device, request.dtype, request.peak_tflops, request.bandwidth_gbs,
-                    threads=threads, progress=progress)
+    try:
+        spec = get_spec(request.device, request.dtype, request.peak_tflops, request.bandwidth_gbs,
+                        threads=threads, progress=progress)
+    except (ValueError, KeyError) as error:
+        if request.device_from == GIVEN or not isinstance(request.device, str):
+            raise
+        text = error.args[0] if isinstance(error, KeyError) and error.args else error
+        raise ValueError(f"{text} (the default device, set by {request.device_from}; see "
+                         f"`intensity config`)") from None
     spec.op_byte(request.dtype)
     resolved = request.but(device=spec, peak_tflops=None, bandwidth_gbs=None)
     return resolved, list(getattr(spec, "warnings", ()))

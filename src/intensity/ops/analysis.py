@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from intensity.cost.reuse import DEFAULT_ALPHA
-from intensity.ops._base import ModelRequest, OpResult, Settings, resolve_spec
+from intensity.ops._base import (
+    MEASURED_DEVICES, ModelRequest, OpResult, Settings, check_default_dtype, resolve_spec,
+)
 from intensity.progress import Progress
 
 DEFAULT_OP_BYTES = (25.0, 50.0, 100.0, 139.0, 200.0, 300.0, 400.0, 600.0)  # seed 001 Fig. 4's axis
@@ -323,4 +325,9 @@ class ConfigResult(OpResult):
 def run_config() -> ConfigResult:
     from intensity.config import defaults
 
-    return ConfigResult(defaults().to_dict())
+    configured = defaults()
+    check_default_dtype(configured.dtype, configured.dtype_from)  # say so here, not on first use
+    if configured.device not in MEASURED_DEVICES:  # those are measured on use (seconds), not here
+        resolve_spec(ModelRequest(None, dtype=configured.dtype, device=configured.device,
+                                  dtype_from=configured.dtype_from, device_from=configured.device_from))
+    return ConfigResult(configured.to_dict())

@@ -48,15 +48,6 @@ def _locked_directory(path: str | Path, what: str) -> Iterator[Path]:
             target.with_name(f".{target.name}.lock").unlink(missing_ok=True)
 
 
-def _placement_settings(device: str | None, amp: str | None, loader_workers: int) -> Settings:
-    """Where training or evaluation runs, for the first line of output (the trainer's default: the
-    GPU when present, else the CPU)."""
-    from intensity.train.device import placement
-
-    where = placement(device, amp, loader_workers)
-    return Settings(amp or "fp32", where.describe())
-
-
 def _drop_lock_without_directory(path: str | Path) -> None:
     """A run that failed before creating its directory leaves no lock file behind either."""
     if not Path(path).exists():
@@ -124,6 +115,10 @@ class TrainRunResult(OpResult):
     metrics: list[dict] = field(default_factory=list)  # one per epoch of the run (metrics.csv)
     test_acc: float = 0.0
     trained: int = 0  # epochs trained by this call (the last ones of `metrics`; fewer on --resume)
+    placement: str = ""  # where it trained, e.g. 'cuda:0 (NVIDIA H100), bf16 mixed precision'
+
+    def header(self) -> str | None:
+        return f"device: {self.placement}" if self.placement else super().header()
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": self.out, "model": self.model, "f": self.f, "checkpoint": str(Path(self.out) / "last.pt"),
@@ -161,12 +156,12 @@ def run_train(config: Any, threads: int | None = None, progress: Progress | None
         result = train(config, progress)  # the trainer locks the run directory while it writes it
     finally:
         _drop_lock_without_directory(config.out)
-    settings = _placement_settings(config.device, config.amp, config.loader_workers)
+    settings = Settings("fp32", result.device)  # where it trained (None in the config: the GPU when present)
     # `trained` and `notes` come with the trainer's --resume checks (another branch); until then
     # every epoch in the result was trained by this call
     trained = getattr(result, "trained", len(result.metrics))
     return TrainRunResult(result.out, config.model, config.f, result.metrics, result.test_acc, trained,
-                          settings=settings, notes=list(getattr(result, "notes", ())))
+                          result.placement, settings=settings, notes=list(getattr(result, "notes", ())))
 
 
 def _check_run_directory(out: str | Path, inputs: Sequence[str | None]) -> None:
@@ -184,6 +179,10 @@ def _check_run_directory(out: str | Path, inputs: Sequence[str | None]) -> None:
 class EvaluateResult(OpResult):
     data: str = ""
     records: list[dict] = field(default_factory=list)  # one per checkpoint
+    placement: str = ""  # where it evaluated (Placement.describe)
+
+    def header(self) -> str | None:
+        return f"device: {self.placement}" if self.placement else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"data": self.data, "checkpoints": self.records}
@@ -208,9 +207,11 @@ def run_evaluate(runs: Sequence[str], data: str, batch: int = 256, orders: int =
 
     if not runs:
         raise ValueError("`runs` is empty; give run directories or checkpoints to evaluate")
-    settings = _placement_settings(placement.get("device"), placement.get("amp"), placement.get("loader_workers", 0))
+    from intensity.train.device import placement as place
+
+    where = place(**{k: v for k, v in placement.items() if k in ("device", "amp", "loader_workers")})
     return EvaluateResult(data, evaluate_checkpoints(list(runs), data, batch, orders, **placement),
-                          settings=settings)
+                          where.describe())
 
 
 # --- comm-model -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -68,12 +68,18 @@ class TrainResult:
     device: str = "cpu"  # where it trained
     notes: list[str] = field(default_factory=list)  # e.g. settings a resume applied
     trained: int = 0  # epochs trained by this call (metrics also lists a resumed run's earlier ones)
+    placement: str = ""  # the device, its name, precision and loader (Placement.describe)
 
 
 def _curriculum(config: TrainConfig, recipe: Recipe, classes: int) -> Curriculum:
     """The recipe's curriculum for folded models (or as --curriculum says), with E from --every or
     the recipe; refused when it cannot reach every class before the last epoch."""
     if not (recipe.curriculum and (config.curriculum is not None or config.f > 1)):
+        given = [f"--{name}" for name in ("initial", "delta", "every") if getattr(config, name) is not None]
+        if given:  # never ignore them silently
+            raise ValueError(f"curriculum options {', '.join(given)} need a curriculum, but this run has none (f = {config.f}, "
+                             f"preset {config.preset!r}, curriculum {config.curriculum}); give --curriculum "
+                             f"too, or leave them out")
         return all_classes(classes)
     every = config.every if config.every is not None else recipe.every_for(config.epochs)
     curriculum = Curriculum.seed_default(classes, config.f, config.initial, config.delta, every)
@@ -216,6 +222,17 @@ def check_config(config: TrainConfig) -> None:
     if not 0 <= config.weight <= 1:
         raise ValueError(f"--weight must be between 0 and 1 (the distillation term's share), "
                          f"got {config.weight:g}; give e.g. 0.9")
+    check_distillation_options(config)
+
+
+def check_distillation_options(config: TrainConfig) -> None:
+    """--temperature/--weight changed without a teacher would be ignored: refuse (a resumed run may
+    distill from its checkpoint's teacher)."""
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    changed = [f"--{name}" for name in ("temperature", "weight") if getattr(config, name) != defaults[name]]
+    if changed and config.teacher is None and not config.resume:
+        raise ValueError(f"distillation options {', '.join(changed)} need --teacher (an original run's "
+                         f"last.pt); give it too, or leave them out")
 
 
 def prepare_out(config: TrainConfig) -> Path:
@@ -230,14 +247,14 @@ def prepare_out(config: TrainConfig) -> Path:
 
 
 def train(config: TrainConfig, progress: Progress | None = None, rank: int = 0, world: int = 1,
-          wrap: object = None, original: Original | None = None, lock: bool = True) -> TrainResult:
+          wrap: object = None, original: Original | None = None) -> TrainResult:
     """Train `config.model` folded by f on `config.data`; checkpoint every epoch into `config.out`
     (rank 0 only). `wrap` (DDP) wraps the model for the forward/backward passes. Turns on
     torch.set_flush_denormal for the process (torch has no getter to restore it). `original`
     trains a module built elsewhere (then `config.model` is only its label). The run directory is
-    locked while training; `lock=False` when the caller already holds that lock (a sweep's point)."""
+    locked while training (a caller in this thread that holds it with `handing_on` lets this through)."""
     check_config(config)
-    if rank != 0 or not lock:
+    if rank != 0:
         return _train(config, progress, rank, world, wrap, original)
     from intensity.output import locked
 
@@ -274,7 +291,7 @@ def _train(config: TrainConfig, progress: Progress | None, rank: int, world: int
             _write_metrics(out, run.metrics)
     test = accuracy(run.model, test, config.f, config.batch, place=place).top1
     return TrainResult(str(out), run.metrics, test, run.model, str(place.device), notes,
-                       max(0, config.epochs - run.start))
+                       max(0, config.epochs - run.start), place.describe())
 
 
 def _resumed(config: TrainConfig) -> tuple[TrainConfig, list[str]]:

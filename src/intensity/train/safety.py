@@ -90,8 +90,10 @@ def resume_settings(config: Any, out: Path) -> tuple[Any, list[str]]:
             notes.append(f"`{item.name}` changed on resume: {_shown(old)} -> {_shown(new)} "
                          f"(applied from epoch {done + 1})")
         else:
-            raise ParameterError(f"`{item.name}` was {old!r} in the run in {out}, now {new!r}; a resumed "
-                                 f"run keeps it: resume with `{item.name}` {old!r}, or give a new `out`")
+            was = "left to the preset" if old is None else repr(old)
+            keep = f"resume without `{item.name}`" if old is None else f"resume with `{item.name}` {old!r}"
+            raise ParameterError(f"`{item.name}` was {was} in the run in {out}, now {new!r}; a resumed "
+                                 f"run keeps it: {keep}, or give a new `out`")
     return replace(config, **changes), notes
 
 
