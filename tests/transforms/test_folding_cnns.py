@@ -155,7 +155,7 @@ class TinyTransformer(nn.Module):
 
 
 def test_transformers_are_refused_in_one_line():
-    with pytest.raises(ValueError, match="cannot fold a transformer: module 'attention' \(MultiheadAttention\) is attention") as error:
+    with pytest.raises(ValueError, match=r"cannot fold a transformer: module 'attention' \(MultiheadAttention\) is attention") as error:
         fold(TinyTransformer(), 2, (3, 8, 8))
     assert "\n" not in str(error.value)
 

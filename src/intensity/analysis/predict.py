@@ -85,9 +85,9 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
     """Resolve the device for `dtype`, count `model` at `batch`, take the waterline (the bound) and,
     on a GPU spec, the estimate for `runtime` (eager or compiled) under its efficiency profile."""
     check_runtime(runtime)
-    _check_profile_is_used(profile, device)  # before a CPU's seconds of micro-benchmarks
+    check_profile_is_used(profile, device)  # before a CPU's seconds of micro-benchmarks
     spec = get_spec(device, dtype)
-    _check_profile_is_used(profile, spec)
+    check_profile_is_used(profile, spec)
     report = analyze(model, batch=batch, input_shape=input_shape, dtype=dtype, device=spec,
                      **analyze_options)
     calibration = getattr(spec, "calibration", None)
@@ -104,7 +104,7 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
                       estimate_note=f"estimate: {guess.profile} profile ({guess.profile_source})")
 
 
-def _check_profile_is_used(profile: object, device: object) -> None:
+def check_profile_is_used(profile: object, device: object) -> None:
     """A profile given for a device without a GPU estimate (cpu, measured, calibrated) would be
     silently ignored: refuse it."""
     if profile is None:

@@ -154,8 +154,10 @@ def resolve_spec(request: ModelRequest, *, threads: int | None = None,
 
     `cpu`/`measured` are micro-benchmarked now (a few seconds, reported to `progress`). A device
     without a peak for the dtype fails here, before any model is built."""
+    from intensity.analysis.predict import check_profile_is_used
     from intensity.hardware import get_spec
 
+    check_profile_is_used(request.profile, request.device)  # before a CPU's seconds of micro-benchmarks
     try:
         spec = get_spec(request.device, request.dtype, request.peak_tflops, request.bandwidth_gbs,
                         threads=threads, progress=progress)
