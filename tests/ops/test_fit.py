@@ -3,9 +3,6 @@ at known parameters (the fit must give them back), and its bad inputs."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-
 import pytest
 
 from intensity.explore import fit_device as F
@@ -56,8 +53,12 @@ def test_the_profile_drives_the_estimate(published, tmp_path):
     assert prediction.estimate.profile == "rtx4090" and prediction.estimated_images_per_s < prediction.images_per_s
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "intensity.cli", *args], capture_output=True, text=True)
+def cli(*args: str):  # noqa: ANN201
+    from typer.testing import CliRunner
+
+    from intensity.cli import app
+
+    return CliRunner().invoke(app, list(args))
 
 
 def test_bad_inputs_are_one_line_errors_and_touch_nothing(published, tmp_path):
@@ -70,5 +71,5 @@ def test_bad_inputs_are_one_line_errors_and_touch_nothing(published, tmp_path):
         (["--gpu", "rtx4090", "--out", str(tmp_path / "p.json"), "--runtime", "jit"], "jit"),
     ):
         done = cli(*base, *args)
-        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert done.exit_code == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert (published / TABLE).read_bytes() == before and not (tmp_path / "p.json").exists()
