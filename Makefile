@@ -29,7 +29,7 @@ demo: install
 	@echo "open $(DEMO_OUT)/report.html"
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 test-all: install
 	$(BIN)/python -m pytest -q -m ""
