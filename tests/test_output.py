@@ -34,8 +34,8 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
     with locked(tmp_path / "run", "run"), pytest.raises(OutputError, match="being written by another process"):
         with locked(tmp_path / "run", "run"):
             pass
-    with locked(tmp_path / "run"):  # released
-        pass
+    with locked(tmp_path / "run") as target:  # released: a new writer gets the lock
+        assert target == (tmp_path / "run").resolve()
 
 
 def test_a_lock_nested_in_the_same_thread_is_held_once_and_others_are_still_refused(tmp_path):
