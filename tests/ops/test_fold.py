@@ -73,3 +73,20 @@ def test_table_output_starts_with_the_settings_line(monkeypatch):
     assert result.exit_code == 0, result.output
     first = result.stdout.splitlines()[0]
     assert "device v100 (default from INTENSITY_DEVICE)" in first and "dtype fp16" in first
+
+
+def test_bench_fold_says_when_utilization_is_above_100_percent():
+    """ONNX Runtime's kernels outran torch's measured matmul peak here (V1 at 112%): never silent."""
+    from types import SimpleNamespace
+
+    from intensity.ops.fold import _above_peak
+
+    rows = [SimpleNamespace(f=1, utilization=0.98), SimpleNamespace(f=4, utilization=1.124)]
+    measured = SimpleNamespace(key="measured", benchmarks=("cpu fp32 matmul peak",))
+    (warning,) = _above_peak(rows, measured, "onnxruntime")
+    assert "112%" in warning and "f = 4" in warning and "onnxruntime" in warning and "--peak-tflops" in warning
+    (warning,) = _above_peak(rows, measured, "torch")
+    assert "busier" in warning  # torch's own kernels above torch's peak: the peak was taken under load
+    (warning,) = _above_peak(rows, SimpleNamespace(key="v100", benchmarks=()), "torch")
+    assert "--device" in warning
+    assert _above_peak(rows[:1], measured, "onnxruntime") == []

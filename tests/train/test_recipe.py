@@ -15,7 +15,7 @@ def test_seed_preset_resolves_by_family():
 def test_overrides_and_old_checkpoints():
     config = TrainConfig("game-lol-gold1", "generated:game-lol-gold1", "x", lr=0.5, batch_norm=False)
     recipe = resolve(config)
-    assert (recipe.lr, recipe.batch_norm, recipe.init) == (0.5, False, "block-diagonal")  # fast, two overridden
+    assert (recipe.lr, recipe.batch_norm, recipe.init) == (0.5, False, "separate")  # fast, two overridden
     old = {"model": "game-lol-gold1", "preset": "game", "lr": None, "every": 60}  # written before recipes
     assert resolve(old) == RECIPES["game"]
 

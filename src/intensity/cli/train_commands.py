@@ -51,7 +51,7 @@ def train(
     f: Annotated[int, typer.Option("-f", help="folding factor (1 = the original CNN)", min=1)] = 1,
     epochs: Annotated[int, typer.Option(min=1)] = 10,
     batch: Annotated[int, typer.Option("--batch", "-b", min=1)] = 32,
-    preset: Annotated[str, typer.Option(help="fast (batch norm folded at export, block-diagonal init, AdamW 3e-3 "
+    preset: Annotated[str, typer.Option(help="fast (batch norm folded at export, separate image paths, AdamW 3e-3 "
                                              "warm-up + cosine, label smoothing 0.1), seed (the seed's recipe for "
                                              "the model's family), or game/cifar (Adam 1e-4), noscope (RMSprop "
                                              "6.6e-4, dropout)")] = "fast",
@@ -72,7 +72,9 @@ def train(
     optimizer: Annotated[Optional[str], typer.Option(help="adam, adamw, rmsprop or sgd (default: the preset's)")] = None,
     weight_decay: Annotated[Optional[float], typer.Option(help="default: the preset's")] = None,
     batch_norm: Annotated[Optional[bool], typer.Option(help="train-time batch norms (folded at export)")] = None,
-    init: Annotated[Optional[str], typer.Option(help="default or block-diagonal (folded models)")] = None,
+    init: Annotated[Optional[str], typer.Option(
+        help="folded models: separate (f independent narrow CNNs, the weights between images' paths held at zero), "
+             "block-diagonal (starts so, then trains them), or default (PyTorch's init)")] = None,
     schedule: Annotated[Optional[str], typer.Option(help="constant or cosine (per step)")] = None,
     warmup: Annotated[Optional[float], typer.Option(help="share of the run warming up the learning rate")] = None,
     label_smoothing: Annotated[Optional[float], typer.Option(help="default: the preset's")] = None,

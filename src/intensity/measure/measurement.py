@@ -63,12 +63,12 @@ def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None
                                 threads=threads, progress=progress)
     peak = spec.peak_flops(dtype)
     gap = efficiency_gap(model, per_image * batch, result.batch_latency, peak, accuracy)
-    warnings = (*spec.warnings, *([result.warning] if result.warning else []), *_above_peak(gap.efficiency, spec))
+    warnings = (*spec.warnings, *([result.warning] if result.warning else []), *above_peak_warning(gap.efficiency, spec))
     return Measurement(model, spec.key, peak / 1e12, per_image, result, gap.efficiency, gap.ideal_latency,
                        gap.actual_latency, gap.efficiency, gap.log_gap, accuracy, warnings)
 
 
-def _above_peak(utilization: float, spec: object) -> tuple[str, ...]:
+def above_peak_warning(utilization: float, spec: object) -> tuple[str, ...]:
     """Utilization above 1 cannot be: the peak it is taken against is too low. Say why, never report
     it silently."""
     if utilization <= 1:

@@ -111,8 +111,24 @@ def run_bench_fold(request: BenchFoldRequest, progress: Progress | None = None) 
     warnings = list(getattr(spec, "warnings", ()))
     if any(b.busy for b in results):
         warnings.append("trials spread more than 10%: the machine was busy; measure again before comparing speedups")
+    warnings += _above_peak(results, spec, r.runtime)
     settings = Settings(m.dtype, device_name(spec), m.dtype_from, m.device_from)
     return BenchFoldResult(str(m.model), r.on, results, settings=settings, warnings=warnings)
+
+
+def _above_peak(results: Sequence[Any], spec: Any, runtime: str) -> list[str]:
+    """A utilization above 100% is never printed silently: the peak it is taken against is too low."""
+    from intensity.measure.measurement import above_peak_warning
+
+    over = [b for b in results if b.utilization > 1]
+    if not over:
+        return []
+    worst = max(over, key=lambda b: b.utilization)
+    if runtime != "torch" and getattr(spec, "benchmarks", ()):
+        return [f"utilization {worst.utilization:.0%} (f = {worst.f}) is above 100%: the peak of {spec.key} is "
+                f"torch's matmul micro-benchmark and {runtime}'s kernels outran it; compare the speedups, and read "
+                f"utilization against a peak you trust (--peak-tflops)"]
+    return list(above_peak_warning(worst.utilization, spec))
 
 
 # --- scale ----------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from intensity.train.distill import distillation_loss
 from intensity.train.evaluate import accuracy
 from intensity.train.recipe import DEFAULT_PRESET, PRESETS, Recipe, check_recipe, make_optimizer, resolve, set_lr
 from intensity.train.safety import apply_lr, check_loss, check_setting_types, check_weights, resume_settings
+from intensity.transforms.fold_init import mask_gradients
 from intensity.train.setup import Original, build_model, load_data, model_from_state, normalized  # noqa: F401 (re-exported)
 
 METRICS = ("epoch", "classes", "loss", "train_acc", "val_acc", "images_per_s", "seconds")
@@ -53,7 +54,7 @@ class TrainConfig:
     optimizer: str | None = None
     weight_decay: float | None = None
     batch_norm: bool | None = None  # train-time batch norms, folded into the weights at export
-    init: str | None = None  # default | block-diagonal
+    init: str | None = None  # default | block-diagonal | separate
     schedule: str | None = None  # constant | cosine
     warmup: float | None = None
     label_smoothing: float | None = None
@@ -97,11 +98,9 @@ class _Run:
         self.recipe = resolve(config)
         self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset, original,
                                                            self.recipe.batch_norm)
-        if self.recipe.init == "block-diagonal":
-            from intensity.transforms.fold_init import block_diagonal_
-
-            block_diagonal_(self.model, config.f, self.shape)
+        self.masks = self._init_paths()
         place_model(self.model, place)
+        self.masks = {weight: mask.to(weight.device) for weight, mask in self.masks.items()}
         self.scaler = grad_scaler(place)
         self.optimizer = make_optimizer(self.recipe, self.model)
         self.scheduler = torch.optim.lr_scheduler.ConstantLR(self.optimizer, factor=1.0, total_iters=0)
@@ -110,6 +109,16 @@ class _Run:
         if self.teacher is not None:
             place_model(self.teacher, place)
         self.start, self.metrics, self.norm = 0, [], None
+
+    def _init_paths(self) -> dict:
+        """Block-diagonal init of a folded model; with `separate`, the masks that keep its images'
+        paths apart for the whole run (transforms/fold_init.py)."""
+        if self.recipe.init == "default" or self.config.f == 1:
+            return {}
+        from intensity.transforms.fold_init import block_diagonal_, block_masks
+
+        block_diagonal_(self.model, self.config.f, self.shape)
+        return block_masks(self.model, self.config.f, self.shape) if self.recipe.init == "separate" else {}
 
     def state(self, epoch: int) -> dict:
         return {"model_name": self.config.model, "f": self.config.f, "epoch": epoch,
@@ -159,6 +168,7 @@ def _step(run: _Run, images: torch.Tensor, labels: torch.Tensor, model: nn.Modul
 def _backward_and_update(run: _Run, loss: torch.Tensor) -> None:
     """backward and step, through the fp16 loss scaler (a pass-through without fp16)."""
     run.scaler.scale(loss).backward()
+    mask_gradients(run.masks)
     run.scaler.step(run.optimizer)
     run.scaler.update()
 

@@ -9,9 +9,10 @@ TrainConfig field of the same name. `preset` names one:
   I = max(f, floor(C_L/10)), Delta = floor(C_L/10), E = 60). `game`, `noscope`, `cifar` (Adam
   1e-4, no curriculum) pick one family explicitly.
 - `fast`: batch norm after every conv and hidden linear while training (folded into the weights
-  at export: the deployed model has the seed's architecture and flops), block-diagonal
-  initialisation of folded models (f independent narrow CNNs at step 0), AdamW with a linear
-  warm-up and a cosine decay of the learning rate per step, label smoothing.
+  at export: the deployed model has the seed's architecture and flops), separate image paths in
+  folded models (`init="separate"`: f independent narrow CNNs at step 0 that stay independent,
+  the weights between paths held at zero; `block-diagonal` starts so but lets them train), AdamW
+  with a linear warm-up and a cosine decay of the learning rate per step, label smoothing.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from intensity.registry import Registry
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 SCHEDULES = ("constant", "cosine")
-INITS = ("default", "block-diagonal")
+INITS = ("default", "block-diagonal", "separate")
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,9 @@ RECIPES.add("game", Recipe("seed 000 5.1, game scraping: Adam 1e-4, weight decay
 RECIPES.add("cifar", Recipe("seed 000 5.1, CIFAR: Adam 1e-4, weight decay 1e-5"))
 RECIPES.add("noscope", Recipe("seed 000 5.1, NoScope: RMSprop 6.6e-4, Dropout(0.25)", optimizer="rmsprop",
                               lr=6.6e-4, weight_decay=0.0, dropout=True))
-RECIPES.add("fast", Recipe("batch norm (folded at export), block-diagonal init, AdamW 3e-3 with warm-up and "
-                           "cosine decay, label smoothing 0.1", optimizer="adamw", lr=3e-3, weight_decay=5e-4,
-                           batch_norm=True, init="block-diagonal", schedule="cosine", warmup=0.05,
+RECIPES.add("fast", Recipe("batch norm (folded at export), separate image paths (block-diagonal weights), "
+                           "AdamW 3e-3 with warm-up and cosine decay, label smoothing 0.1", optimizer="adamw",
+                           lr=3e-3, weight_decay=5e-4, batch_norm=True, init="separate", schedule="cosine", warmup=0.05,
                            label_smoothing=0.1, curriculum=False, every=None))
 PRESETS = ("fast", "seed", "game", "noscope", "cifar")
 DEFAULT_PRESET = "fast"

@@ -10,6 +10,15 @@ has its own path of width ~C sqrt(f) / f, and training starts as f separate CNNs
 share (the zeroed weights still receive gradients). Each block is initialised as PyTorch
 initialises a layer of the block's own fan-in (kaiming-uniform, a = sqrt(5); bias U(+-1/sqrt(fan
 in))), so activations have the scale the original CNN has at its own initialisation.
+
+`block_masks` gives the same blocks as 0/1 masks. Multiplying every gradient by its mask
+(`mask_gradients`, the `separate` init of train/recipe.py) keeps the paths apart for the whole
+run: the zeroed weights then never move, whatever the optimizer (Adam's step of a zero gradient is
+zero; decoupled weight decay keeps a zero at zero). The model is still the dense FoldedCNN of the
+seed (same layers, widths and flops); only its weights are block-diagonal. Why this matters: with
+shared paths, Adam moves every zeroed weight by about the learning rate per step whatever its
+gradient's size, so within a few hundred steps each image's activations carry the other images'
+features as noise of the diagonal weights' size (benchmarks/results/fold_recipe_ablation_cpu.txt).
 """
 from __future__ import annotations
 
@@ -64,19 +73,50 @@ def _init_block(weight: torch.Tensor, bias: torch.Tensor | None, rows: slice, co
         nn.init.uniform_(bias[rows], -bound, bound)
 
 
+def _blocks(model: nn.Module, f: int, input_shape: tuple[int, ...]) -> list[tuple[nn.Module, list[int], list[int]]]:
+    """(layer, output share bounds, input share bounds) of every conv/linear of the folded model."""
+    if any(getattr(m, "groups", 1) != 1 for m in model.modules() if isinstance(m, _LAYERS)):
+        raise ValueError("block-diagonal init handles ungrouped convs only; give `init='default'`")
+    mode = model.training
+    example = torch.zeros(2, input_shape[0] * f, *input_shape[1:])
+    try:
+        found = _layer_inputs(model, example)
+    finally:
+        model.train(mode)
+    blocks = []
+    for layer, channels in found:
+        out = layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
+        blocks.append((layer, share_bounds(out, f), _in_bounds(layer, channels, f)))
+    return blocks
+
+
+def block_masks(model: nn.Module, f: int, input_shape: tuple[int, ...]) -> dict[nn.Parameter, torch.Tensor]:
+    """weight -> 0/1 mask of its diagonal blocks (1: from image j's share to image j's share)."""
+    if f == 1:
+        return {}
+    masks = {}
+    for layer, rows, cols in _blocks(model, f, input_shape):
+        mask = torch.zeros_like(layer.weight, dtype=torch.bool)
+        for j in range(f):
+            mask[rows[j]:rows[j + 1], cols[j]:cols[j + 1]] = True
+        masks[layer.weight] = mask
+    return masks
+
+
+def mask_gradients(masks: dict[nn.Parameter, torch.Tensor]) -> None:
+    """Zero the gradients between different images' paths (call after backward, before step)."""
+    for weight, mask in masks.items():
+        if weight.grad is not None:
+            weight.grad.mul_(mask.to(weight.grad.device))
+
+
 @torch.no_grad()
 def block_diagonal_(model: nn.Module, f: int, input_shape: tuple[int, ...]) -> nn.Module:
     """Re-initialise the folded `model` (input f x C channels of one image's (C, H, W)) in place."""
     if f == 1:
         return model
-    if any(getattr(m, "groups", 1) != 1 for m in model.modules() if isinstance(m, _LAYERS)):
-        raise ValueError("block-diagonal init handles ungrouped convs only; give `init='default'`")
-    mode = model.training
-    example = torch.zeros(2, input_shape[0] * f, *input_shape[1:])
-    for layer, channels in _layer_inputs(model, example):
-        out = layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
-        rows, cols = share_bounds(out, f), _in_bounds(layer, channels, f)
+    for layer, rows, cols in _blocks(model, f, input_shape):
         layer.weight.zero_()
         for j in range(f):
             _init_block(layer.weight, layer.bias, slice(rows[j], rows[j + 1]), slice(cols[j], cols[j + 1]))
-    return model.train(mode)
+    return model
