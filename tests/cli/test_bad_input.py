@@ -6,6 +6,7 @@ code, and a fragment the message must contain. The table is the contract of issu
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import textwrap
 
@@ -147,6 +148,11 @@ CASES = [
     ("report measurement options without --measure", "report noscope-coral --measure-batch 8 --out {tmp}/rep",
      "--measure-batch set how the report measures: give --measure too"),
     ("export of a text file", "export {tmp}/energy.csv --out {tmp}/m.onnx", "is corrupt or not an intensity checkpoint"),
+    # -- the vague answers left by that probe
+    ("an image named as a model file", "analyze pic.png:build", "a .png file, not Python"),
+    ("an image as a calibration table", "calibrate-di {tmp}/binary.toml", "is not text"),
+    ("export of an empty run path", "export '' --out {tmp}/m.onnx", "the run to export is empty"),
+    ("evaluate an empty checkpoint path", "evaluate '' --data generated:game-lol-gold1", "a checkpoint path is empty"),
 ]
 
 BAD_MODELS = '''
@@ -199,7 +205,7 @@ def scratch(tmp_path_factory):
 @pytest.mark.parametrize(("command", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_clear_line(scratch, command, fragment):
     before = sorted(p.name for p in scratch.iterdir())
-    result = runner.invoke(app, command.format(tmp=scratch).split())
+    result = runner.invoke(app, shlex.split(command.format(tmp=scratch)))
     assert "Traceback" not in result.output, result.output
     assert result.exit_code == 2, (result.exit_code, result.output)
     lines = [line for line in result.stderr.strip().splitlines()

@@ -172,7 +172,10 @@ def rows_from_table(path: str, batch: int = 1, fusion: str = "trivial") -> list[
                "and optionally flops, weights, activations")
     try:
         table = pd.read_csv(path)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+    except UnicodeDecodeError:
+        raise ValueError(f"calibration table {path} is not text (a binary file such as an image?); give a CSV "
+                         f"with columns model, energy_efficiency (MACs/J)") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise ValueError(f"cannot read calibration table {path} as CSV: {error}") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:

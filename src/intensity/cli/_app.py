@@ -87,6 +87,14 @@ def guarded(action: Callable[[], T]) -> T:
     except OSError as error:  # a file the user named: say which, not a traceback
         typer.echo(f"error: {error.strerror or error} ({error.filename or 'file'})", err=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:  # Ctrl-C: say what was kept and how to go on, not a traceback
+        typer.echo(f"interrupted: {INTERRUPTED}", err=True)
+        raise typer.Exit(130) from None
+
+
+INTERRUPTED = ("what was committed is kept: a training run keeps its last finished epoch (continue it with "
+               "--resume), a sweep, search or survey store keeps its finished rows (rerun the same command to "
+               "continue); a table, plot or report file is written only when its command finishes")
 
 
 # Library messages name keyword parameters in backticks (`input_shape`); on the command line the

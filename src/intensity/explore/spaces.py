@@ -141,7 +141,8 @@ def make_space(name: str, *, dataset: str | None = None, grid: dict[str, Sequenc
     if name in SPACES:
         return SPACES[name](dataset, grid or {})
     if dataset is not None:
-        raise ValueError(f"`dataset` applies to nats-size only, not {name!r}")
+        raise ValueError(f"`dataset` picks nats-size's input (CIFAR or ImageNet16-120 shapes) and applies to that "
+                         f"space only, not {name!r}; leave it out")
     return _grid_space(name, grid or {})
 
 
@@ -174,7 +175,8 @@ def _nats_space(dataset: str | None, grid: dict[str, Sequence]) -> Space:
 def _fire_space(dataset: str | None, grid: dict[str, Sequence]) -> Space:
     """SqueezeNet Fire metaparameters and bypass variants (seed 002 5.5-5.6)"""
     if dataset is not None:
-        raise ValueError("`dataset` applies to nats-size only, not 'fire'")
+        raise ValueError("`dataset` picks nats-size's input (CIFAR or ImageNet16-120 shapes) and applies to that "
+                         "space only, not 'fire'; leave it out")
     unknown = sorted(set(grid) - set(FIRE_DEFAULTS))
     if unknown:
         raise ValueError(f"fire has no metaparameter {', '.join(unknown)}; the axes are "

@@ -135,9 +135,18 @@ def _exec_file(path: Path, spec: str) -> ModuleType:
     return module
 
 
+# Extensions users give by mistake where a FILE.py:NAME belongs (an image, weights, a table).
+NOT_PYTHON = frozenset({"png", "jpg", "jpeg", "gif", "bmp", "pt", "pth", "ckpt", "bin", "onnx", "safetensors",
+                        "csv", "txt", "json", "toml", "yaml", "yml", "npz", "npy", "mp4", "md", "html"})
+
+
 def _import_module(name: str, spec: str, path: Path | None = None) -> ModuleType:
     with _user_code(spec, f"module {name!r}"):  # finding a dotted name runs its packages' __init__
         found = _find(name)
+    suffix = name.rpartition(".")[2].lower()
+    if found is None and suffix in NOT_PYTHON:
+        raise ValueError(f"`model` {spec!r} names {name!r}, a .{suffix} file, not Python: a model of your own is "
+                         f"FILE.py:NAME (a .py file and a function in it that returns an nn.Module)")
     if found is None:
         raise ValueError(f"cannot import {name!r} for `model` {spec!r}: no {name.replace('.', '/')}.py "
                          f"in {Path.cwd()} nor on the import path; run from the folder that holds it, "

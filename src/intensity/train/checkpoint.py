@@ -36,6 +36,8 @@ def on_cpu(tree: object) -> object:
 
 def load_checkpoint(path: str | Path, model: str | None = None, f: int | None = None) -> dict:
     """A checkpoint, or a ValueError naming the file when it is corrupt or of another model/f."""
+    if not str(path).strip():
+        raise ValueError("the checkpoint path is empty; give a run directory or the last.pt it wrote")
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"checkpoint {path} does not exist; give a run directory or a .pt file it wrote")

@@ -71,6 +71,8 @@ def order_sensitivity(model: torch.nn.Module, images: torch.Tensor, f: int, max_
 def _checkpoint_path(path: str) -> str:
     from pathlib import Path
 
+    if not str(path).strip():  # Path("") is the current directory
+        raise ValueError("a checkpoint path is empty; give a run directory (train --out) or the last.pt it wrote")
     return str(Path(path) / "last.pt") if Path(path).is_dir() else path
 
 

@@ -76,6 +76,8 @@ class Exported:
 
 
 def run_checkpoint(run: str | Path) -> Path:
+    if not str(run).strip():  # Path("") is the current directory: never export whatever is there
+        raise ValueError("the run to export is empty; give a run directory (train --out) or the last.pt it wrote")
     path = Path(run)
     return path / "last.pt" if path.is_dir() else path
 
