@@ -138,7 +138,7 @@ def test_a_store_from_before_estimates_is_completed_not_misread(data, tmp_path):
         stored = {(r.point, r.evaluator): r.metrics for r in store.rows()}
     vit = result.models[0]
     assert vit.flops_per_image > 1 and stored[("test_vit@160", "analysis")]["latency_s"] > 0
-    assert len(stored[("test_efficientnet@160", "works:eager")]["kind"]) > 1
+    assert len(stored[("test_efficientnet@160", "works:eager")]["kernels"]["kind"]) > 1
     assert all(0 < m.estimate_images_per_s <= m.bound_images_per_s for m in result.models[:2])
     failed = result.models[2]
     assert failed.error == "old" and failed.estimate_images_per_s is None and result.fidelity["models"] == 2

@@ -251,13 +251,14 @@ def _readable_works(metrics: dict) -> list | None:
     if "error" in metrics:
         return []
     try:
-        return works_from_columns(metrics)
+        return works_from_columns(metrics.get("kernels") or {})
     except ValueError:
         return None
 
 
 def _count_works(model: SurveyModel, runtime: str) -> dict:
-    """The kernels `runtime` launches for the model at its benchmark batch, as stored columns."""
+    """The kernels `runtime` launches for the model at its benchmark batch, as stored columns (one
+    `kernels` metric, so `intensity results` shows one cell, not a column per field)."""
     from intensity.analysis.efficiency import RUNTIMES, works_to_columns
     from intensity.api import analyze
 
@@ -267,7 +268,8 @@ def _count_works(model: SurveyModel, runtime: str) -> dict:
                          input_shape=(3, model.img_size, model.img_size))
     except Exception as error:  # noqa: BLE001 (listed in the survey's notes)
         return {"error": f"{type(error).__name__}: {str(error)[:200]}"}
-    return works_to_columns(launch(report.kernels))
+    works = launch(report.kernels)
+    return {"kernels": works_to_columns(works), "count": len(works)}
 
 
 def _apply_estimate(model: SurveyModel, works: list, metrics: dict, profile: object, spec: object) -> None:
