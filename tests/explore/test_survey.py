@@ -142,3 +142,12 @@ def test_a_store_from_before_estimates_is_completed_not_misread(data, tmp_path):
     assert all(0 < m.estimate_images_per_s <= m.bound_images_per_s for m in result.models[:2])
     failed = result.models[2]
     assert failed.error == "old" and failed.estimate_images_per_s is None and result.fidelity["models"] == 2
+
+
+def test_a_measurement_faster_than_its_bound_is_named(data, tmp_path):
+    bench = data / "benchmark-infer-amp-nchw-pt291-cu128-4090.csv"
+    bench.write_text(BENCH.replace("194812.41", "1e12"))  # test_vit at a trillion images/s
+    result = _survey(tmp_path, data)
+    assert result.fidelity["beats_bound"] == 0.5
+    assert any(n.startswith("1 measurements beat their bound") and "test_vit@160" in n for n in result.notes)
+    assert result.notes[0].startswith("estimate vs measured (eager, 2 models)")

@@ -317,10 +317,26 @@ def survey(directory: Path, store: Store, *, device: str = "rtx4090", limit: int
     frontiers = {f"{x}~{y}": _front(models, x, y) for x, y in PAIRS}
     on_all = sorted(set.intersection(*(set(v) for v in frontiers.values())))
     _fold(models, store, spec, fold_f, fold_count, op_byte, progress)
-    unestimated = [f"{_point(m)}: {m.estimate_error}" for m in models if m.estimate_error]
-    notes = [f"no {runtime} estimate for {len(unestimated)} models: {'; '.join(unestimated[:5])}"] if unestimated else []
+    fit = compare(models)
     return Survey(spec.key, op_byte, peak, models, frontiers, on_all, [m for m in models if m.error],
-                  _split(models), notes, runtime, chosen.name, chosen.source, compare(models))
+                  _split(models), _estimate_notes(models, fit, runtime), runtime, chosen.name, chosen.source, fit)
+
+
+def _estimate_notes(models: Sequence[SurveyModel], fit: dict, runtime: str) -> list[str]:
+    """One line on how the estimates match the measurements; the models without an estimate, and
+    any measurement faster than its bound (a bug in the counts, or in the measurement), by name."""
+    notes = []
+    if fit.get("models"):
+        notes.append(f"estimate vs measured ({runtime}, {fit['models']} models): measured/estimated images/s "
+                     f"geometric mean {fit['geomean']:.2f}, {fit['within_25']:.0%} within +-25%, "
+                     f"{fit['within_10']:.0%} within +-10%")
+    missing = [f"{_point(m)}: {m.estimate_error}" for m in models if m.estimate_error]
+    if missing:
+        notes.append(f"no {runtime} estimate for {len(missing)} models: {'; '.join(missing[:5])}")
+    faster = [_point(m) for m in models if m.bound_images_per_s and m.images_per_s > m.bound_images_per_s]
+    if faster:
+        notes.append(f"{len(faster)} measurements beat their bound (check their counts): {', '.join(faster[:10])}")
+    return notes
 
 
 def _front(models: Sequence[SurveyModel], x: str, y: str) -> list[str]:
