@@ -143,3 +143,31 @@ def test_a_profile_for_a_device_without_a_gpu_estimate_is_refused_not_ignored():
 def test_a_profile_of_the_wrong_type_is_a_type_error_naming_it():
     with pytest.raises(TypeError, match="`profile` must be a JSON file path"):
         predict("noscope-coral", device="a100", dtype="fp16", profile=5)
+
+
+def test_kernel_times_of_many_networks_at_once_equal_one_by_one():
+    """class_time and gemm_tile_efficiency take numpy arrays (a closed-form sweep's kernel across
+    networks) and give each network's float exactly."""
+    import numpy as np
+
+    from intensity.analysis.efficiency import class_time, gemm_tile_efficiency
+
+    works = [kernel_work(conv(c)) for c in (16, 24, 64)]
+    m, n, k, groups = (np.array([getattr(w, f) for w in works]) for f in ("m", "n", "k", "groups"))
+    tiles = gemm_tile_efficiency(m, n, k, groups, SPEC.sms)
+    flops, nbytes = np.array([w.flops for w in works]), np.array([w.bytes for w in works])
+    times = class_time(TENSOR, flops, nbytes, tiles, PROFILE, SPEC, "fp16")
+    assert times.tolist() == [kernel_time(w, PROFILE, SPEC, "fp16") for w in works]
+
+
+def test_kernel_works_round_trip_through_stored_columns():
+    from intensity.analysis.efficiency import works_from_columns, works_to_columns
+
+    works = [kernel_work(conv(16)), kernel_work(conv(64, groups=64)), kernel_work(relu())]
+    columns = json.loads(json.dumps(works_to_columns(works)))  # as a results store keeps them
+    back = works_from_columns(columns)
+    assert [estimate(back, PROFILE, SPEC, "fp16").latency] == [estimate(works, PROFILE, SPEC, "fp16").latency]
+    with pytest.raises(ValueError, match="lack column m"):
+        works_from_columns({k: v for k, v in columns.items() if k != "m"})
+    with pytest.raises(ValueError, match="unequal lengths"):
+        works_from_columns({**columns, "k": columns["k"][:1]})

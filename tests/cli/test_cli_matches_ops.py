@@ -83,6 +83,11 @@ CASES = [
                                                   points="0,11", evaluator="table", table=RECORDS)), compare="keys"),
     Case("survey", "survey --data {tmp}/timm --store {tmp}/s.db --fold 0",
          lambda tmp: ex.run_survey(ex.SurveyRequest(tmp / "timm", tmp / "s.db", fold=0))),
+    Case("survey compiled", "survey --data {tmp}/timm --store {tmp}/s2.db --fold 0 --runtime compiled",
+         lambda tmp: ex.run_survey(ex.SurveyRequest(tmp / "timm", tmp / "s2.db", fold=0, runtime="compiled"))),
+    Case("sweep compiled", "sweep nats-size --device a100-40gb --store {tmp}/r2.db --points 0 --runtime compiled",
+         lambda tmp: ex.run_sweep(ex.SweepRequest(ex.SpaceRequest("nats-size"), tmp / "r2.db", "a100-40gb",
+                                                  points="0", runtime="compiled")), compare="keys"),
     Case("changes", "changes nin", lambda tmp: ex.run_changes("nin")),
     # -- folding
     Case("cascade", "cascade --speedup 2.5 --accuracy-drop 0.0021 --relative-cost 83",
@@ -113,6 +118,7 @@ def scratch(tmp_path_factory):
     (tmp / "timm").mkdir()
     (tmp / "timm" / "results-imagenet.csv").write_text(TIMM_RESULTS)
     (tmp / "timm" / "benchmark-infer-amp-nchw-pt291-cu128-4090.csv").write_text(TIMM_BENCH)
+    (tmp / "timm" / "benchmark-infer-amp-nchw-pt291-cu128-4090-dynamo.csv").write_text(TIMM_BENCH)
     ex.run_sweep(ex.SweepRequest(ex.SpaceRequest("nats-size"), tmp / "r.db", "a100-40gb", "fp16", points="0,11",
                                  evaluator="table", table=RECORDS))
     ex.run_survey(ex.SurveyRequest(tmp / "timm", tmp / "s.db", fold=0))  # cached: both runs read it

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from intensity.cost.fusion import Kernel
 from intensity.hardware.spec import HardwareSpec
 from intensity.registry import Registry
@@ -138,29 +140,60 @@ def tile_efficiency(work: KernelWork, sms: int | None) -> float:
     to whole tiles, and the last wave of tiles leaving SMs idle (when the SM count is known)."""
     if work.kind != TENSOR or not work.n:
         return 1.0
-    tiles_m, tiles_n = -(-work.m // TILE_M), -(-work.n // TILE_N)
-    padding = (work.m / (tiles_m * TILE_M)) * (work.n / (tiles_n * TILE_N)) * \
-        (work.k / _round_up(work.k, TILE_K))
+    return gemm_tile_efficiency(work.m, work.n, work.k, work.groups, sms)
+
+
+def gemm_tile_efficiency(m, n, k, groups, sms: int | None):  # noqa: ANN001, ANN201
+    """`tile_efficiency` of M x N x K GEMMs (n >= 1): plain integers, or numpy integer arrays of
+    one kernel across many networks (explore/analytic.py evaluates a whole space at once)."""
+    tiles_m, tiles_n = -(-m // TILE_M), -(-n // TILE_N)
+    padding = (m / (tiles_m * TILE_M)) * (n / (tiles_n * TILE_N)) * (k / _round_up(k, TILE_K))
     if not sms:
         return padding
-    tiles = tiles_m * tiles_n * work.groups
+    tiles = tiles_m * tiles_n * groups
     waves = -(-tiles // sms)
     return padding * tiles / (waves * sms)
 
 
 def kernel_time(work: KernelWork, profile: EfficiencyProfile, spec: HardwareSpec, dtype: str) -> float:
     """Seconds for one kernel under the profile (see the module docstring)."""
+    return float(class_time(work.kind, work.flops, work.bytes, tile_efficiency(work, spec.sms), profile,
+                            spec, dtype))
+
+
+def class_time(kind: str, flops, nbytes, tiles, profile: EfficiencyProfile, spec: HardwareSpec,  # noqa: ANN001
+               dtype: str):  # noqa: ANN201
+    """Seconds of a kernel of class `kind` with its work, traffic and tile efficiency: numbers, or
+    numpy arrays of one kernel across many networks (tensor and vector kernels have flops > 0)."""
     memory_efficiency = {TENSOR: profile.tensor_memory_efficiency, VECTOR: profile.vector_memory_efficiency,
-                         STREAM: profile.stream_memory_efficiency}[work.kind]
-    memory = work.bytes / (spec.bandwidth * memory_efficiency)
+                         STREAM: profile.stream_memory_efficiency}[kind]
+    memory = nbytes / (spec.bandwidth * memory_efficiency)
     compute = 0.0
-    if work.flops and work.kind == TENSOR:
-        compute = work.flops / (spec.peak_flops(dtype) * profile.tensor_efficiency *
-                                tile_efficiency(work, spec.sms))
-    elif work.flops:
+    if kind == TENSOR:
+        compute = flops / (spec.peak_flops(dtype) * profile.tensor_efficiency * tiles)
+    elif kind == VECTOR:
         vector = min(spec.vector_flops(dtype), spec.peak_flops(dtype))
-        compute = work.flops / (vector * profile.vector_efficiency)
-    return max(compute, memory) + profile.overhead_us * 1e-6
+        compute = flops / (vector * profile.vector_efficiency)
+    return np.maximum(compute, memory) + profile.overhead_us * 1e-6
+
+
+# --- stored kernel works (a survey's cache) -------------------------------------------------------
+WORK_COLUMNS = ("kind", "flops", "bytes", "m", "n", "k", "groups")
+
+
+def works_to_columns(works: Sequence[KernelWork]) -> dict[str, list]:
+    """Kernel works as JSON columns (names left out): what a results store keeps, so an estimate
+    under any profile is recomputed without counting the model again."""
+    return {column: [getattr(w, column) for w in works] for column in WORK_COLUMNS}
+
+
+def works_from_columns(columns: dict) -> list[KernelWork]:
+    """`works_to_columns` read back; a record lacking a column is a ValueError (count the model again)."""
+    missing = [c for c in WORK_COLUMNS if not isinstance(columns.get(c), list)]
+    if missing or len({len(columns[c]) for c in WORK_COLUMNS}) > 1:
+        raise ValueError(f"stored kernel works lack column {', '.join(missing) or '(unequal lengths)'}; "
+                         f"count the model again")
+    return [KernelWork("", *values) for values in zip(*(columns[c] for c in WORK_COLUMNS))]
 
 
 # --- runtimes -----------------------------------------------------------------------------------
@@ -273,13 +306,13 @@ def load_profile(path: str | Path) -> EfficiencyProfile:
     if not isinstance(path, (str, Path)):
         raise TypeError(f"`profile` must be a JSON file path or an EfficiencyProfile, not "
                         f"{type(path).__name__} {path!r}")
-    path = check_file(path, "efficiency profile", "give a JSON file written by `intensity fit-device`")
+    path = check_file(path, "`profile`: efficiency profile", "give a JSON file written by `intensity fit-device`")
     try:
         data = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"efficiency profile {path} is not JSON ({type(error).__name__}); give a file "
-                         f"written by `intensity fit-device`") from None
+        raise ValueError(f"`profile`: efficiency profile {path} is not JSON ({type(error).__name__}); give a "
+                         f"file written by `intensity fit-device`") from None
     if not isinstance(data, dict):
-        raise ValueError(f"efficiency profile {path} is not a JSON object; give a file written by "
+        raise ValueError(f"`profile`: efficiency profile {path} is not a JSON object; give a file written by "
                          f"`intensity fit-device`")
-    return EfficiencyProfile.from_dict(data, str(path))
+    return EfficiencyProfile.from_dict(data, f"{path} (`profile`)")

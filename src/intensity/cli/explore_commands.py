@@ -12,8 +12,10 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from intensity.cli._app import (
-    DeviceOpt, DtypeOpt, FormatOpt, OutOpt, _choices, app, call, check_out, emit, fail, guarded, nonempty_path, numbers,
+    DeviceOpt, DtypeOpt, FormatOpt, OutOpt, ProfileOpt, RuntimeOpt, _choices, app, call, check_out, emit, fail, guarded,
+    nonempty_path, numbers,
 )
+from intensity.analysis.efficiency import RUNTIMES
 from intensity.explore.evaluators import EVALUATORS
 from intensity.explore.search import STRATEGIES
 from intensity.explore.spaces import space_descriptions
@@ -33,6 +35,10 @@ DatasetOpt = Annotated[Optional[str], typer.Option(
 StoreArg = Annotated[Path, typer.Argument(help="a results store written by `intensity sweep`")]
 PlotsOpt = Annotated[Optional[str], typer.Option(help="write the frontier plot (png, svg) here",
                                                  callback=nonempty_path)]
+
+
+def _runtime_choices() -> type:
+    return _choices(RUNTIMES)
 
 
 def _space(name: str, grid: list[str] | None, dataset: str | None) -> ops.SpaceRequest:
@@ -97,12 +103,16 @@ def sweep(
     iters: Annotated[Optional[int], typer.Option(help="--measure: batches per trial (10)", min=1)] = None,
     trials: Annotated[Optional[int], typer.Option(help="--measure: timed trials (3)", min=1)] = None,
     threads: Annotated[Optional[int], typer.Option(help="--measure: CPU threads", min=1)] = None,
+    runtime: RuntimeOpt = "eager",
+    profile: ProfileOpt = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
-    """Evaluate every point of a space (flops, bytes, intensity, waterline latency, utilization,
-    DI; with --measure also timed images/s) and commit each to the store; a rerun resumes where a
-    killed one stopped. The store is locked while written: a second sweep into it is refused."""
+    """Evaluate every point of a space (flops, bytes, intensity, DI, and the bound: waterline
+    latency, images/s, utilization; on a GPU the estimate beside it: what --runtime will likely
+    measure; with --measure also timed images/s) and commit each to the store; a rerun resumes where
+    a killed one stopped, and gives stored rows the estimate they lack. The store is locked while
+    written: a second sweep into it is refused."""
     timing = [flag for flag, value in (("--iters", iters), ("--trials", trials), ("--threads", threads))
               if value is not None]
     if timing and measure is None:  # they only time points: never ignore them silently
@@ -112,7 +122,7 @@ def sweep(
     request = ops.SweepRequest(
         _space(name, grid, dataset), store, device, dtype, tuple(guarded(lambda: numbers(batch, int, "--batch", "1,64"))),
         points, sample, seed, evaluator, table, data, epochs, lr, per_class, runs, method, workers, scheduler,
-        measure, iters, trials, threads)
+        measure, iters, trials, threads, runtime, profile)
     out = check_out(out, [store, *request.inputs()])
     emit(call(f"sweep {name}", ops.run_sweep, request), format, out, inputs=[store, *request.inputs()])
 
@@ -198,11 +208,17 @@ def survey(
     fold: Annotated[int, typer.Option(help="predict folding for the N lowest-intensity models", min=0)] = 5,
     f: Annotated[int, typer.Option("-f", help="folding factor", min=2)] = 4,
     plots: PlotsOpt = None,
+    runtime: Annotated[_runtime_choices(), typer.Option(
+        help="the estimate's runtime, and timm's table it is compared with: eager (the eager benchmark) "
+             "or compiled (the torch.compile 'dynamo' one)")] = "eager",
+    profile: ProfileOpt = None,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
     """Seed 003's survey on timm's published ImageNet accuracies and GPU benchmark: utilization,
-    the three 2-D frontiers, the intensity split at op:byte and predicted folding."""
-    request = ops.SurveyRequest(data, store, device, limit, fold, f, plots)
+    the three 2-D frontiers, the intensity split at op:byte and predicted folding; each model's
+    bound, estimate (--runtime, --profile) and measurement side by side, and how the estimates
+    compare with the measurements."""
+    request = ops.SurveyRequest(data, store, device, limit, fold, f, plots, runtime, profile)
     out = check_out(out, request.inputs())
     emit(call("survey", ops.run_survey, request), format, out, inputs=request.inputs())

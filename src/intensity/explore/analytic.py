@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,11 @@ FIELDS = ("flops", "input_bytes", "weight_bytes", "output_bytes", "weight_elemen
           "input_elements", "output_elements")
 METRICS = ("flops", "macs", "params", "bytes", "kernels", "intensity", "intensity_limit", "di",
            "ai_c", "latency_s", "utilization", "images_per_s")
+# The estimate's metrics beside the bound's (latency_s, utilization, images_per_s): what the runtime
+# will likely measure on the device, and the runtime and efficiency profile it assumed.
+ESTIMATE_METRICS = ("estimate_latency_s", "estimate_images_per_s", "estimate_utilization",
+                    "estimate_runtime", "estimate_profile")
+WORK_FIELDS = ("flops", "bytes", "m", "n", "k", "groups")  # a KernelWork's numbers, fitted like FIELDS
 
 
 def point_metrics(totals: Totals, latency: float, efficiency: float, batch: int) -> dict:
@@ -39,14 +44,27 @@ def point_metrics(totals: Totals, latency: float, efficiency: float, batch: int)
             "images_per_s": batch / latency if latency else 0.0}
 
 
-def predicted_metrics(space: Space, point: str, *, device: object, dtype: str, batch: int) -> dict:
-    """A point's metrics by tracing it: `predict` on its module (any space; the reference)."""
+def estimate_metrics(latency: float, efficiency: float, batch: int, runtime: str, profile: str) -> dict:
+    """A row's estimate metrics (ESTIMATE_METRICS) from the estimate's seconds per batch."""
+    return {"estimate_latency_s": latency, "estimate_images_per_s": batch / latency if latency else 0.0,
+            "estimate_utilization": efficiency, "estimate_runtime": runtime, "estimate_profile": profile}
+
+
+def predicted_metrics(space: Space, point: str, *, device: object, dtype: str, batch: int,
+                      runtime: str = "eager", profile: object = None) -> dict:
+    """A point's metrics by tracing it: `predict` on its module (any space; the reference). With a
+    `profile` (an EfficiencyProfile; None: no estimate) the estimate's metrics too."""
     from intensity.analysis.predict import predict
 
     module = space.build(point)
-    prediction = predict(module, device=device, dtype=dtype, batch=batch,
-                         input_shape=space.input_shape, name=space.model_name(point))
-    return point_metrics(prediction.report.totals, prediction.latency, prediction.utilization, batch)
+    prediction = predict(module, device=device, dtype=dtype, batch=batch, input_shape=space.input_shape,
+                         name=space.model_name(point), runtime=runtime,
+                         **({"profile": profile} if profile is not None else {}))
+    metrics = point_metrics(prediction.report.totals, prediction.latency, prediction.utilization, batch)
+    guess = prediction.estimate
+    if profile is not None and guess is not None:
+        metrics.update(estimate_metrics(guess.latency, guess.efficiency, batch, runtime, guess.profile))
+    return metrics
 
 
 # --- the NATS size space in closed form ---------------------------------------------------------
@@ -110,7 +128,7 @@ def fit_pattern(pattern: tuple[bool, bool], trace: Callable[[tuple[int, ...]], t
     if np.linalg.matrix_rank(design.astype(float)) < design.shape[1] or \
             not np.array_equal(design @ coefficients, values):
         raise RuntimeError(f"NATS costs are not quadratic in the widths for pattern {pattern}")
-    kernels = coefficients[:, :-1].reshape(design.shape[1], len(names), len(FIELDS))
+    kernels = coefficients[:, :-1].reshape(design.shape[1], len(names), traced[0][1].shape[1])
     return PatternFit(pattern, slots, names, kernels, coefficients[:, -1], count)
 
 
@@ -129,16 +147,39 @@ def _tracer(dataset: str, batch: int, dtype: str) -> Callable[[tuple[int, ...]],
     return trace
 
 
-def nats_fits(dataset: str, batch: int, dtype: str, progress: Progress | None = None
-              ) -> tuple[PatternFit, ...]:
+def _works_tracer(dataset: str, batch: int, dtype: str, runtime: str) -> Callable[[tuple[int, ...]], tuple]:
+    """Like `_tracer`, the kernels `runtime` launches (analysis/efficiency.py RUNTIMES) with their
+    GEMM views; each kernel's class is part of its name, so the fit checks it never changes."""
+    from intensity.analysis.efficiency import RUNTIMES
+    from intensity.api import analyze
+    from intensity.explore.spaces import make_space
+
+    space, launch = make_space("nats-size", dataset=dataset), RUNTIMES[runtime]
+
+    def trace(widths: tuple[int, ...]) -> tuple:
+        report = analyze(space.build(":".join(map(str, widths))), batch=batch, dtype=dtype,
+                         input_shape=space.input_shape, fusion=launch.fusion)
+        works = launch(report.kernels)
+        values = np.array([[getattr(w, f) for f in WORK_FIELDS] for w in works], dtype=float)
+        if not np.array_equal(values, np.rint(values)):
+            raise RuntimeError("NATS kernel works are not whole numbers; use exact tracing (`method` trace)")
+        return tuple(f"{w.name}|{w.kind}" for w in works), values.astype(np.int64), report.totals.params
+
+    return trace
+
+
+def nats_fits(dataset: str, batch: int, dtype: str, progress: Progress | None = None,
+              runtime: str | None = None) -> tuple[PatternFit, ...]:
     """The four pattern fits of one dataset, batch and dtype (about 70 traces, a few seconds);
-    `progress` hears of each fitted pattern (cached ones report at once)."""
+    `progress` hears of each fitted pattern (cached ones report at once). With `runtime`, the fits
+    of the kernels that runtime launches (the estimate's), not the bound's."""
     patterns = list(itertools.product((False, True), repeat=2))
     fits = []
-    notify(progress, "fitting the closed form (patterns fitted)", 0, len(patterns))
+    what = "fitting the closed form (patterns fitted)" + (f", {runtime} estimate" if runtime else "")
+    notify(progress, what, 0, len(patterns))
     for done, pattern in enumerate(patterns, start=1):
-        fits.append(_pattern_fit(dataset, batch, dtype, pattern))
-        notify(progress, "fitting the closed form (patterns fitted)", done, len(patterns))
+        fits.append(_pattern_fit(dataset, batch, dtype, pattern, runtime))
+        notify(progress, what, done, len(patterns))
     return tuple(fits)
 
 
@@ -148,8 +189,10 @@ def clear_fits() -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _pattern_fit(dataset: str, batch: int, dtype: str, pattern: tuple[bool, bool]) -> PatternFit:
-    return fit_pattern(pattern, _tracer(dataset, batch, dtype))
+def _pattern_fit(dataset: str, batch: int, dtype: str, pattern: tuple[bool, bool],
+                 runtime: str | None = None) -> PatternFit:
+    trace = _tracer(dataset, batch, dtype) if runtime is None else _works_tracer(dataset, batch, dtype, runtime)
+    return fit_pattern(pattern, trace)
 
 
 def nats_widths(indices: np.ndarray) -> np.ndarray:
@@ -178,7 +221,7 @@ def nats_costs(indices: np.ndarray, fits: tuple[PatternFit, ...]) -> NatsCosts:
         where = np.flatnonzero(mask)
         design = _monomials(widths[where][:, list(fit.slots)] // 8)
         flat = design @ fit.coefficients.reshape(design.shape[1], -1)
-        kernels.append(flat.reshape(len(where), len(fit.names), len(FIELDS)))
+        kernels.append(flat.reshape(len(where), len(fit.names), fit.coefficients.shape[2]))
         params[where] = design @ fit.params
         groups.append(where)
     return NatsCosts(indices, kernels, params, groups)
@@ -199,10 +242,43 @@ def waterline_arrays(flops: np.ndarray, nbytes: np.ndarray, peak: float, bandwid
     return latency, efficiency
 
 
+def estimate_arrays(kinds: Sequence[str], values: np.ndarray, profile: object, spec: object, dtype: str
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised `efficiency.estimate`: (latency, efficiency) of networks whose kernels have the
+    classes `kinds` and the numbers `values` (n, kernels, WORK_FIELDS), through the estimate's own
+    per-kernel time (efficiency.class_time), summed in the same order, so each float equals it."""
+    from intensity.analysis.efficiency import TENSOR, class_time, gemm_tile_efficiency
+
+    latency = np.zeros(values.shape[0])
+    for j, kind in enumerate(kinds):
+        flops, nbytes, m, n, k, groups = (values[:, j, i] for i in range(len(WORK_FIELDS)))
+        tiles = gemm_tile_efficiency(m, n, k, groups, spec.sms) if kind == TENSOR else 1.0
+        latency = latency + class_time(kind, flops, nbytes, tiles, profile, spec, dtype)
+    ideal = values[:, :, 0].sum(axis=1) / spec.peak_flops(dtype)
+    efficiency = np.divide(ideal, latency, out=np.zeros_like(latency), where=latency > 0)
+    return latency, efficiency
+
+
+def nats_estimates(indices: np.ndarray, fits: tuple[PatternFit, ...], profile: object, spec: object,
+                   dtype: str, batch: int, runtime: str) -> dict[int, dict]:
+    """{index: ESTIMATE_METRICS} from the runtime's kernel fits (`nats_fits(..., runtime=)`)."""
+    costs = nats_costs(indices, fits)
+    results = {}
+    for fit, group, values in zip(fits, costs.groups, costs.kernels):
+        latency, efficiency = estimate_arrays([name.rsplit("|", 1)[1] for name in fit.names], values, profile,
+                                              spec, dtype)
+        for row, position in enumerate(group.tolist()):
+            results[int(costs.indices[position])] = estimate_metrics(
+                float(latency[row]), float(efficiency[row]), batch, runtime, profile.name)
+    return results
+
+
 def nats_metrics(space: Space, indices: np.ndarray, *, spec: object, dtype: str, batch: int,
                  alpha: float = DEFAULT_ALPHA, fits: tuple[PatternFit, ...] | None = None,
-                 progress: Progress | None = None) -> dict[int, dict]:
-    """{index: metrics} for NATS networks, equal to `predicted_metrics` on each."""
+                 progress: Progress | None = None, runtime: str = "eager", profile: object = None,
+                 work_fits: tuple[PatternFit, ...] | None = None) -> dict[int, dict]:
+    """{index: metrics} for NATS networks, equal to `predicted_metrics` on each (with `profile`,
+    an EfficiencyProfile, the `runtime`'s estimate too, from `work_fits` or fitted here)."""
     if space.name != "nats-size" or space.spec["dataset"] not in NATS_DATASETS:
         raise ValueError(f"the closed-form sweep covers nats-size only, not {space.name!r}")
     fits = fits or nats_fits(space.spec["dataset"], batch, dtype, progress)
@@ -221,6 +297,10 @@ def nats_metrics(space: Space, indices: np.ndarray, *, spec: object, dtype: str,
                             sums["input_elements"][row] + sums["output_elements"][row], alpha)
             results[int(costs.indices[position])] = point_metrics(
                 totals, float(latency[row]), float(efficiency[row]), batch)
+    if profile is not None:
+        work_fits = work_fits or nats_fits(space.spec["dataset"], batch, dtype, progress, runtime)
+        for index, guess in nats_estimates(costs.indices, work_fits, profile, spec, dtype, batch, runtime).items():
+            results[index].update(guess)
     return results
 
 

@@ -11,10 +11,16 @@ it is stored.
 Schema (pandas reads it: `pd.read_sql('select * from results', sqlite3.connect(path))`):
   meta(key, value): format, schema, space (the space's spec as JSON)
   results(space, point, batch, dtype, device, evaluator, metrics JSON, version, created)
+
+Schema 2 (estimates): a row's metrics may hold the estimate (estimate_*) beside the bound. The
+metrics are JSON, so no table changes; a schema-1 store opened for writing is marked 2, and a
+sweep gives its rows the estimate they lack (explore/sweep.py). A store of a newer schema than this
+version knows is refused, never misread.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import sqlite3
@@ -26,7 +32,7 @@ from pathlib import Path
 from intensity.output import locked, resolved_target
 
 FORMAT = "intensity-results"
-SCHEMA = "1"
+SCHEMA = "2"
 _CREATE = """
 create table if not exists meta (key text primary key, value text not null);
 create table if not exists results (
@@ -57,6 +63,10 @@ class Row:
         head = {"point": self.point, "batch": self.batch, "dtype": self.dtype, "device": self.device,
                 "evaluator": self.evaluator}
         return {**head, **self.metrics}
+
+    def with_metrics(self, metrics: dict) -> Row:
+        """The same row with new metrics, written by this version (for `Store.update`)."""
+        return dataclasses.replace(self, metrics=metrics, version=_version())
 
 
 def _version() -> str:
@@ -102,6 +112,11 @@ class Store:
         if space_key is not None and json.loads(meta["space"]) != json.loads(space_key):
             raise ValueError(f"{self.path} holds results of another space ({meta['space']}), not "
                              f"{space_key}; give another --store path")
+        if _schema(meta.get("schema")) > int(SCHEMA):
+            raise ValueError(f"{self.path} is a results store of schema {meta.get('schema')}, newer than this "
+                             f"intensity's ({SCHEMA}); upgrade intensity to read it")
+        if space_key is not None and _schema(meta.get("schema")) < int(SCHEMA):  # a writer migrates it
+            self.conn.execute("update meta set value = ? where key = 'schema'", (SCHEMA,))
         return meta["space"]
 
     def _initialise(self, space_key: str) -> str:
@@ -134,6 +149,21 @@ class Store:
                 count += 1
         return count
 
+    def update(self, rows: Iterable[Row]) -> int:
+        """Replace the metrics (and version) of stored rows together; rows not stored are an error."""
+        count, rows = 0, list(rows)
+        for row in rows:
+            check_accuracy(row.metrics.get("accuracy"), row.point)
+        with self.transaction():
+            for row in rows:
+                changed = self.conn.execute(
+                    "update results set metrics = ?, version = ? where point = ? and batch = ? and dtype = ? "
+                    "and device = ? and evaluator = ?", (json.dumps(row.metrics), row.version, *row.key())).rowcount
+                if changed != 1:
+                    raise KeyError(f"no stored row for {row.key()} to update in {self.path}")
+                count += 1
+        return count
+
     def rows(self, **where: object) -> list[Row]:
         """All rows, or those matching `where` (batch=, dtype=, device=, evaluator=)."""
         clauses = [f"{k} = ?" for k, v in where.items() if v is not None]
@@ -151,6 +181,13 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _schema(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 1  # the first stores wrote "1"; anything unreadable is read as the oldest
 
 
 class _Transaction:

@@ -10,9 +10,16 @@ With the train evaluator each point is one task that trains it (on a Dask worker
 worker's own device) and returns its rows for every batch; rows are committed as tasks finish.
 A killed sweep's rerun skips stored rows, and a point whose run folder holds a checkpoint
 continues it (a finished run is only tested again), so nothing finished is trained twice.
+
+Each row holds the bound (latency_s, images_per_s, utilization: the waterline, never beaten) and,
+on a GPU spec, the estimate (estimate_*: what the `runtime`, eager or compiled, will likely
+measure, under an efficiency profile). Stored rows without an estimate for the sweep's runtime and
+profile (a store written before estimates, or another --runtime) get it recomputed in place; their
+accuracy and timings are kept.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -45,6 +52,9 @@ class SweepResult:
     seconds: float
     method: str
     notes: list[str] = field(default_factory=list)
+    runtime: str | None = None  # the estimate's runtime (None: the device has no GPU estimate)
+    profile: str | None = None  # the estimate's efficiency profile
+    refreshed: int = 0  # stored rows whose estimate was (re)computed
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,9 @@ class Task:
     batch: int
     fits: tuple | None = None  # NATS closed-form coefficients
     measure: dict | None = None  # measure_throughput options (on=cpu|cuda, iters, trials, threads)
+    runtime: str = "eager"  # the estimate's
+    profile: object = None  # its EfficiencyProfile; None: no estimate (a CPU, a calibrated device)
+    work_fits: tuple | None = None  # NATS closed-form coefficients of the runtime's kernels
 
 
 def run_task(task: Task) -> list[tuple[str, dict]]:
@@ -67,11 +80,16 @@ def run_task(task: Task) -> list[tuple[str, dict]]:
         return [(p, _measured(space, p, task)) for p in task.points]
     if task.fits is not None:
         indices = np.array([nats_index(p) for p in task.points], dtype=np.int64)
-        results = analytic.nats_metrics(space, indices, spec=task.device, dtype=task.dtype,
-                                        batch=task.batch, fits=task.fits)
+        results = analytic.nats_metrics(space, indices, spec=task.device, dtype=task.dtype, batch=task.batch,
+                                        fits=task.fits, runtime=task.runtime, profile=task.profile,
+                                        work_fits=task.work_fits)
         return [(p, results[i]) for p, i in zip(task.points, indices.tolist())]
-    return [(p, analytic.predicted_metrics(space, p, device=task.device, dtype=task.dtype,
-                                           batch=task.batch)) for p in task.points]
+    return [(p, _predicted(space, p, task)) for p in task.points]
+
+
+def _predicted(space: Space, point: str, task: Task) -> dict:
+    return analytic.predicted_metrics(space, point, device=task.device, dtype=task.dtype, batch=task.batch,
+                                      runtime=task.runtime, profile=task.profile)
 
 
 def _measured(space: Space, point: str, task: Task) -> dict:
@@ -80,7 +98,7 @@ def _measured(space: Space, point: str, task: Task) -> dict:
 
     options = dict(task.measure)
     on = options.pop("on")
-    metrics = analytic.predicted_metrics(space, point, device=task.device, dtype=task.dtype, batch=task.batch)
+    metrics = _predicted(space, point, task)
     timed = measure_throughput(space.build(point, meta=False), task.batch, space.input_shape, device=on,
                                dtype=task.dtype, **options)
     return {**metrics, "measured_images_per_s": timed.images_per_s, "measured_spread": timed.spread,
@@ -126,13 +144,31 @@ class _Plan:
     closed: bool
     measure: dict | None
     progress: Progress | None
+    runtime: str = "eager"
+    profile: object = None  # the estimate's EfficiencyProfile; None: the device has no GPU estimate
 
     def task(self, points: Sequence[str], batch: int, fits: tuple | None) -> Task:
-        return Task(self.space.spec, tuple(points), self.spec, self.dtype, batch, fits, self.measure)
+        """`fits`: what `self.fits(batch)` gave (the bound's and the estimate's closed forms)."""
+        bound, works = fits or (None, None)
+        return Task(self.space.spec, tuple(points), self.spec, self.dtype, batch, bound, self.measure,
+                    self.runtime, self.profile, works)
 
     def fits(self, batch: int) -> tuple | None:
-        return analytic.nats_fits(self.space.spec["dataset"], batch, self.dtype, progress=self.progress) \
-            if self.closed else None
+        if not self.closed:
+            return None
+        dataset = self.space.spec["dataset"]
+        works = None if self.profile is None else \
+            analytic.nats_fits(dataset, batch, self.dtype, self.progress, self.runtime)
+        return analytic.nats_fits(dataset, batch, self.dtype, progress=self.progress), works
+
+    def stale(self, points: Sequence[str], batch: int) -> dict[str, Row]:
+        """Stored rows of `points` without an estimate of this runtime and profile."""
+        if self.profile is None:
+            return {}
+        wanted, current = set(points), (self.runtime, self.profile.name)
+        return {r.point: r for r in self.store.rows(batch=batch, dtype=self.dtype, device=self.spec.key,
+                                                    evaluator=self.label)
+                if r.point in wanted and (r.metrics.get("estimate_runtime"), r.metrics.get("estimate_profile")) != current}
 
     def missing(self, points: Sequence[str], batch: int) -> list[str]:
         done = self.store.done(batch, self.dtype, self.spec.key, self.label)
@@ -146,32 +182,75 @@ def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
           batches: Sequence[int] = (1,), points: Sequence[str] | None = None,
           sample: int | None = None, seed: int = 0, evaluator: TableEvaluator | TrainEvaluator | None = None,
           method: str = "auto", workers: int | None = None, scheduler: str | None = None,
-          measure: dict | None = None, progress: Progress | None = None) -> SweepResult:
+          measure: dict | None = None, runtime: str = "eager", profile: object = None,
+          progress: Progress | None = None) -> SweepResult:
     """Evaluate the selected points at every batch; commit rows as they finish. `measure`
     (options of `measure_throughput`, with `on`: cpu or cuda) also times each point. With the
     train evaluator each point is one task (on Dask: one worker, on its own device) that trains
-    it and computes its rows; a point that fails raises PointFailed after the others are written."""
+    it and computes its rows; a point that fails raises PointFailed after the others are written.
+    `runtime` (eager or compiled) and `profile` (a fit-device JSON or an EfficiencyProfile; None:
+    the device's own) choose the estimate beside the bound."""
+    from intensity.analysis.efficiency import check_runtime
     from intensity.hardware import get_spec
 
+    check_runtime(runtime)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if method == "closed-form" and space.name != "nats-size":
         raise ValueError("the closed-form method covers nats-size only; use `method` trace")
     spec = get_spec(device, dtype)
+    chosen, estimate_note = _profile(spec, runtime, profile)
     selected = list(iter_points(space, points, sample, seed))
     closed = space.name == "nats-size" and measure is None and (
         method == "closed-form" or (method == "auto" and len(selected) > CLOSED_FORM_FROM))
     label = ("analytic" if measure is None else f"measured-{measure['on']}") + \
         (f"+{evaluator.name}" if evaluator else "")
-    plan = _Plan(space, store, spec, dtype, label, closed, measure, progress)
+    plan = _Plan(space, store, spec, dtype, label, closed, measure, progress, runtime, chosen)
     start = time.perf_counter()
     with Executor(workers, scheduler, progress) as executor:
+        refreshed = _refresh_estimates(plan, executor, selected, batches)
         if isinstance(evaluator, TrainEvaluator):
             added, skipped, notes = _sweep_trained(plan, executor, selected, batches, evaluator.job)
         else:
             added, skipped, notes = _sweep_analytic(plan, executor, selected, batches, evaluator)
+    if refreshed:
+        notes.append(f"{refreshed} stored rows got the {runtime} estimate ({chosen.name} profile) they lacked")
     return SweepResult(space.name, str(store.path), spec.key, dtype, list(batches), label, added,
-                       skipped, time.perf_counter() - start, "closed-form" if closed else "trace", notes)
+                       skipped, time.perf_counter() - start, "closed-form" if closed else "trace",
+                       [*notes, estimate_note], runtime if chosen else None, chosen.name if chosen else None,
+                       refreshed)
+
+
+def _profile(spec: object, runtime: str, profile: object) -> tuple[object, str]:
+    """The estimate's EfficiencyProfile on `spec` (None where there is no GPU estimate) and a note."""
+    from intensity.analysis.efficiency import profile_for
+    from intensity.analysis.predict import check_profile_is_used
+
+    check_profile_is_used(profile, spec)
+    if spec.benchmarks or getattr(spec, "calibration", None) is not None:
+        return None, f"no estimate on {spec.key}: it is measured here, so its bound is already measured"
+    chosen = profile_for(spec, runtime, profile)
+    return chosen, f"estimate_*: what {runtime} PyTorch will likely measure ({chosen.name} profile: {chosen.source})"
+
+
+def _refresh_estimates(plan: _Plan, executor: Executor, selected: list[str], batches: Sequence[int]) -> int:
+    """Recompute the analytic metrics of stored rows that lack this runtime's and profile's
+    estimate, and update them in place (keeping their accuracy and timings)."""
+    refreshed = 0
+    for batch in batches:
+        stale = plan.stale(selected, batch)
+        if not stale:
+            continue
+        fits = plan.fits(batch)
+        tasks = [dataclasses.replace(plan.task(chunk, batch, fits), measure=None)
+                 for chunk in _chunks(list(stale), CHUNK if plan.closed else 1)]
+        for _, results, error in executor.map(run_task, tasks):
+            if error is not None:
+                raise error
+            refreshed += plan.store.update(stale[p].with_metrics({**stale[p].metrics, **m})
+                                           for p, m in results)
+            notify(plan.progress, f"batch {batch}: stored rows given the estimate", refreshed, len(stale))
+    return refreshed
 
 
 def _sweep_analytic(plan: _Plan, executor: Executor, selected: list[str], batches: Sequence[int],

@@ -122,12 +122,14 @@ class SweepRequest:
     iters: int = 10
     trials: int = 3
     threads: int | None = None
+    runtime: str = "eager"  # the estimate's execution model: eager or compiled
+    profile: str | Path | None = None  # an efficiency profile JSON (fit-device); None: the device's own
 
     def inputs(self) -> list[str]:
         """Files the sweep reads besides its store (never to be overwritten by an output)."""
         from intensity.ops.train import data_files
 
-        return [str(p) for p in (self.table, *data_files(self.data)) if p] + _device_files(self.device)
+        return [str(p) for p in (self.table, *data_files(self.data), self.profile) if p] + _device_files(self.device)
 
 
 @dataclass
@@ -152,16 +154,20 @@ def run_sweep(request: SweepRequest, progress: Progress | None = None) -> SweepS
     from intensity.explore.store import writing
     from intensity.explore.sweep import sweep
 
+    from intensity.analysis.efficiency import check_runtime, load_profile
+
     r = request
     if r.points is not None and r.sample is not None:
         raise ValueError("give --points or --sample, not both")
     _check_batches(r.batches)
+    check_runtime(r.runtime)
     check_store(r.store, r.inputs())
     space = r.space.build()
     settings = train_settings(r.data, r.epochs, r.lr, r.per_class, r.runs)
     runs = r.runs or Path(r.store).with_name(Path(r.store).name + ".runs")
     judge = make_evaluator(r.evaluator, space, r.table, train=settings, runs=runs)
-    device, warnings = _device(r.device, r.dtype, progress)
+    device, warnings = _device(r.device, r.dtype, progress, r.profile)  # a CPU refuses a profile first
+    profile = None if r.profile is None else load_profile(r.profile)  # a bad file fails before any work
     selection = parse_points(r.points) if isinstance(r.points, str) else r.points
     next(iter_points(space, selection, r.sample, r.seed), None)  # a bad point or sample fails here
     measure = None if r.measure is None else {"on": r.measure, "iters": r.iters, "trials": r.trials,
@@ -171,7 +177,8 @@ def run_sweep(request: SweepRequest, progress: Progress | None = None) -> SweepS
     with writing(r.store, space.key) as store:
         outcome = sweep(space, store, device=device.device, dtype=device.dtype, batches=list(r.batches),
                         points=selection, sample=r.sample, seed=r.seed, evaluator=judge, method=r.method,
-                        workers=r.workers, scheduler=r.scheduler, measure=measure, progress=progress)
+                        workers=r.workers, scheduler=r.scheduler, measure=measure, runtime=r.runtime,
+                        profile=profile, progress=progress)
     note = (f"{outcome.added} points added, {outcome.skipped} already stored, {outcome.seconds:.1f} s "
             f"({outcome.method}) -> {r.store}")
     return SweepSummary(outcome, settings=device.settings(), notes=[note, *outcome.notes], warnings=warnings)
@@ -193,9 +200,12 @@ def _check_batches(batches: Sequence[int]) -> None:
         raise ValueError(f"`batches` must be positive integers, got {list(batches)}; give e.g. --batch 1,64")
 
 
-def _device(device: Any, dtype: str | None, progress: Progress | None) -> tuple[ModelRequest, list[str]]:
-    """The dtype and device (configured defaults for None; cpu/measured micro-benchmarked here)."""
-    return resolve_spec(ModelRequest(None, dtype=dtype, device=device), progress=progress)
+def _device(device: Any, dtype: str | None, progress: Progress | None,
+            profile: str | Path | None = None) -> tuple[ModelRequest, list[str]]:
+    """The dtype and device (configured defaults for None; cpu/measured micro-benchmarked here);
+    a `profile` for a device without a GPU estimate is refused first."""
+    profile = None if profile is None else str(profile)
+    return resolve_spec(ModelRequest(None, dtype=dtype, device=device, profile=profile), progress=progress)
 
 
 def _device_files(device: Any) -> list[str]:
@@ -219,10 +229,10 @@ class RecordsResult(OpResult):
         return self.records
 
     def grids(self) -> list[Any]:
-        from intensity.report.records import records_grid
+        from intensity.report.records import BOUND_AND_ESTIMATE, records_grid
 
         shown = self.records[:self.limit] if self.limit else self.records
-        return [records_grid(f"{self.store} ({len(self.records)} rows)", shown)]
+        return [records_grid(f"{self.store} ({len(self.records)} rows)", shown, labels=BOUND_AND_ESTIMATE)]
 
 
 def run_results(store: str | Path, limit: int | None = None) -> RecordsResult:
@@ -262,10 +272,10 @@ class ParetoResult(OpResult):
         return self.frontier
 
     def grids(self) -> list[Any]:
-        from intensity.report.records import records_grid
+        from intensity.report.records import BOUND_AND_ESTIMATE, records_grid
 
         title = f"frontier: {len(self.frontier)} of {self.points} points, hypervolume {self.hypervolume:.6g}"
-        return [records_grid(title, self.frontier)]
+        return [records_grid(title, self.frontier, labels=BOUND_AND_ESTIMATE)]
 
 
 def run_pareto(request: ParetoRequest) -> ParetoResult:
@@ -391,12 +401,16 @@ class SurveyRequest:
     fold: int = 5  # predict folding for the N lowest-intensity models
     f: int = 4
     plots: str | Path | None = None
+    runtime: str = "eager"  # the estimate's (and the measured table's): eager or compiled
+    profile: str | Path | None = None  # an efficiency profile JSON (fit-device); None: the device's own
 
     def data_files(self) -> list[str]:
-        """The timm files read (the store may live in the same folder)."""
-        from intensity.explore.survey import BENCHMARKS
+        """The timm files read (the store may live in the same folder), and the profile."""
+        from intensity.explore.fit_device import PUBLISHED
 
-        return [str(Path(self.data) / name) for name in ("results-imagenet.csv", BENCHMARKS.get(self.device, ""))]
+        bench = PUBLISHED.get((self.device, self.runtime), "")
+        return [str(Path(self.data) / name) for name in ("results-imagenet.csv", bench)] + \
+            ([str(self.profile)] if self.profile else [])
 
     def inputs(self) -> list[str]:
         return [*self.data_files(), str(self.store)]
@@ -424,19 +438,20 @@ def run_survey(request: SurveyRequest, progress: Progress | None = None) -> Surv
     """Seed 003's survey on timm's published accuracies and GPU benchmark (explore.survey)."""
     import json
 
+    from intensity.analysis.efficiency import load_profile
     from intensity.explore.store import writing
-    from intensity.explore.survey import BENCHMARKS, SURVEY_SPACE, survey
+    from intensity.explore.survey import SURVEY_SPACE, benchmark_file, survey
 
     r = request
-    if r.device not in BENCHMARKS:
-        raise ValueError(f"no timm benchmark for {r.device!r}; choose one of {', '.join(BENCHMARKS)}")
+    benchmark_file(r.device, r.runtime)  # an unknown device or runtime fails first
+    profile = None if r.profile is None else load_profile(r.profile)
     if r.limit is not None and r.limit < 1 or r.fold < 0 or r.f < 2:
         raise ValueError(f"`limit` must be >= 1, `fold` >= 0 and `f` >= 2; got {r.limit}, {r.fold}, {r.f}")
     check_store(r.store, r.data_files())
     plots = None if r.plots is None else check_output(r.plots, inputs=r.inputs(), option="--plots", directory=True)
     with writing(r.store, json.dumps(SURVEY_SPACE, sort_keys=True)) as cache:
         found = survey(Path(r.data), cache, device=r.device, limit=r.limit, fold_f=r.f, fold_count=r.fold,
-                       progress=progress)
+                       runtime=r.runtime, profile=profile, progress=progress)
     result = SurveyResult(found, settings=Settings("fp16", found.device), notes=list(found.notes))
     if plots is not None:
         from intensity.report.plots import save, survey_figure
