@@ -66,6 +66,6 @@ def test_fusion_policies_and_attention_modes_are_registries():
     from intensity.cost.attention import ATTENTION_MODES
     from intensity.cost.fusion import FUSION_POLICIES, check_policy
 
-    assert list(FUSION_POLICIES) == ["none", "trivial", "block"] and list(ATTENTION_MODES) == ["flash", "math"]
-    with pytest.raises(ValueError, match="unknown fusion policy 'blk'; choose one of none, trivial, block"):
+    assert list(FUSION_POLICIES) == ["none", "trivial", "block", "inductor"] and list(ATTENTION_MODES) == ["flash", "math"]
+    with pytest.raises(ValueError, match="unknown fusion policy 'blk'; choose one of none, trivial, block, inductor"):
         check_policy("blk", ())

@@ -171,3 +171,14 @@ def test_kernel_works_round_trip_through_stored_columns():
         works_from_columns({k: v for k, v in columns.items() if k != "m"})
     with pytest.raises(ValueError, match="unequal lengths"):
         works_from_columns({**columns, "k": columns["k"][:1]})
+
+
+def test_compiled_estimate_points_to_the_inductor_bound():
+    """torch.compile beats the `trivial` bound on pointwise chains: the note says which bound holds."""
+    compiled = predict("noscope-coral", device="rtx4090", batch=64, runtime="compiled")
+    assert "--fusion inductor" in compiled.estimate_note
+    bounded = predict("noscope-coral", device="rtx4090", batch=64, runtime="compiled", fusion="inductor")
+    assert "--fusion inductor" not in bounded.estimate_note
+    assert bounded.estimated_images_per_s <= bounded.images_per_s
+    eager = predict("noscope-coral", device="rtx4090", batch=64)
+    assert "inductor" not in eager.estimate_note

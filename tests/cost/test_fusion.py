@@ -102,3 +102,39 @@ def test_block_policy_errors():
         analyze(Net(), input_shape=(3, 8, 8), fusion="all")
     with pytest.raises(ValueError, match="only mean something with `fusion` block"):
         analyze(Net(), input_shape=(3, 8, 8), fusion="trivial", blocks=["Block"])
+
+
+class NormChain(nn.Module):
+    """conv, then an EvoNorm-like chain: y * sigmoid(v * y) / sqrt(var(y) + eps)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+        self.v = nn.Parameter(torch.ones(1, 4, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        gated = y * torch.sigmoid(self.v * y)
+        return gated / y.var(dim=(2, 3), keepdim=True).add(1e-5).sqrt()
+
+
+def test_inductor_policy_makes_each_chain_of_pointwise_ops_one_kernel():
+    trivial = analyze(NormChain(), batch=2, input_shape=(4, 8, 8), fusion="trivial")
+    inductor = analyze(NormChain(), batch=2, input_shape=(4, 8, 8), fusion="inductor")
+    # trivial: conv (+ v * y, sigmoid) | y * sig | var | add | sqrt | divide
+    assert [k.op for k in trivial.kernels] == ["conv", "mul", "reduce", "add", "elementwise", "mul"]
+    # inductor: the conv stays a library kernel; the gate multiply is one generated kernel; the
+    # variance with its add, sqrt and the divide (which also reads the gate's result) another
+    assert [k.op for k in inductor.kernels] == ["conv", "mul", "reduce"]
+    conv, gate, norm = inductor.kernels
+    assert (gate.input_elements, gate.output_elements) == (2 * A, A)  # y and sigmoid(v y) in, product out
+    assert (norm.input_elements, norm.output_elements) == (2 * A, A)  # y and the product in, result out
+    assert inductor.totals.flops == trivial.totals.flops
+    assert inductor.totals.bytes < trivial.totals.bytes
+
+
+def test_inductor_policy_leaves_conv_epilogue_models_as_trivial():
+    trivial = analyze(Net(), batch=2, input_shape=(3, 8, 8), fusion="trivial")
+    inductor = analyze(Net(), batch=2, input_shape=(3, 8, 8), fusion="inductor")
+    assert [k.fused for k in inductor.kernels] == [k.fused for k in trivial.kernels]
+    assert inductor.totals.bytes == trivial.totals.bytes

@@ -100,8 +100,11 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
         return Prediction(report, spec, line, estimate_note="no GPU estimate for a CPU; use --device "
                           "calibrated for a measured CPU model")
     guess = _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, analyze_options)
-    return Prediction(report, spec, line, estimate=guess,
-                      estimate_note=f"estimate: {guess.profile} profile ({guess.profile_source})")
+    note = f"estimate: {guess.profile} profile ({guess.profile_source})"
+    if runtime == "compiled" and report.fusion in ("none", "trivial"):
+        note += (f"; the bound counts `fusion` {report.fusion}, which torch.compile beats on chains of pointwise "
+                 f"ops (EvoNorm, FRN): give --fusion inductor for a bound it never beats")
+    return Prediction(report, spec, line, estimate=guess, estimate_note=note)
 
 
 def check_profile_is_used(profile: object, device: object) -> None:

@@ -11,6 +11,10 @@ is a model output. Values passed between ops of one kernel stay on chip.
   (seed 000 fn. 3, seed 001 4.2).
 - `block`: every call of a module the user names is one kernel, so only its inputs, outputs and
   weights cross DRAM (seed 001 5, tensor machines); ops outside named blocks use `trivial`.
+- `inductor`: `trivial`, then every chain of the other ops (pointwise ops and reductions: a norm
+  built from elementwise ops, an SE gate and what follows it) one kernel, as torch.compile's
+  Inductor generates them around library convs and GEMMs. Its traffic is at most `trivial`'s:
+  the bound for compiled models (timm's EvoNorm and FRN models beat the `trivial` bound compiled).
   Without names, the blocks that have fused kernels (`DEFAULT_BLOCKS`: the zoo's ConvFirst and
   MBConv, and any module class named FFN) are the blocks.
 """
@@ -29,7 +33,7 @@ from intensity.registry import Registry
 
 # Fusion policies by name: each is a function (trace, blocks) -> op groups, registered below; its
 # docstring's first line is the CLI's help text. Adding a policy is one decorated function.
-FUSION_POLICIES: Registry[Callable[..., list]] = Registry("fusion policy", hint="choose none, trivial or block")
+FUSION_POLICIES: Registry[Callable[..., list]] = Registry("fusion policy", hint="choose none, trivial, block or inductor")
 ANCHOR_KINDS = frozenset({"conv", "linear", "matmul"})
 EPILOGUE_KINDS = frozenset({"act", "add", "mul", "norm"})
 DEFAULT_BLOCKS = ("ConvFirst", "MBConv", "FFN")  # module classes with a fused kernel (seed 001 5)
@@ -119,6 +123,39 @@ def _whole_blocks(trace: Trace, blocks: Sequence[str]) -> list[OpGroup]:
         raise ValueError(f"no module matches `blocks` {', '.join(patterns)}; module classes in this "
                          f"model: {', '.join(classes) or '(none)'}")
     return _fuse(trace.ops, lambda op: block_scope(op.scopes, patterns))
+
+
+@FUSION_POLICIES.register("inductor")
+def _generated_chains(trace: Trace, blocks: Sequence[str]) -> list[OpGroup]:  # noqa: ARG001
+    """convs/GEMMs with their epilogues, every chain of other ops one kernel (torch.compile)"""
+    return _merge_chains(_fuse(trace.ops, lambda op: None))
+
+
+def _merge_chains(groups: Sequence[OpGroup]) -> list[OpGroup]:
+    """Inductor generates one kernel for a chain of pointwise ops and reductions (a norm made of
+    many elementwise ops, an SE gate's multiply and what follows it), while convs and GEMMs stay
+    library kernels. So a group that is not anchored joins the latest earlier unanchored group it
+    reads from, when nothing it reads comes from a later group (that would be a cycle)."""
+    merged: list[OpGroup] = []
+    producer: dict[int, int] = {}  # value id -> index in `merged` of the group that wrote it
+    for group in groups:
+        target = None if group.anchored else _chain_target(group, merged, producer)
+        if target is None:
+            merged.append(group)
+            target = len(merged) - 1
+        else:
+            merged[target].ops.extend(group.ops)
+        for op in group.ops:
+            producer.update((access.value, target) for access in op.writes)
+    return merged
+
+
+def _chain_target(group: OpGroup, merged: Sequence[OpGroup], producer: dict[int, int]) -> int | None:
+    sources = {producer[a.value] for op in group.ops for a in op.reads if a.value in producer}
+    if not sources:
+        return None
+    latest = max(sources)
+    return None if merged[latest].anchored or merged[latest].block is not None else latest
 
 
 def _fuse(ops: Sequence[OpRecord], block_of: Callable[[OpRecord], Scope | None]) -> list[OpGroup]:
