@@ -86,3 +86,63 @@ def test_shared_paths_mix_after_training(tmp_path):
                                per_class=4, batch=8, init="block-diagonal"))
     masks = block_masks(result.model, 2, (3, 22, 52))
     assert any(float(w.detach()[~m].abs().max()) > 0 for w, m in masks.items())
+
+
+class TwoBranches(torch.nn.Module):
+    """A Fire-like module: two convs on one input, concatenated on channels, then a classifier."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = torch.nn.Conv2d(3, 4, 1)
+        self.b = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.head = torch.nn.Linear(8 * 6 * 6, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.relu(torch.cat([self.a(x), self.b(x)], 1)).flatten(1))
+
+
+class Residual(torch.nn.Module):
+    """A ResNet-like stage: conv to 4 channels, then conv to 8 beside a 1x1 shortcut conv to 8."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.body = torch.nn.Conv2d(4, 8, 3, padding=1)
+        self.shortcut = torch.nn.Conv2d(4, 8, 1)
+        self.head = torch.nn.Linear(8, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.stem(x))
+        return self.head((torch.relu(self.body(y)) + self.shortcut(y)).mean((2, 3)))
+
+
+def test_paths_are_separate_only_where_channels_stay_in_image_order():
+    from intensity.train.setup import build_model as build
+    from intensity.transforms.fold_init import paths_are_separate
+
+    torch.manual_seed(0)
+    model, shape, _ = build_model("game-lol-gold1", 2, "fast")
+    assert not paths_are_separate(model, 2, shape)  # PyTorch's init mixes the images
+    block_diagonal_(model, 2, shape)
+    assert paths_are_separate(model, 2, shape)
+    # a residual net: each shortcut conv reads its block's input, and the shares still line up
+    resnet, shape, _ = build("residual", 2, "fast", original=(Residual(), (3, 6, 6), 5))
+    block_diagonal_(resnet, 2, shape)
+    assert paths_are_separate(resnet, 2, shape)
+    # concatenated branches interleave images: [a of image 0, a of image 1, b of image 0, b of image 1]
+    branches, shape, _ = build("two-branches", 2, "fast", original=(TwoBranches(), (3, 6, 6), 5))
+    block_diagonal_(branches, 2, shape)
+    assert not paths_are_separate(branches, 2, shape)
+
+
+def test_a_model_that_cannot_keep_paths_separate(tmp_path):
+    """`fast`'s default falls back to shared paths and says so; `--init separate` by name is refused."""
+    from intensity.train.loop import TrainConfig, train
+
+    original = (TwoBranches(), (3, 6, 6), 5)
+    config = dict(f=2, epochs=1, per_class=2, batch=4)
+    data = "generated:game-lol-gold1"  # never read: the model is refused or built before any data
+    with pytest.raises(ValueError, match="--init separate: two-branches mixes the images' channels"):
+        train(TrainConfig("two-branches", data, str(tmp_path / "a"), init="separate", **config), original=original)
+    with pytest.raises(ValueError, match="has 11 classes"):  # got past the init, with a note
+        train(TrainConfig("two-branches", data, str(tmp_path / "b"), **config), original=original)

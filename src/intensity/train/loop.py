@@ -93,7 +93,7 @@ class _Run:
 
     def __init__(self, config: TrainConfig, place: Placement, original: Original | None = None) -> None:
         check_batch(config.batch, config.f)
-        self.config, self.place = config, place
+        self.config, self.place, self.notes = config, place, []
         torch.manual_seed(config.seed)
         self.recipe = resolve(config)
         self.model, self.shape, self.classes = build_model(config.model, config.f, config.preset, original,
@@ -115,10 +115,19 @@ class _Run:
         paths apart for the whole run (transforms/fold_init.py)."""
         if self.recipe.init == "default" or self.config.f == 1:
             return {}
-        from intensity.transforms.fold_init import block_diagonal_, block_masks
+        from intensity.transforms.fold_init import block_diagonal_, block_masks, paths_are_separate
 
         block_diagonal_(self.model, self.config.f, self.shape)
-        return block_masks(self.model, self.config.f, self.shape) if self.recipe.init == "separate" else {}
+        if self.recipe.init != "separate":
+            return {}
+        if paths_are_separate(self.model, self.config.f, self.shape):
+            return block_masks(self.model, self.config.f, self.shape)
+        why = (f"{self.config.model} mixes the images' channels (a concatenation of folded branches), so its "
+               f"image paths cannot be kept separate")
+        if self.config.init == "separate":  # asked for by name: refuse rather than train something else
+            raise ValueError(f"--init separate: {why}; give --init block-diagonal or default")
+        self.notes.append(f"{why}: trained with shared paths (block-diagonal init), as --init block-diagonal")
+        return {}
 
     def state(self, epoch: int) -> dict:
         return {"model_name": self.config.model, "f": self.config.f, "epoch": epoch,
@@ -300,7 +309,7 @@ def _train(config: TrainConfig, progress: Progress | None, rank: int, world: int
             save_checkpoint(out / "last.pt", run.state(epoch))
             _write_metrics(out, run.metrics)
     test = accuracy(run.model, test, config.f, config.batch, place=place).top1
-    return TrainResult(str(out), run.metrics, test, run.model, str(place.device), notes,
+    return TrainResult(str(out), run.metrics, test, run.model, str(place.device), notes + run.notes,
                        max(0, config.epochs - run.start), place.describe())
 
 

@@ -22,6 +22,7 @@ features as noise of the diagonal weights' size (benchmarks/results/fold_recipe_
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -36,12 +37,15 @@ def share_bounds(n: int, f: int, unit: int = 1) -> list[int]:
 
 
 def _layer_inputs(model: nn.Module, example: torch.Tensor) -> list[tuple[nn.Module, int]]:
-    """(layer, channels of the tensor it flattens, or its own input channels) in execution order."""
+    """(layer, channels of the tensor it reads; for a linear layer after a flatten, the channels of
+    the last layer's output it flattened) in execution order. A conv's own input is what counts: a
+    residual shortcut reads a block's input, not the last layer's output."""
     seen: list[tuple[nn.Module, int]] = []
     last = {"channels": example.shape[1]}
 
     def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
-        seen.append((module, last["channels"]))
+        fed = args[0].shape[1] if args and isinstance(args[0], torch.Tensor) and args[0].ndim > 1 else None
+        seen.append((module, fed if fed is not None and not isinstance(module, nn.Linear) else last["channels"]))
         last["channels"] = output.shape[1]
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _LAYERS)]
@@ -101,6 +105,25 @@ def block_masks(model: nn.Module, f: int, input_shape: tuple[int, ...]) -> dict[
             mask[rows[j]:rows[j + 1], cols[j]:cols[j + 1]] = True
         masks[layer.weight] = mask
     return masks
+
+
+@torch.no_grad()
+def paths_are_separate(model: nn.Module, f: int, input_shape: tuple[int, ...]) -> bool:
+    """Whether image 0's output of a block-diagonal model ignores the other images of its group:
+    changing them moves it by less than a millionth of what changing image 0 itself does (in
+    float64 on a copy: a deep net at initialisation barely responds to its input at all). False
+    where a layer interleaves images' channels (concatenated folded branches put image 0's
+    channels of the second branch after all images' of the first)."""
+    probe = copy.deepcopy(model).double().eval()
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randn(3, f, *input_shape, generator=generator, dtype=torch.float64)
+    images[1, 0] = images[0, 0]  # same image 0, other companions
+    images[2, 1:] = images[0, 1:]  # other image 0, same companions
+    out = probe(images.reshape(3, f * input_shape[0], *input_shape[1:]))
+    share = out.shape[1] // f
+    companions = float((out[0, :share] - out[1, :share]).abs().max())
+    itself = float((out[0, :share] - out[2, :share]).abs().max())
+    return companions <= 1e-6 * itself
 
 
 def mask_gradients(masks: dict[nn.Parameter, torch.Tensor]) -> None:
