@@ -57,5 +57,5 @@ def test_a_lock_nested_in_the_same_thread_is_held_once_and_others_are_still_refu
         thread.start()
         thread.join()
     assert refused == [True]
-    with locked(run):  # released: free again
-        pass
+    with locked(run) as target:  # released: free again
+        assert target == run.resolve()
