@@ -33,7 +33,7 @@ def test_a_dangling_link_is_written_through_to_its_target(tmp_path):
 def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
     with locked(tmp_path / "run", "run"), pytest.raises(OutputError, match="being written by another process"):
         with locked(tmp_path / "run", "run"):
-            pass
+            pytest.fail("a second writer got the lock")
     with locked(tmp_path / "run") as target:  # released: a new writer gets the lock
         assert target == (tmp_path / "run").resolve()
 
@@ -48,7 +48,7 @@ def test_a_lock_nested_in_the_same_thread_is_held_once_and_others_are_still_refu
     def other_thread():
         try:
             with locked(run, "run directory"):
-                pass
+                refused.append(False)  # got the lock: the assertion below fails
         except OutputError:
             refused.append(True)
 

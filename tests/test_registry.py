@@ -56,10 +56,11 @@ def test_choices_help_reads_each_objects_docstring():
 
     @registry.register("blue")
     def _blue():
-        pass
+        return "blue"
 
     assert registry.summary("red") == "warm, the default" and registry.summary("blue") == "blue"
     assert registry.choices_help() == "red (warm, the default), blue (blue)"  # registration order
+    assert registry["blue"]() == "blue"  # the registered function itself
 
 
 def test_fusion_policies_and_attention_modes_are_registries():

@@ -82,7 +82,7 @@ def test_threads_are_fixed_inside_and_restored_after():
     assert torch.get_num_threads() == before
     with pytest.raises(ValueError, match="`threads` must be a positive number"):
         with select_device("cpu").threads(0):
-            pass
+            pytest.fail("0 threads were accepted")
 
 
 def test_cpu_name_is_the_processor():

@@ -76,7 +76,7 @@ def test_nvml_that_cannot_start_is_a_clear_reason(monkeypatch):
     from intensity.measure import energy
 
     class NVMLError(Exception):
-        pass
+        """pynvml's error type, as the import of a broken driver raises it."""
 
     def fail() -> None:
         raise NVMLError("NVML Shared Library Not Found")

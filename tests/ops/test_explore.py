@@ -139,7 +139,7 @@ def test_two_processes_writing_one_store(tmp_path):
         result = run(*SWEEP, "--store", path)
         assert result.exit_code == 2 and "is being written by another process" in result.stderr, result.output
         with pytest.raises(OutputError, match="another process"), writing(path, make_space("nats-size").key):
-            pass
+            pytest.fail("a second writer opened the store")
     finally:
         process.communicate("done\n", timeout=60)
     assert run(*SWEEP, "--store", path).exit_code == 0  # released: the next sweep proceeds
