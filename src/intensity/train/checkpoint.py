@@ -34,10 +34,22 @@ def on_cpu(tree: object) -> object:
     return tree
 
 
+def run_checkpoint(run: str | Path, empty: str = "a checkpoint path is empty") -> Path:
+    """The checkpoint a user names: a run directory's last.pt, or the file itself. An empty name
+    is refused (`Path("")` is the current directory: never read whatever is there)."""
+    refuse_empty(run, empty)
+    path = Path(run)
+    return path / "last.pt" if path.is_dir() else path
+
+
+def refuse_empty(run: str | Path, empty: str) -> None:
+    if not str(run).strip():
+        raise ValueError(f"{empty}; give a run directory (train --out) or the last.pt it wrote")
+
+
 def load_checkpoint(path: str | Path, model: str | None = None, f: int | None = None) -> dict:
     """A checkpoint, or a ValueError naming the file when it is corrupt or of another model/f."""
-    if not str(path).strip():
-        raise ValueError("the checkpoint path is empty; give a run directory or the last.pt it wrote")
+    refuse_empty(path, "the checkpoint path is empty")
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"checkpoint {path} does not exist; give a run directory or a .pt file it wrote")

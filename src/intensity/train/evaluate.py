@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 
 from intensity.data.grouping import eval_order, folded_logits
+from intensity.train.checkpoint import load_checkpoint, run_checkpoint
 from intensity.train.device import Placement, autocast, loader, model_placement, place_model, placement, to_device
 from intensity.train.setup import build_model, load_data, model_from_state, normalized
 
@@ -68,12 +69,6 @@ def order_sensitivity(model: torch.nn.Module, images: torch.Tensor, f: int, max_
     return float((stacked == stacked[0]).all(0).float().mean())
 
 
-def _checkpoint_path(path: str) -> str:
-    from pathlib import Path
-
-    if not str(path).strip():  # Path("") is the current directory
-        raise ValueError("a checkpoint path is empty; give a run directory (train --out) or the last.pt it wrote")
-    return str(Path(path) / "last.pt") if Path(path).is_dir() else path
 
 
 def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orders: int = 24, *,
@@ -81,11 +76,9 @@ def evaluate_checkpoints(paths: list[str], data: str, batch: int = 256, max_orde
     """Each checkpoint's top-1 on the same test images (per class too) and, folded, its order
     sensitivity over the first groups of the fixed evaluation order; run on `device` (default:
     the GPU when present, else the CPU) with optional `amp` autocast."""
-    from intensity.train.checkpoint import load_checkpoint
-
     place = placement(device, amp, loader_workers)
     records, splits = [], None
-    for path in map(_checkpoint_path, paths):
+    for path in (str(run_checkpoint(p)) for p in paths):
         state = load_checkpoint(path)
         model, shape = model_from_state(state), tuple(state["input_shape"])
         place_model(model, place)

@@ -24,6 +24,7 @@ from torch import nn
 from intensity.output import OutputError, check_output, locked, write_atomic
 from intensity.progress import Progress, notify
 from intensity.registry import Registry
+from intensity.train.checkpoint import load_checkpoint, run_checkpoint
 
 FORMATS: Registry[str] = Registry("export format", hint="choose onnx or pt")
 FORMATS.add("onnx", "ONNX (ONNX Runtime, TensorRT)")
@@ -75,20 +76,16 @@ class Exported:
         return asdict(self)
 
 
-def run_checkpoint(run: str | Path) -> Path:
-    if not str(run).strip():  # Path("") is the current directory: never export whatever is there
-        raise ValueError("the run to export is empty; give a run directory (train --out) or the last.pt it wrote")
-    path = Path(run)
-    return path / "last.pt" if path.is_dir() else path
+def _exported_checkpoint(run: str | Path) -> Path:
+    return run_checkpoint(run, "the run to export is empty")
 
 
 def load_trained(run: str | Path) -> tuple[dict, nn.Module]:
     """A finished run's checkpoint and trained model (eval mode); refused while the run is locked
     by its trainer (still training) or when its checkpoint is missing or corrupt."""
-    from intensity.train.checkpoint import load_checkpoint
     from intensity.train.loop import model_from_state
 
-    path = run_checkpoint(run)
+    path = _exported_checkpoint(run)
     try:
         with locked(path.parent, "run directory"):
             state = load_checkpoint(path)
@@ -187,7 +184,7 @@ def export_run(run: str | Path, fmt: str, out: str | Path, *, normalize: bool = 
     """Export the trained model of `run` (a run directory or its last.pt) to `out` (see the module
     docstring). Nothing is written unless the exported model matches the trained one."""
     FORMATS[fmt]  # noqa: B018 (an unknown format is a KeyError naming the choices)
-    check_output(out, inputs=[run, run_checkpoint(run)])
+    check_output(out, inputs=[run, _exported_checkpoint(run)])
     notify(progress, "loading the run", 0, 3)
     state, model = load_trained(run)
     shipped, norms, drops = deployable_model(state, model, normalize)
@@ -200,7 +197,7 @@ def export_run(run: str | Path, fmt: str, out: str | Path, *, normalize: bool = 
     if not diff <= TOLERANCE:
         raise ValueError(f"the exported model differs from the trained one by {diff:.2e} (> {TOLERANCE:g}); "
                          f"nothing was written")
-    target = write_atomic(out, data, inputs=[run, run_checkpoint(run)])
+    target = write_atomic(out, data, inputs=[run, _exported_checkpoint(run)])
     notify(progress, "done", 3, 3)
     notes = [f"takes (N, {', '.join(map(str, state['input_shape']))}) images"
              + (" in [0, 1] (the run's normalization is inside)" if normalize and state.get("normalize") else "")
