@@ -1,8 +1,12 @@
 """The estimate's kernel model (analysis/efficiency.py), checked against hand arithmetic.
 
-Toy GPU: 100 TFLOP/s fp16 tensor peak, 25 TFLOP/s without tensor cores, 1,000 GB/s, 4 SMs.
-Profile: tensor 0.5, vector 0.5, memory 0.8 (tensor kernels) / 0.5 (vector) / 0.5 (stream),
-2 us per kernel.
+Toy GPU: 100 TFLOP/s fp16 tensor peak, 25 TFLOP/s without tensor cores (both at the 1,000 MHz
+boost clock), base clock 800 MHz (sustained ratio 0.8), 1,000 GB/s, 4 SMs: 4 x 800e6 = 3.2e9 SM
+cycles per second.
+Profile: tensor 0.5, vector 0.5, memory 0.8 (800 GB/s); tensor kernels issue at most 100 bytes per
+SM cycle = 320 GB/s; 2 us per kernel. So a tensor kernel moves at most 320 GB/s, vector and stream
+kernels 800 GB/s; tensor compute runs at 100e12 x 0.8 x 0.5 = 40e12 flop/s, vector at
+25e12 x 0.8 x 0.5 = 10e12.
 """
 from __future__ import annotations
 
@@ -20,10 +24,9 @@ from intensity.hardware import get_spec
 from intensity.hardware.spec import HardwareSpec
 
 SPEC = HardwareSpec(key="toy", name="toy", peak_tflops={"fp16": 100.0}, bandwidth_gbs=1000.0, source="test",
-                    vector_tflops={"fp16": 25.0}, sms=4)
-PROFILE = EfficiencyProfile(name="toy", tensor_efficiency=0.5, vector_efficiency=0.5,
-                            tensor_memory_efficiency=0.8, vector_memory_efficiency=0.5,
-                            stream_memory_efficiency=0.5, overhead_us=2.0)
+                    vector_tflops={"fp16": 25.0}, sms=4, base_clock_mhz=800, boost_clock_mhz=1000)
+PROFILE = EfficiencyProfile(name="toy", tensor_efficiency=0.5, vector_efficiency=0.5, memory_efficiency=0.8,
+                            tensor_issue_bytes=100, overhead_us=2.0)
 
 
 def conv(channels: int, groups: int = 1, fused: list[str] | None = None) -> Kernel:
@@ -47,9 +50,9 @@ def test_dense_conv_runs_on_tensor_cores_with_full_tiles():
     assert (work.kind, work.m, work.n, work.k, work.groups) == (TENSOR, 2048, 64, 576, 1)
     # 16 tiles on 4 SMs = 4 full waves
     assert tile_efficiency(work, SPEC.sms) == 1.0
-    # flops 2 x 8 x 64 x 256 x 576 = 150,994,944 at 100e12 x 0.5 = 3.0199e-6 s;
-    # bytes 262,144 + 73,728 + 262,144 = 598,016 at 0.8e12 = 7.475e-7 s (less); + 2 us
-    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(150_994_944 / 50e12 + 2e-6)
+    # flops 2 x 8 x 64 x 256 x 576 = 150,994,944 at 40e12 = 3.7749e-6 s;
+    # bytes 262,144 + 73,728 + 262,144 = 598,016 at 320e9 (issue-limited) = 1.8688e-6 s (less); + 2 us
+    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(150_994_944 / 40e12 + 2e-6)
 
 
 def test_sixteen_channel_conv_wastes_most_of_a_tile():
@@ -57,7 +60,8 @@ def test_sixteen_channel_conv_wastes_most_of_a_tile():
     # N = 16 of a 64-wide tile: 0.25; K = 16 x 9 = 144 padded to 160: 0.9; M = 2048: 16 tiles, 4 waves
     assert tile_efficiency(work, SPEC.sms) == pytest.approx(0.25 * 0.9)
     flops = 2 * 8 * 16 * 256 * 144  # 9,437,184
-    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(flops / (50e12 * 0.225) + 2e-6)
+    # 1.0486e-6 s; its 135,680 bytes at 320e9 take 4.24e-7 s (less)
+    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(flops / (40e12 * 0.225) + 2e-6)
 
 
 def test_last_wave_leaves_sms_idle():
@@ -69,16 +73,31 @@ def test_last_wave_leaves_sms_idle():
 def test_depthwise_conv_runs_on_cuda_cores_and_is_memory_bound():
     work = kernel_work(conv(64, groups=64))
     assert work.kind == VECTOR
-    # flops 2 x 8 x 64 x 256 x 9 = 2,359,296 at 25e12 x 0.5 = 1.887e-7 s;
-    # bytes 262,144 + 1,152 + 262,144 = 525,440 at 1e12 x 0.5 = 1.0509e-6 s (more); + 2 us
-    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(525_440 / 0.5e12 + 2e-6)
+    # flops 2 x 8 x 64 x 256 x 9 = 2,359,296 at 10e12 = 2.359e-7 s;
+    # bytes 262,144 + 1,152 + 262,144 = 525,440 at 800e9 = 6.568e-7 s (more); + 2 us
+    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(525_440 / 0.8e12 + 2e-6)
 
 
 def test_elementwise_op_only_moves_bytes():
     work = kernel_work(relu())
     assert work.kind == STREAM
-    # 262,144 read + 262,144 written at 0.5e12 + 2 us
-    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(524_288 / 0.5e12 + 2e-6)
+    # 262,144 read + 262,144 written at 800e9 + 2 us
+    assert kernel_time(work, PROFILE, SPEC, "fp16") == pytest.approx(524_288 / 0.8e12 + 2e-6)
+
+
+def test_a_gpu_with_fewer_sms_issues_fewer_bytes_per_tensor_kernel():
+    import dataclasses
+
+    work = kernel_work(conv(64))
+    # 1 SM: 100 x 1 x 800e6 = 80 GB/s; the conv's 598,016 bytes take 7.475e-6 s, more than its
+    # 3.7749e-6 s of compute (16 tiles in 16 waves on one SM: no tile loss)
+    one_sm = dataclasses.replace(SPEC, sms=1)
+    assert kernel_time(work, PROFILE, one_sm, "fp16") == pytest.approx(598_016 / 80e9 + 2e-6)
+    # elementwise kernels are not issue-limited: DRAM's 800 GB/s still
+    assert kernel_time(kernel_work(relu()), PROFILE, one_sm, "fp16") == pytest.approx(524_288 / 0.8e12 + 2e-6)
+    # no clocks in the spec: no issue limit and no clock scaling (peak x 0.5 = 50e12 flop/s)
+    unclocked = dataclasses.replace(one_sm, base_clock_mhz=None, boost_clock_mhz=None)
+    assert kernel_time(work, PROFILE, unclocked, "fp16") == pytest.approx(150_994_944 / 50e12 + 2e-6)
 
 
 def test_compiled_runtime_splits_a_fused_epilogue_into_a_generated_kernel():
@@ -91,7 +110,7 @@ def test_compiled_runtime_splits_a_fused_epilogue_into_a_generated_kernel():
 def test_estimate_sums_kernels_and_reports_efficiency():
     works = [kernel_work(conv(64)), kernel_work(relu())]
     result = estimate(works, PROFILE, SPEC, "fp16")
-    assert result.latency == pytest.approx(150_994_944 / 50e12 + 2e-6 + 524_288 / 0.5e12 + 2e-6)
+    assert result.latency == pytest.approx(150_994_944 / 40e12 + 2e-6 + 524_288 / 0.8e12 + 2e-6)
     assert result.efficiency == pytest.approx(150_994_944 / 100e12 / result.latency)
 
 
@@ -122,6 +141,13 @@ def test_a_profile_file_round_trips_and_bad_ones_are_refused(tmp_path):
     assert load_profile(path) == PROFILE
     path.write_text(json.dumps({**PROFILE.to_dict(), "tensor_efficiency": 1.5}))
     with pytest.raises(ValueError, match="tensor_efficiency = 1.5 must be a fraction"):
+        load_profile(path)
+    path.write_text(json.dumps({**PROFILE.to_dict(), "tensor_issue_bytes": 0}))
+    with pytest.raises(ValueError, match="tensor_issue_bytes = 0 must be a positive number"):
+        load_profile(path)
+    old = {k: v for k, v in PROFILE.to_dict().items() if "issue" not in k and k != "memory_efficiency"}
+    path.write_text(json.dumps({**old, "tensor_memory_efficiency": 0.3}))  # written before clocks
+    with pytest.raises(ValueError, match="written by an older intensity.*fit it again"):
         load_profile(path)
     path.write_text("[1, 2]")
     with pytest.raises(ValueError, match="not a JSON object"):
@@ -182,3 +208,16 @@ def test_compiled_estimate_points_to_the_inductor_bound():
     assert bounded.estimated_images_per_s <= bounded.images_per_s
     eager = predict("noscope-coral", device="rtx4090", batch=64)
     assert "inductor" not in eager.estimate_note
+
+
+def test_the_note_says_which_clock_the_estimate_assumed(tmp_path):
+    assert "2235 MHz base clock (89% of the peaks)" in predict("noscope-coral", device="rtx4090").estimate_note
+    path = tmp_path / "mine.toml"  # a user's GPU without clocks: said, not silently optimistic
+    path.write_text('key = "mine"\nbandwidth_gbs = 900\nsms = 80\n[peak_tflops]\nfp16 = 100\n')
+    assert "gives no base_clock_mhz" in predict("noscope-coral", device=str(path)).estimate_note
+
+
+def test_a_base_clock_far_below_boost_is_flagged_as_a_worst_case():
+    # T4: 585 of 1,590 MHz (37%)
+    assert "may be pessimistic" in predict("noscope-coral", device="t4").estimate_note
+    assert "may be pessimistic" not in predict("noscope-coral", device="h100").estimate_note

@@ -11,13 +11,18 @@ from intensity.explore.fit_device import (
 )
 from intensity.hardware.spec import HardwareSpec
 
+# 64 SMs at an 800 MHz base clock: 5.12e10 SM cycles/s. At TRUE, tensor kernels issue 8 x 5.12e10
+# = 410 GB/s, below the DRAM's 0.85 x 1,000 GB/s that vector and stream kernels reach. SMALL has 16
+# SMs (tensor kernels: 102 GB/s) and a quarter of the peaks.
 SPEC = HardwareSpec(key="toy", name="toy", peak_tflops={"fp16": 100.0}, bandwidth_gbs=1000.0, source="t",
-                    vector_tflops={"fp16": 25.0}, sms=64)
-TRUE = {"tensor_efficiency": 0.62, "vector_efficiency": 0.3, "tensor_memory_efficiency": 0.7,
-        "vector_memory_efficiency": 0.45, "stream_memory_efficiency": 0.85, "overhead_us": 4.0}
+                    vector_tflops={"fp16": 25.0}, sms=64, base_clock_mhz=800, boost_clock_mhz=1000)
+SMALL = HardwareSpec(key="small", name="small", peak_tflops={"fp16": 25.0}, bandwidth_gbs=1000.0, source="t",
+                     vector_tflops={"fp16": 6.25}, sms=16, base_clock_mhz=800, boost_clock_mhz=1000)
+TRUE = {"tensor_efficiency": 0.62, "vector_efficiency": 0.3, "memory_efficiency": 0.85,
+        "tensor_issue_bytes": 8.0, "overhead_us": 4.0}
 
 
-def synthetic_samples(count: int = 40, seed: int = 0) -> list[Sample]:
+def synthetic_samples(count: int = 40, seed: int = 0, spec: HardwareSpec = SPEC) -> list[Sample]:
     """Random kernel tables whose 'measured' times are the model's own, at known parameters: kernels
     of every class, compute- and memory-bound, and models of 5-80 kernels (so the overhead shows)."""
     rng = np.random.default_rng(seed)
@@ -32,7 +37,7 @@ def synthetic_samples(count: int = 40, seed: int = 0) -> list[Sample]:
         table = KernelTable(name, 224, "eager", kind, flops, list(act), [0.0] * kernels,
                             [1024 * 8] * kernels, [256] * kernels, [512] * kernels, [1] * kernels, False)
         samples.append(Sample(PublishedRow(name, 224, 128, 1.0), table))
-    seconds = predicted_seconds(design(samples, SPEC), TRUE)
+    seconds = predicted_seconds(design(samples, spec), TRUE)
     return [Sample(PublishedRow(s.row.model, 224, 128, 128 / t), s.table) for s, t in zip(samples, seconds)]
 
 
@@ -57,12 +62,14 @@ def test_fidelity_figures_by_hand():
     assert result["beats_bound"] == pytest.approx(1 / 3)  # 2.0 s measured < 2.1 s bound
 
 
-def test_transfer_is_the_geometric_mean_of_fitted_profiles():
-    a = EfficiencyProfile(name="a", tensor_efficiency=0.4, overhead_us=2.0)
-    b = EfficiencyProfile(name="b", tensor_efficiency=0.9, overhead_us=8.0)
-    profile = transfer([a, b], "x")
-    assert profile.tensor_efficiency == pytest.approx(0.6) and profile.overhead_us == pytest.approx(4.0)
-    assert "a, b" in profile.source
+def test_transfer_fits_one_profile_to_several_gpus():
+    designs = {"toy": design(synthetic_samples(), SPEC), "small": design(synthetic_samples(30, 1, SMALL), SMALL)}
+    profile = transfer(designs, "x (datasheet)", "eager")
+    for name, value in TRUE.items():
+        assert getattr(profile, name) == pytest.approx(value, rel=0.05), name
+    assert "70 published measurements on toy, small" in profile.source
+    with pytest.raises(ValueError, match="at least one fitted GPU"):
+        transfer({}, "x", "eager")
 
 
 def test_families_keep_variants_together():

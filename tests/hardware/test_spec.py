@@ -88,6 +88,12 @@ def test_spec_file_with_a_bad_peak_names_the_file_and_field(tmp_path, body, mess
     ('key = 3\nbandwidth_gbs = 9\n[peak_tflops]\nfp16 = 5\n', r"key = 3 must be a non-empty quoted string"),
     ('key = "b"\naliases = "c"\nbandwidth_gbs = 9\n[peak_tflops]\nfp16 = 5\n', r"aliases must be a list"),
     ('bandwidth_gbs = 9\n', r"lacks key, peak_tflops; add key and peak_tflops"),
+    ('key = "b"\nbandwidth_gbs = 9\nbase_clock_mhz = 1500\n[peak_tflops]\nfp16 = 5\n',
+     r"gives base_clock_mhz alone; give both base_clock_mhz and boost_clock_mhz"),
+    ('key = "b"\nbandwidth_gbs = 9\nbase_clock_mhz = 2000\nboost_clock_mhz = 1500\n[peak_tflops]\nfp16 = 5\n',
+     r"base_clock_mhz 2000 is above boost_clock_mhz 1500; the base clock is the lower one"),
+    ('key = "b"\nbandwidth_gbs = 9\nbase_clock_mhz = "1.5 GHz"\nboost_clock_mhz = 1800\n[peak_tflops]\nfp16 = 5\n',
+     r"base_clock_mhz = '1.5 GHz' is not a positive number"),
 ])
 def test_spec_file_with_bad_or_missing_fields(tmp_path, text, message):
     path = tmp_path / "bad.toml"
@@ -99,3 +105,19 @@ def test_spec_file_with_bad_or_missing_fields(tmp_path, text, message):
 
 def test_every_bundled_spec_still_validates():
     assert all(min(s.peak_tflops.values()) > 0 for s in list_specs())
+
+
+def test_clocks_give_the_sustained_share_of_the_peaks_and_the_sm_cycles():
+    spec = get_spec("rtx4090", "fp16")
+    # base 2,235 MHz of the 2,520 MHz the peaks are quoted at; 128 SMs x 2,235e6 cycles/s
+    assert spec.sustained_clock_ratio == pytest.approx(2235 / 2520)
+    assert spec.sm_cycles_per_s == pytest.approx(128 * 2235e6)
+    assert spec.summary("fp16")["clocks_mhz"] == {"base": 2235, "boost": 2520}
+    # a spec without clocks keeps its peaks and has no issue limit
+    tpu = get_spec("tpuv1", "int8")
+    assert tpu.sustained_clock_ratio == 1.0 and tpu.sm_cycles_per_s is None
+
+
+def test_every_bundled_gpu_with_sms_gives_its_clocks():
+    gpus = [s for s in list_specs() if s.sms]
+    assert gpus and all(s.base_clock_mhz and s.base_clock_mhz <= s.boost_clock_mhz for s in gpus)

@@ -5,8 +5,11 @@ costs nothing to launch: no correct measurement beats it. The estimate keeps the
 adds the physics the bound leaves out, with a few named parameters fitted to published
 measurements (explore/fit_device.py):
 
-    t = max(flops / compute, bytes / (bandwidth x memory efficiency of the class)) + overhead
+    t = max(flops / compute, bytes / attainable bandwidth) + overhead
 
+- the clock: datasheet peaks assume the boost clock, but a GPU under a full load is held near its
+  base clock by its power limit, so compute peaks are scaled by base / boost clock (the spec's
+  `sustained_clock_ratio`; 1 when the spec gives no clocks);
 - tensor kernels (dense and wide-group convs, linears, matmuls, attention) compute at the
   tensor-core peak x `tensor_efficiency` x tile efficiency: the GEMM's N and K are padded to
   whole tiles (a 16-channel conv fills a quarter of a 64-wide tile), input channels to the
@@ -14,11 +17,17 @@ measurements (explore/fit_device.py):
 - vector kernels (depthwise and narrow-group convs) cannot use tensor cores: they compute at the
   CUDA-core peak (`vector_tflops` in the spec) x `vector_efficiency`;
 - stream kernels (elementwise, norms, pools, reductions, copies) only move bytes;
+- memory: no kernel moves more than `memory_efficiency` of the DRAM bandwidth, and a tensor kernel
+  (a library GEMM or implicit-GEMM conv) no more than `tensor_issue_bytes` per SM per cycle at the
+  base clock: its tile pipeline, not the DRAM, limits a memory-bound GEMM, so a GPU with few SMs or
+  a low clock for its bandwidth runs them further below the DRAM's rate. Elementwise kernels and
+  depthwise convs stream at the DRAM's rate (an H100's copy reaches ~90% of its 3.35 TB/s, far
+  more than any per-SM-cycle figure fitted on GDDR GPUs would allow);
 - every kernel pays `overhead_us` (launch, tail, and in eager mode the dispatch a short kernel
   cannot hide).
 
-Every factor is at most 1 and the overhead is not negative, so an estimate is never faster than
-the bound of the same kernels.
+Every efficiency is at most 1, the clock ratio is at most 1 and the overhead is not negative, so an
+estimate is never faster than the bound of the same kernels.
 """
 from __future__ import annotations
 
@@ -67,17 +76,17 @@ class EfficiencyProfile:
 
     name: str
     runtime: str = "eager"
-    tensor_efficiency: float = 0.7
-    vector_efficiency: float = 0.5
-    tensor_memory_efficiency: float = 0.8
-    vector_memory_efficiency: float = 0.7
-    stream_memory_efficiency: float = 0.85
-    overhead_us: float = 5.0
+    tensor_efficiency: float = 0.75  # of the tensor-core peak at the sustained clock
+    vector_efficiency: float = 0.05  # of the CUDA-core peak: depthwise convs reach a few percent
+    memory_efficiency: float = 0.9  # of the DRAM bandwidth
+    tensor_issue_bytes: float = 1.5  # bytes per SM per cycle a tensor kernel moves at most
+    overhead_us: float = 1.0
     source: str = "default parameters, not fitted"
     validation: dict = field(default_factory=dict)
 
-    PARAMETERS = ("tensor_efficiency", "vector_efficiency", "tensor_memory_efficiency",
-                  "vector_memory_efficiency", "stream_memory_efficiency", "overhead_us")
+    PARAMETERS = ("tensor_efficiency", "vector_efficiency", "memory_efficiency", "tensor_issue_bytes",
+                  "overhead_us")
+    FRACTIONS = ("tensor_efficiency", "vector_efficiency", "memory_efficiency")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,6 +94,10 @@ class EfficiencyProfile:
     @classmethod
     def from_dict(cls, data: dict, origin: str = "profile") -> EfficiencyProfile:
         missing = [p for p in ("name", *cls.PARAMETERS) if p not in data]
+        if missing and "tensor_memory_efficiency" in data:
+            raise ValueError(f"efficiency profile {origin} was written by an older intensity (per-class "
+                             f"memory efficiencies, no clocks or issue limit); fit it again with "
+                             f"`intensity fit-device`")
         if missing:
             raise ValueError(f"efficiency profile {origin} lacks {', '.join(missing)}; write one with "
                              f"`intensity fit-device`")
@@ -95,11 +108,13 @@ class EfficiencyProfile:
 
 
 def _check_parameter(name: str, value: object, origin: str) -> None:
-    upper = math.inf if name == "overhead_us" else 1.0
+    fraction = name in EfficiencyProfile.FRACTIONS
+    upper = 1.0 if fraction else math.inf
     lower_ok = (lambda v: v >= 0) if name == "overhead_us" else (lambda v: v > 0)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or not lower_ok(value) or value > upper:
-        bounds = "a number >= 0 (microseconds)" if name == "overhead_us" else "a fraction in (0, 1]"
+        bounds = ("a number >= 0 (microseconds)" if name == "overhead_us" else "a fraction in (0, 1]"
+                  if fraction else "a positive number (bytes per SM per cycle)")
         raise ValueError(f"efficiency profile {origin}: {name} = {value!r} must be {bounds}")
 
 
@@ -165,16 +180,26 @@ def class_time(kind: str, flops, nbytes, tiles, profile: EfficiencyProfile, spec
                dtype: str):  # noqa: ANN201
     """Seconds of a kernel of class `kind` with its work, traffic and tile efficiency: numbers, or
     numpy arrays of one kernel across many networks (tensor and vector kernels have flops > 0)."""
-    memory_efficiency = {TENSOR: profile.tensor_memory_efficiency, VECTOR: profile.vector_memory_efficiency,
-                         STREAM: profile.stream_memory_efficiency}[kind]
-    memory = nbytes / (spec.bandwidth * memory_efficiency)
+    memory = nbytes / attainable_bandwidth(kind, profile, spec)
+    clock = spec.sustained_clock_ratio
     compute = 0.0
     if kind == TENSOR:
-        compute = flops / (spec.peak_flops(dtype) * profile.tensor_efficiency * tiles)
+        compute = flops / (spec.peak_flops(dtype) * clock * profile.tensor_efficiency * tiles)
     elif kind == VECTOR:
         vector = min(spec.vector_flops(dtype), spec.peak_flops(dtype))
-        compute = flops / (vector * profile.vector_efficiency)
+        compute = flops / (vector * clock * profile.vector_efficiency)
     return np.maximum(compute, memory) + profile.overhead_us * 1e-6
+
+
+def attainable_bandwidth(kind: str, profile: EfficiencyProfile, spec: HardwareSpec) -> float:
+    """Bytes/s a kernel of class `kind` can move: a share of DRAM bandwidth; for a tensor kernel
+    also no more than its tile pipeline issues at the base clock (no limit known without SMs and
+    clocks in the spec)."""
+    dram = spec.bandwidth * profile.memory_efficiency
+    cycles = spec.sm_cycles_per_s
+    if kind != TENSOR or cycles is None:
+        return dram
+    return min(dram, profile.tensor_issue_bytes * cycles)
 
 
 # --- stored kernel works (a survey's cache) -------------------------------------------------------

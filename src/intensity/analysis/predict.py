@@ -100,11 +100,23 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
         return Prediction(report, spec, line, estimate_note="no GPU estimate for a CPU; use --device "
                           "calibrated for a measured CPU model")
     guess = _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, analyze_options)
-    note = f"estimate: {guess.profile} profile ({guess.profile_source})"
+    note = f"estimate: {guess.profile} profile ({guess.profile_source}); {clock_note(spec)}"
     if runtime == "compiled" and report.fusion in ("none", "trivial"):
         note += (f"; the bound counts `fusion` {report.fusion}, which torch.compile beats on chains of pointwise "
                  f"ops (EvoNorm, FRN): give --fusion inductor for a bound it never beats")
     return Prediction(report, spec, line, estimate=guess, estimate_note=note)
+
+
+def clock_note(spec: HardwareSpec) -> str:
+    """Which clock the estimate assumed: the base clock, or none known (then it is optimistic)."""
+    if spec.base_clock_mhz is None:
+        return ("the spec gives no base_clock_mhz / boost_clock_mhz, so the estimate runs at the datasheet "
+                "peaks with no SM issue limit (likely optimistic): add both clocks to the spec")
+    note = f"compute at the {spec.base_clock_mhz:g} MHz base clock ({spec.sustained_clock_ratio:.0%} of the peaks)"
+    if spec.sustained_clock_ratio < 0.5:  # T4, L4: low-power cards whose base clock is a worst case
+        note += ("; a base clock under half the boost clock is a worst case that low-power cards often beat "
+                 "under load, so this estimate may be pessimistic")
+    return note
 
 
 def check_profile_is_used(profile: object, device: object) -> None:

@@ -2,7 +2,7 @@
 
 timm publishes the measured inference throughput of ~1,600 models per GPU (AMP fp16, NCHW, batch
 1024 where it fits), eager and torch.compile. For each row we count the model's kernels ourselves
-(fusion `none` for eager; `trivial` with split epilogues for compiled) and fit the profile's six
+(fusion `none` for eager; `trivial` with split epilogues for compiled) and fit the profile's five
 parameters so that the summed kernel estimates match the measured step times, in log space.
 
 Kernel tables are analysed once per (model, image size, runtime) at batch 8 and scaled to any
@@ -225,10 +225,12 @@ class Design:
     kind: np.ndarray  # 0 tensor, 1 vector, 2 stream
     flops: np.ndarray
     bytes: np.ndarray
-    compute_peak: np.ndarray  # flops/s the kernel's class can reach at 100% (tile efficiency included)
+    compute_peak: np.ndarray  # flops/s the class reaches at 100% (sustained clock and tiles included)
     measured: np.ndarray  # seconds per batch, per sample
     bandwidth: float
     count: int
+    sm_cycles: float = 1e30  # SM cycles/s at the base clock (the spec lacks SMs or clocks: no issue limit;
+    # finite, so derivatives through the issue limit stay finite)
 
 
 def design(samples: Sequence[Sample], spec: HardwareSpec) -> Design:
@@ -239,23 +241,26 @@ def design(samples: Sequence[Sample], spec: HardwareSpec) -> Design:
     arrays = np.array(rows, dtype=float).T if rows else np.zeros((5, 0))
     measured = np.array([s.row.batch / s.row.images_per_s for s in samples])
     return Design(arrays[0].astype(int), arrays[1].astype(int), arrays[2], arrays[3], arrays[4], measured,
-                  spec.bandwidth, len(samples))
+                  spec.bandwidth, len(samples), spec.sm_cycles_per_s or 1e30)
 
 
 def _class_peak(work: KernelWork, spec: HardwareSpec) -> float:
+    """The class's peak at the sustained clock (efficiency.class_time's, before the fitted factor)."""
     if work.kind == TENSOR:
-        return spec.peak_flops(DTYPE) * tile_efficiency(work, spec.sms)
-    return min(spec.vector_flops(DTYPE), spec.peak_flops(DTYPE))
+        peak = spec.peak_flops(DTYPE) * tile_efficiency(work, spec.sms)
+    else:
+        peak = min(spec.vector_flops(DTYPE), spec.peak_flops(DTYPE))
+    return peak * spec.sustained_clock_ratio
 
 
 def predicted_seconds(d: Design, values: dict[str, float]) -> np.ndarray:
     """Seconds per batch of every sample under the profile parameters `values`."""
     compute_eff = np.array([values["tensor_efficiency"], values["vector_efficiency"], values["vector_efficiency"]])
-    memory_eff = np.array([values["tensor_memory_efficiency"], values["vector_memory_efficiency"],
-                           values["stream_memory_efficiency"]])
+    dram = d.bandwidth * values["memory_efficiency"]
+    attainable = np.array([min(dram, values["tensor_issue_bytes"] * d.sm_cycles), dram, dram])
     compute = np.divide(d.flops, d.compute_peak * compute_eff[d.kind], out=np.zeros_like(d.flops),
                         where=d.flops > 0)
-    times = np.maximum(compute, d.bytes / (d.bandwidth * memory_eff[d.kind])) + values["overhead_us"] * 1e-6
+    times = np.maximum(compute, d.bytes / attainable[d.kind]) + values["overhead_us"] * 1e-6
     return np.bincount(d.sample, weights=times, minlength=d.count)
 
 
@@ -265,18 +270,29 @@ def bound_seconds(d: Design, spec: HardwareSpec) -> np.ndarray:
     return np.bincount(d.sample, weights=times, minlength=d.count)
 
 
+# Where the fit starts: every parameter where it binds (depthwise convs compute-bound, memory-bound
+# tensor kernels issue-limited), so each has a gradient. Started at efficiency 1, vector kernels are
+# all memory-bound and `vector_efficiency` never moves from there (a flat, wrong minimum).
+START = {"tensor_efficiency": 0.7, "vector_efficiency": 0.05, "memory_efficiency": 0.9,
+         "tensor_issue_bytes": 1.0, "overhead_us": 1.0}
+
+
 def fit(d: Design, name: str, runtime: str, iterations: int = 60) -> EfficiencyProfile:
     """Least squares on log(estimated / measured) step time by Levenberg-Marquardt, with Huber
-    weights (a few odd models must not pull the parameters). Parameters stay physical (fractions
-    in (0, 1], overhead >= 0) through a sigmoid / softplus."""
-    import torch
-
-    residuals = _residual_function(d)
-    raw = torch.tensor([1.0] * 5 + [math.log(math.expm1(5.0))], dtype=torch.float64)
-    _levenberg_marquardt(residuals, raw, iterations)
-    values = _values(raw)
+    weights (a few odd models must not pull the parameters). Parameters are fitted as logs, so
+    they stay positive; efficiencies are clamped at 1."""
+    values = _fitted_values([d], iterations)
     return EfficiencyProfile(name=name, runtime=runtime, **values,
                              source=f"fitted to {d.count} published timm measurements")
+
+
+def _fitted_values(designs: Sequence[Design], iterations: int) -> dict[str, float]:
+    import torch
+
+    functions = [_residual_function(d) for d in designs]
+    raw = torch.tensor([math.log(START[p]) for p in EfficiencyProfile.PARAMETERS], dtype=torch.float64)
+    _levenberg_marquardt(lambda r: torch.cat([f(r) for f in functions]), raw, iterations)
+    return _values(raw)
 
 
 def _residual_function(d: Design) -> Callable:
@@ -289,15 +305,19 @@ def _residual_function(d: Design) -> Callable:
     has_flops = flops > 0
 
     def residuals(raw: torch.Tensor) -> torch.Tensor:
-        eff = torch.exp(raw[:5])
-        compute_eff = torch.stack([eff[0], eff[1], eff[1]])[kind]
-        memory_eff = torch.stack([eff[2], eff[3], eff[4]])[kind]
+        tensor_eff, vector_eff, memory_eff, issue, overhead = torch.exp(raw)
+        compute_eff = torch.stack([tensor_eff, vector_eff, vector_eff])[kind]
+        dram = d.bandwidth * memory_eff
+        attainable = torch.stack([torch.minimum(dram, issue * d.sm_cycles), dram, dram])[kind]
         compute = torch.where(has_flops, flops / (peak * compute_eff), torch.zeros_like(flops))
-        times = torch.maximum(compute, nbytes / (d.bandwidth * memory_eff)) + torch.exp(raw[5]) * 1e-6
+        times = torch.maximum(compute, nbytes / attainable) + overhead * 1e-6
         total = torch.zeros(d.count, dtype=torch.float64).index_add(0, sample, times)
         return torch.log(total / measured)
 
     return residuals
+
+
+FRACTIONS = len(EfficiencyProfile.FRACTIONS)  # the leading parameters, which are at most 1
 
 
 def _levenberg_marquardt(residuals: Callable, raw, iterations: int, huber: float = 0.2) -> None:  # noqa: ANN001
@@ -324,7 +344,7 @@ def _levenberg_marquardt(residuals: Callable, raw, iterations: int, huber: float
             step = torch.linalg.solve(normal + damping * torch.diag(normal.diagonal() + 1e-9), -gradient)
             step = step.clamp(-1.0, 1.0)  # a trust region in log space
             candidate = raw + step
-            candidate[:5] = candidate[:5].clamp(max=0.0)  # efficiencies at most 1
+            candidate[:FRACTIONS] = candidate[:FRACTIONS].clamp(max=0.0)  # efficiencies at most 1
             r_new = residuals(candidate)
             if float((weights * r_new * r_new).sum()) < cost:
                 raw.copy_(candidate)
@@ -393,16 +413,19 @@ def _profile_values(profile: EfficiencyProfile) -> dict[str, float]:
     return {name: getattr(profile, name) for name in EfficiencyProfile.PARAMETERS}
 
 
-def transfer(profiles: Sequence[EfficiencyProfile], name: str) -> EfficiencyProfile:
-    """An architecture-level profile for a GPU known only by its datasheet: the geometric mean of
-    the fitted GPUs' parameters (fractions of each GPU's own peaks, so they transfer)."""
-    if not profiles:
-        raise ValueError("transfer needs at least one fitted profile")
-    values = {p: float(np.exp(np.mean([math.log(max(getattr(f, p), 1e-9)) for f in profiles])))
-              for p in EfficiencyProfile.PARAMETERS}
-    sources = ", ".join(f.name for f in profiles)
-    return EfficiencyProfile(name=name, runtime=profiles[0].runtime, **values,
-                             source=f"transferred from the profiles fitted on {sources} (geometric mean)")
+def transfer(designs: dict[str, Design], name: str, runtime: str, iterations: int = 60) -> EfficiencyProfile:
+    """An architecture-level profile for a GPU known only by its datasheet: one set of parameters
+    fitted jointly to the measurements of several GPUs (`designs`, by GPU). Its parameters are
+    fractions of a GPU's own sustained peaks and bandwidth and bytes per SM cycle, so they carry
+    over through the datasheet (clocks, SMs, peaks, bandwidth). A joint fit weighs each parameter
+    by how much the data pins it; a mean of per-GPU fits would average unpinned values too."""
+    if not designs:
+        raise ValueError("transfer needs the measurements of at least one fitted GPU")
+    values = _fitted_values(list(designs.values()), iterations)
+    count = sum(d.count for d in designs.values())
+    return EfficiencyProfile(name=name, runtime=runtime, **values,
+                             source=f"fitted jointly to {count} published measurements on "
+                                    f"{', '.join(designs)}")
 
 
 def split_samples(samples: Sequence[Sample]) -> dict[str, list[Sample]]:

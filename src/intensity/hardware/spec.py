@@ -42,6 +42,8 @@ class HardwareSpec:
     warnings: tuple[str, ...] = ()  # measured specs: e.g. a busy machine during the benchmarks
     vector_tflops: dict[str, float] = field(default_factory=dict)  # peak without tensor cores, per dtype
     sms: int | None = None  # streaming multiprocessors: the wave size of tiled GEMMs
+    base_clock_mhz: float | None = None  # datasheet base clock: what a GPU holds under a full load
+    boost_clock_mhz: float | None = None  # the clock the datasheet's peaks are quoted at
 
     def peak_flops(self, dtype: str) -> float:
         """Peak flops/s for `dtype`; tf32 on a device without TF32 units is an error, not fp32."""
@@ -68,6 +70,22 @@ class HardwareSpec:
     def bandwidth(self) -> float:
         """Bytes per second."""
         return self.bandwidth_gbs * 1e9
+
+    @property
+    def sustained_clock_ratio(self) -> float:
+        """Base over boost clock: the share of the datasheet peaks a GPU's clock sustains under a full
+        load (its power limit holds it near the base clock); 1 when the spec gives no clocks."""
+        if self.base_clock_mhz is None or self.boost_clock_mhz is None:
+            return 1.0
+        return self.base_clock_mhz / self.boost_clock_mhz
+
+    @property
+    def sm_cycles_per_s(self) -> float | None:
+        """SM clock cycles per second over all SMs at the base clock: what bounds the bytes a
+        kernel's loads and stores can issue; None when the spec lacks SMs or clocks."""
+        if self.sms is None or self.base_clock_mhz is None:
+            return None
+        return self.sms * self.base_clock_mhz * 1e6
 
     def op_byte(self, dtype: str) -> float:
         """Peak flops/s over bandwidth (seed 001's op:byte; seeds 003-004 call it CMR)."""
@@ -96,6 +114,8 @@ class HardwareSpec:
                   "op_byte": op_byte, "source": self.source}
         if self.counts_macs:
             result["op_byte_macs"] = op_byte / 2
+        if self.base_clock_mhz is not None:
+            result["clocks_mhz"] = {"base": self.base_clock_mhz, "boost": self.boost_clock_mhz}
         if self.overrides:
             result["overrides"] = list(self.overrides)
         for run in self.benchmarks:  # measured specs: how far the trials agreed, and the threads
@@ -158,6 +178,21 @@ def _sms(data: dict[str, Any], origin: str) -> int | None:
     return value
 
 
+def _clocks(data: dict[str, Any], origin: str) -> dict[str, float]:
+    """base_clock_mhz and boost_clock_mhz: both or neither, base at most boost."""
+    given = [name for name in ("base_clock_mhz", "boost_clock_mhz") if name in data]
+    if not given:
+        return {}
+    if len(given) == 1:
+        raise ValueError(f"hardware spec {origin} gives {given[0]} alone; give both base_clock_mhz and "
+                         f"boost_clock_mhz (the clock the peaks are quoted at), e.g. 1590 and 1830, or neither")
+    clocks = {name: _positive_number(data[name], name, origin, f"{name} = 1590") for name in given}
+    if clocks["base_clock_mhz"] > clocks["boost_clock_mhz"]:
+        raise ValueError(f"hardware spec {origin}: base_clock_mhz {clocks['base_clock_mhz']:g} is above "
+                         f"boost_clock_mhz {clocks['boost_clock_mhz']:g}; the base clock is the lower one")
+    return clocks
+
+
 def _text(data: dict[str, Any], name: str, origin: str, default: str) -> str:
     value = data.get(name, default)
     if not isinstance(value, str) or (name == "key" and not value.strip()):
@@ -184,7 +219,7 @@ def spec_from_mapping(data: dict[str, Any], origin: str) -> HardwareSpec:
                         source=_text(data, "source", origin, origin), notes=_text(data, "notes", origin, ""),
                         aliases=tuple(aliases), counts_macs=bool(data.get("counts_macs", False)),
                         vector_tflops=_peaks(data, origin, "vector_tflops") if "vector_tflops" in data else {},
-                        sms=_sms(data, origin))
+                        sms=_sms(data, origin), **_clocks(data, origin))
 
 
 def load_spec_file(path: str | Path) -> HardwareSpec:

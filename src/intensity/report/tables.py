@@ -432,8 +432,8 @@ def fit_grids(profile: Any, in_sample: dict, validation: dict, path: str) -> lis
     """`fit-device`: the fitted parameters, then how well they predict (in sample, held-out families)."""
     parameters = Grid(f"{profile.name} {profile.runtime} profile -> {path}", ("parameter", "value"),
                       [(name, significant(getattr(profile, name))) for name in profile.PARAMETERS],
-                      left=("parameter",), caption="efficiencies are fractions of the spec's peaks and "
-                      "bandwidth; overhead is per kernel")
+                      left=("parameter",), caption="efficiencies: fractions of the peaks at the base "
+                      "clock and of DRAM bandwidth; tensor issue: bytes per SM per cycle; overhead: us per kernel")
     columns = ("check", "models", "Spearman", "geomean", "geostd", "within 10%", "within 25%")
     rows = [(label, str(m.get("models", 0)), significant(m.get("spearman")), significant(m.get("geomean")),
              significant(m.get("geostd")), percent(m.get("within_10")), percent(m.get("within_25")))
