@@ -153,6 +153,12 @@ CASES = [
     ("an image as a calibration table", "calibrate-di {tmp}/binary.toml", "is not text"),
     ("export of an empty run path", "export '' --out {tmp}/m.onnx", "the run to export is empty"),
     ("evaluate an empty checkpoint path", "evaluate '' --data generated:game-lol-gold1", "a checkpoint path is empty"),
+    # -- found by the third probe (qa3): fit-device
+    ("fit-device empty --gpu", "fit-device --published {tmp} --gpu '' --out {tmp}-p.json", "--gpu is empty"),
+    ("fit-device cache is a file", "fit-device --published {tmp} --gpu rtx4090 --out {tmp}-p.json "
+     "--cache {tmp}/energy.csv", "energy.csv is a file, not a folder"),
+    ("fit-device table of unreadable rows", "fit-device --published {tmp} --gpu rtx4090 --out {tmp}-p.json "
+     "--cache {tmp}-cache", "2 rows of the table were skipped (resnet18: unreadable numbers"),
 ]
 
 BAD_MODELS = '''
@@ -186,6 +192,9 @@ TABLES = {
                         "a,1,10,0,3\nb,2,20,3,4\nc,3,30,4,6\n",
     "constant.csv": "model,energy_efficiency,flops,weights,activations\n"
                     "a,5,10,2,3\nb,5,20,3,4\nc,5,30,4,6\n",
+    "benchmark-infer-amp-nchw-pt291-cu128-4090.csv":
+        "model,infer_img_size,infer_samples_per_sec,infer_step_time,infer_batch_size,param_count,infer_gmacs,"
+        "infer_macts\nresnet18,224,fast,5.2,256,11.7,1.8,2.5\nresnet34,abc,-5,5.2,0,21.8,3.6,3.7\n",
 }
 
 
