@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import torch
 
-from intensity.analysis.predict import predict
+from intensity.analysis.predict import Prediction, predict
 from intensity.hardware import HardwareSpec, get_spec
+from intensity.progress import Progress, notify
 
 
 @dataclass(frozen=True)
@@ -25,17 +26,51 @@ class SweepPoint:
     throughput: float  # images/s: the bound's (never beaten)
     estimated_throughput: float | None = None  # images/s the runtime will likely measure (GPU specs)
     estimated_utilization: float | None = None
+    estimate_runtime: str | None = None  # eager or compiled: whose measurement the estimate is
+    estimate_profile: str | None = None  # the efficiency profile it used
+
+
+def estimate_label(points: Sequence[SweepPoint]) -> str:
+    """'estimate: what compiled PyTorch will likely measure (rtx4090 profile)'; '' without one."""
+    point = next((p for p in points if p.estimate_runtime), None)
+    if point is None:
+        return ""
+    source = point.estimate_profile
+    source = source if source.startswith("calibrated") else f"{source} profile"
+    return f"estimate: what {point.estimate_runtime} PyTorch will likely measure ({source})"
 
 
 def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device: str | HardwareSpec,
-                dtype: str = "fp16", **analyze_options: object) -> list[SweepPoint]:
+                dtype: str = "fp16", progress: Progress | None = None,
+                **analyze_options: object) -> list[SweepPoint]:
+    """Predict `model` at each batch; `progress` hears of each batch done."""
     if not batches:
         raise ValueError("give at least one batch size, e.g. `batches` 1,16,256,1024")
     spec = get_spec(device, dtype)
     points = []
-    for batch in batches:
-        p = predict(model, device=spec, dtype=dtype, batch=batch, **analyze_options)
-        totals = p.report.totals
-        points.append(SweepPoint(batch, totals.intensity, totals.intensity_limit, p.utilization,
-                                 p.latency, p.images_per_s, p.estimated_images_per_s, p.estimated_utilization))
+    for done, batch in enumerate(batches):
+        notify(progress, "batch sweep", done, len(batches))
+        points.append(_point(predict(model, device=spec, dtype=dtype, batch=batch, **analyze_options)))
+    notify(progress, "batch sweep", len(batches), len(batches))
     return points
+
+
+def _point(p: Prediction) -> SweepPoint:
+    """The bound is always the plain roofline's waterline; the estimate is the GPU profile's or, on a
+    calibrated device, the calibrated kernel times (there `p.line` is the calibrated waterline)."""
+    bound, totals, batch = p.roofline, p.report.totals, p.report.batch
+    estimate = _calibrated_estimate(p) if p.calibrated is not None else _profile_estimate(p)
+    return SweepPoint(batch, totals.intensity, totals.intensity_limit, bound.efficiency, bound.latency,
+                      batch / bound.latency if bound.latency else 0.0, *estimate)
+
+
+def _profile_estimate(p: Prediction) -> tuple:
+    guess = p.estimate
+    if guess is None:
+        return None, None, None, None
+    return p.estimated_images_per_s, p.estimated_utilization, guess.runtime, guess.profile
+
+
+def _calibrated_estimate(p: Prediction) -> tuple:
+    images_per_s = p.report.batch / p.line.latency if p.line.latency else None
+    return images_per_s, p.line.efficiency, "eager", "calibrated on this machine"

@@ -22,6 +22,9 @@ from intensity.cost import CostReport
 from intensity.hardware import HardwareSpec, get_spec
 
 
+BOUND_KIND = "bound: roofline/waterline, never beaten by a correct measurement"
+
+
 @dataclass(frozen=True)
 class Prediction:
     """A model's cost report on a device and the waterline of its kernels there."""
@@ -68,7 +71,7 @@ class Prediction:
         """Both figures, labelled, for tables and JSON."""
         result = {"bound": {"latency_s": self.latency, "images_per_s": self.images_per_s,
                             "utilization": self.utilization,
-                            "kind": "bound: roofline/waterline, never beaten by a correct measurement"}}
+                            "kind": BOUND_KIND}}
         if self.estimate is not None:
             result["estimate"] = {**self.estimate.to_dict(), "images_per_s": self.estimated_images_per_s,
                                   "utilization": self.estimated_utilization,

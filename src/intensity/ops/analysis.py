@@ -164,28 +164,37 @@ class SweepBatchResult(OpResult):
     points: list[Any] = field(default_factory=list)  # analysis.batch_sweep.SweepPoint
 
     def to_dict(self) -> dict[str, Any]:
+        from intensity.analysis.batch_sweep import estimate_label
+        from intensity.analysis.predict import BOUND_KIND
+
         return {"model": self.model, "fusion": self.fusion, **self.settings_dict(),
+                "bound": BOUND_KIND, "estimate": estimate_label(self.points) or None,
                 "points": [asdict(p) for p in self.points]}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return [asdict(p) for p in self.points]
 
     def grids(self) -> list[Any]:
+        from intensity.analysis.batch_sweep import estimate_label
         from intensity.report.tables import sweep_grid
 
         s = self.settings
-        return [sweep_grid(self.points, f"{self.model}: {s.dtype} on {s.device}, fusion {self.fusion}")]
+        return [sweep_grid(self.points, f"{self.model}: {s.dtype} on {s.device}, fusion {self.fusion}",
+                           estimate_label(self.points))]
 
 
 def run_sweep_batch(request: ModelRequest, batches: Sequence[int] = DEFAULT_BATCHES, *,
                     threads: int | None = None, progress: Progress | None = None) -> SweepBatchResult:
-    from intensity.analysis.batch_sweep import sweep_batch
+    from intensity.analysis.batch_sweep import estimate_label, sweep_batch
 
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     options = {k: v for k, v in request.analysis_kwargs().items() if k != "batch"}
     points = sweep_batch(request.model, list(batches), device=resolved.device, **options,
-                         **request.estimate_kwargs())
-    return SweepBatchResult(str(request.model), request.fusion, points, settings=resolved.settings(), warnings=warnings)
+                         **request.estimate_kwargs(), progress=progress)
+    notes = [] if estimate_label(points) else [f"no estimate on {resolved.settings().device}: only GPU specs have "
+                                               f"an efficiency profile (--device calibrated estimates a CPU)"]
+    return SweepBatchResult(str(request.model), request.fusion, points, settings=resolved.settings(),
+                            notes=notes, warnings=warnings)
 
 
 # --- calibrate-di --------------------------------------------------------------------------------
