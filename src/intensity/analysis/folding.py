@@ -97,6 +97,9 @@ def predict_folding(model: str, fs: Sequence[int], *, batch: int = 1024, dtype: 
 
 
 def _estimated_latency(prediction) -> float | None:  # noqa: ANN001
+    """The GPU profile's estimate, or on a calibrated device the calibrated kernel times."""
+    if prediction.calibrated is not None:
+        return prediction.line.latency
     return prediction.estimate.latency if prediction.estimate is not None else None
 
 
@@ -110,8 +113,8 @@ def _predict_one(module, f, shape, spec, rounding, base, estimates) -> FoldPredi
     before, after = _kernels_by_name(original.kernels), _kernels_by_name(after_fold.report.kernels)
     rows = [_layer(layer, before.get(layer.name), after.get(layer.name), batch, f) for layer in layers]
     return FoldPrediction(f, batch, [r for r in rows if r is not None], original.totals.intensity,
-                          after_fold.report.totals.intensity, base.latency, after_fold.latency,
-                          base.utilization, after_fold.utilization, (f"input shape {'x'.join(map(str, shape))}",
+                          after_fold.report.totals.intensity, base.roofline.latency, after_fold.roofline.latency,
+                          base.roofline.efficiency, after_fold.roofline.efficiency, (f"input shape {'x'.join(map(str, shape))}",
                                                                      *result.notes[1:]),
                           _estimated_latency(base), _estimated_latency(after_fold))
 

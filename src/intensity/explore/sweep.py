@@ -227,8 +227,12 @@ def _profile(spec: object, runtime: str, profile: object) -> tuple[object, str]:
     from intensity.analysis.predict import check_profile_is_used
 
     check_profile_is_used(profile, spec)
-    if spec.benchmarks or getattr(spec, "calibration", None) is not None:
-        return None, f"no estimate on {spec.key}: it is measured here, so its bound is already measured"
+    if getattr(spec, "calibration", None) is not None:
+        return None, (f"estimate_*: what eager PyTorch will likely measure here, from {spec.key}'s kernel times "
+                      f"(profile {analytic.CALIBRATED}); latency_s, images_per_s, utilization: the roofline bound")
+    if spec.benchmarks:
+        return None, (f"no estimate on {spec.key}: only GPU specs have an efficiency profile (--device "
+                      f"calibrated estimates this machine)")
     chosen = profile_for(spec, runtime, profile)
     return chosen, f"estimate_*: what {runtime} PyTorch will likely measure ({chosen.name} profile: {chosen.source})"
 
