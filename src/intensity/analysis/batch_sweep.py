@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from intensity.analysis.predict import Prediction, predict
+from intensity.analysis.predict import Prediction, estimate_kind, predict
 from intensity.hardware import HardwareSpec, get_spec
 from intensity.progress import Progress, notify
 
@@ -33,11 +33,7 @@ class SweepPoint:
 def estimate_label(points: Sequence[SweepPoint]) -> str:
     """'estimate: what compiled PyTorch will likely measure (rtx4090 profile)'; '' without one."""
     point = next((p for p in points if p.estimate_runtime), None)
-    if point is None:
-        return ""
-    source = point.estimate_profile
-    source = source if source.startswith("calibrated") else f"{source} profile"
-    return f"estimate: what {point.estimate_runtime} PyTorch will likely measure ({source})"
+    return estimate_kind(point.estimate_runtime, point.estimate_profile) if point else ""
 
 
 def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device: str | HardwareSpec,
@@ -59,18 +55,9 @@ def _point(p: Prediction) -> SweepPoint:
     """The bound is always the plain roofline's waterline; the estimate is the GPU profile's or, on a
     calibrated device, the calibrated kernel times (there `p.line` is the calibrated waterline)."""
     bound, totals, batch = p.roofline, p.report.totals, p.report.batch
-    estimate = _calibrated_estimate(p) if p.calibrated is not None else _profile_estimate(p)
+    if p.calibrated is not None:
+        estimate = (batch / p.line.latency if p.line.latency else None, p.line.efficiency)
+    else:
+        estimate = (p.estimated_images_per_s, p.estimated_utilization)
     return SweepPoint(batch, totals.intensity, totals.intensity_limit, bound.efficiency, bound.latency,
-                      batch / bound.latency if bound.latency else 0.0, *estimate)
-
-
-def _profile_estimate(p: Prediction) -> tuple:
-    guess = p.estimate
-    if guess is None:
-        return None, None, None, None
-    return p.estimated_images_per_s, p.estimated_utilization, guess.runtime, guess.profile
-
-
-def _calibrated_estimate(p: Prediction) -> tuple:
-    images_per_s = p.report.batch / p.line.latency if p.line.latency else None
-    return images_per_s, p.line.efficiency, "eager", "calibrated on this machine"
+                      batch / bound.latency if bound.latency else 0.0, *estimate, *p.estimate_source)

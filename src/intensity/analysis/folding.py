@@ -52,6 +52,8 @@ class FoldPrediction:
     notes: tuple[str, ...] = ()  # e.g. which input shape was used
     estimated_latency_before: float | None = None  # what the runtime will likely measure (GPU specs)
     estimated_latency_after: float | None = None
+    estimate_runtime: str | None = None  # eager or compiled: whose measurement the estimate is
+    estimate_profile: str | None = None  # the efficiency profile (or calibration) it used
 
     @property
     def speedup(self) -> float:
@@ -116,7 +118,7 @@ def _predict_one(module, f, shape, spec, rounding, base, estimates) -> FoldPredi
                           after_fold.report.totals.intensity, base.roofline.latency, after_fold.roofline.latency,
                           base.roofline.efficiency, after_fold.roofline.efficiency, (f"input shape {'x'.join(map(str, shape))}",
                                                                      *result.notes[1:]),
-                          _estimated_latency(base), _estimated_latency(after_fold))
+                          _estimated_latency(base), _estimated_latency(after_fold), *base.estimate_source)
 
 
 def _layer(layer, old: Kernel | None, new: Kernel | None, batch: int, f: int) -> LayerPrediction | None:  # noqa: ANN001

@@ -25,6 +25,17 @@ from intensity.hardware import HardwareSpec, get_spec
 BOUND_KIND = "bound: roofline/waterline, never beaten by a correct measurement"
 
 
+CALIBRATED_PROFILE = "calibrated on this machine"  # the estimate's source on `--device calibrated`
+
+
+def estimate_kind(runtime: str | None, profile: str | None) -> str:
+    """'estimate: what compiled PyTorch will likely measure (rtx4090 profile)'; '' without an estimate."""
+    if runtime is None:
+        return ""
+    source = profile if profile == CALIBRATED_PROFILE else f"{profile} profile"
+    return f"estimate: what {runtime} PyTorch will likely measure ({source})"
+
+
 @dataclass(frozen=True)
 class Prediction:
     """A model's cost report on a device and the waterline of its kernels there."""
@@ -66,6 +77,13 @@ class Prediction:
     @property
     def estimated_utilization(self) -> float | None:
         return None if self.estimate is None else self.estimate.efficiency
+
+    @property
+    def estimate_source(self) -> tuple[str | None, str | None]:
+        """(runtime, profile) of the estimate: a GPU profile's, or the calibrated kernel times'."""
+        if self.calibrated is not None:
+            return "eager", CALIBRATED_PROFILE
+        return (self.estimate.runtime, self.estimate.profile) if self.estimate is not None else (None, None)
 
     def bound_and_estimate(self) -> dict:
         """Both figures, labelled, for tables and JSON."""

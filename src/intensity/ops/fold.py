@@ -29,7 +29,12 @@ class FoldResult(OpResult):
     predictions: list = field(default_factory=list)  # analysis.folding.FoldPrediction
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, **self.settings_dict(), "predictions": self.to_rows()}
+        from intensity.analysis.predict import BOUND_KIND, estimate_kind
+
+        first = self.predictions[0] if self.predictions else None
+        estimate = estimate_kind(first.estimate_runtime, first.estimate_profile) if first else ""
+        return {"model": self.model, **self.settings_dict(), "bound": BOUND_KIND, "estimate": estimate or None,
+                "predictions": self.to_rows()}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return [{**asdict(p), "speedup": p.speedup, "estimated_speedup": p.estimated_speedup,
