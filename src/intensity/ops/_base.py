@@ -22,6 +22,7 @@ from intensity.config import defaults
 from intensity.progress import Progress
 
 GIVEN = "given"  # a setting the caller passed explicitly (not a default)
+BUILT_IN = "built-in"  # a setting from the library's own defaults (intensity.config)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Settings:
 def _origin(source: str) -> str:
     if source == GIVEN:
         return ""
-    return " (built-in default)" if source == "built-in" else f" (default from {source})"
+    return " (built-in default)" if source == BUILT_IN else f" (default from {source})"
 
 
 def device_name(device: Any) -> str | None:

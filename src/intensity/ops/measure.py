@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from intensity.ops._base import GIVEN, ModelRequest, OpResult, Settings, resolve_spec
+from intensity.ops._base import BUILT_IN, GIVEN, ModelRequest, OpResult, Settings, resolve_spec
 from intensity.progress import Progress
 
 CPU_DTYPE = "fp32"  # what a CPU measurement uses unless a dtype is given: CPUs have no fast fp16 kernels
@@ -82,7 +82,7 @@ def _measure_dtype(request: MeasureRequest) -> tuple[ModelRequest, list[str]]:
     model = request.model
     if request.on == "cpu" and model.dtype_from != GIVEN and model.dtype != CPU_DTYPE:
         note = f"measuring in {CPU_DTYPE} on the CPU (the default {model.dtype} has no fast CPU kernels); give --dtype to choose"
-        return model.but(dtype=CPU_DTYPE, dtype_from=GIVEN), [note]
+        return model.but(dtype=CPU_DTYPE, dtype_from=BUILT_IN), [note]  # the CPU's built-in default, not given
     return model, []
 
 
