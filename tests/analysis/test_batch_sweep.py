@@ -57,3 +57,26 @@ def test_sweep_batch_json_and_table_label_bound_and_estimate(tmp_path):
                                      "--dtype", "fp32", "--batches", "8"])
     assert table.exit_code == 0, table.output
     assert "(calibrated on this machine)" in " ".join(table.stdout.split())
+
+
+def test_a_sweep_until_too_large_ends_at_the_first_batch_that_cannot_be_counted(monkeypatch):
+    import sys
+
+    from torch import nn
+
+    from intensity.cost import memory_guard
+    from intensity.errors import TooLargeError
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the memory guard reads /proc")
+
+    class DataDependent(nn.Module):  # counted on real tensors, whose memory grows with the batch
+        def forward(self, x):
+            return x * 2 if x.sum() > -1e30 else x
+
+    monkeypatch.setattr(memory_guard, "_available_bytes", lambda: 1_000_000_000)  # share: 800 MB
+    # batch 10**7 of 3x8x8 fp32 inputs is 7.7 GB: refused before it is allocated
+    points = sweep_batch(DataDependent(), [1, 10**7, 1], device="t4", input_shape=(3, 8, 8), until_too_large=True)
+    assert [p.batch for p in points] == [1]
+    with pytest.raises(TooLargeError, match="which alone takes 7.68 GB"):
+        sweep_batch(DataDependent(), [1, 10**7], device="t4", input_shape=(3, 8, 8))

@@ -13,6 +13,7 @@ import torch
 
 from intensity.analysis.predict import Prediction, estimate_kind, predict
 from intensity.hardware import HardwareSpec, get_spec
+from intensity.errors import TooLargeError
 from intensity.progress import Progress, notify
 
 
@@ -37,16 +38,24 @@ def estimate_label(points: Sequence[SweepPoint]) -> str:
 
 
 def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device: str | HardwareSpec,
-                dtype: str = "fp16", progress: Progress | None = None,
+                dtype: str = "fp16", progress: Progress | None = None, until_too_large: bool = False,
                 **analyze_options: object) -> list[SweepPoint]:
-    """Predict `model` at each batch; `progress` hears of each batch done."""
+    """Predict `model` at each batch; `progress` hears of each batch done. With `until_too_large`
+    the sweep ends at the first batch (after the first) too large to count on this machine (a
+    detection model counted on real tensors) instead of failing."""
     if not batches:
         raise ValueError("give at least one batch size, e.g. `batches` 1,16,256,1024")
     spec = get_spec(device, dtype)
     points = []
     for done, batch in enumerate(batches):
         notify(progress, "batch sweep", done, len(batches))
-        points.append(_point(predict(model, device=spec, dtype=dtype, batch=batch, **analyze_options)))
+        try:
+            prediction = predict(model, device=spec, dtype=dtype, batch=batch, **analyze_options)
+        except TooLargeError:
+            if not (until_too_large and points):
+                raise
+            break
+        points.append(_point(prediction))
     notify(progress, "batch sweep", len(batches), len(batches))
     return points
 

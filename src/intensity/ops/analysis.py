@@ -254,8 +254,9 @@ def run_report(request: ModelRequest, out: str | Path, *, measurement: Any = Non
     summary = write_report(request.model, target, device=resolved.device, dtype=request.dtype, batch=request.batch,
                            fusion=request.fusion, blocks=request.blocks, input_shape=request.input_shape,
                            attention=request.attention, measure=measurement, runtime=request.runtime,
-                           profile=request.profile)
-    return ReportResult(str(out), summary, settings=resolved.settings(), warnings=warnings)
+                           profile=request.profile, progress=progress)
+    return ReportResult(str(out), summary, settings=resolved.settings(), notes=list(summary.get("notes", [])),
+                        warnings=warnings)
 
 
 # --- devices, list-models, config ------------------------------------------------------------------
