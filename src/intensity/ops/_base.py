@@ -134,6 +134,20 @@ class ModelRequest:
                 "fusion": self.fusion, "blocks": list(self.blocks), "attention": self.attention}
 
 
+@dataclass(frozen=True, kw_only=True)
+class TimingOptions:
+    """How a command times models on this machine (measure, gap, bench-fold, report --measure): one
+    definition for every request that runs models. Keyword-only, so a request that extends it keeps
+    its own positional fields (`MeasureRequest(model)`, `BenchFoldRequest(model, factors)`)."""
+
+    on: str = "cpu"                 # where the models run: cpu or cuda
+    iters: int = 10                 # batches per timed trial
+    trials: int = 3                 # timed trials (median reported, spread shown)
+    channels_last: bool = False
+    compile: bool = False           # torch.compile each model first
+    threads: int | None = None      # CPU threads for the timing (None: torch's default)
+
+
 def check_default_dtype(dtype: str, origin: str) -> None:
     """A configured default dtype that is unknown fails naming where it was set (not as if given)."""
     from intensity.dtypes import resolve_dtype
