@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from intensity.analysis.batch_sweep import estimate_label, sweep_batch
+from intensity.analysis.batch_sweep import estimate_label, stopped_note, sweep_batch
 from intensity.analysis.predict import predict
 from intensity.cli import app
 from intensity.hardware.calibration import save, spec_from_calibration
@@ -78,5 +78,11 @@ def test_a_sweep_until_too_large_ends_at_the_first_batch_that_cannot_be_counted(
     # batch 10**7 of 3x8x8 fp32 inputs is 7.7 GB: refused before it is allocated
     points = sweep_batch(DataDependent(), [1, 10**7, 1], device="t4", input_shape=(3, 8, 8), until_too_large=True)
     assert [p.batch for p in points] == [1]
+    assert stopped_note(points, [1, 10**7, 1]).startswith("the batch sweep ends at batch 1: counting batch 10000000")
     with pytest.raises(TooLargeError, match="which alone takes 7.68 GB"):
         sweep_batch(DataDependent(), [1, 10**7], device="t4", input_shape=(3, 8, 8))
+    from intensity.ops import ModelRequest
+    from intensity.ops.analysis import run_sweep_batch
+
+    result = run_sweep_batch(ModelRequest(DataDependent(), input_shape=(3, 8, 8), device="t4"), [1, 10**7])
+    assert len(result.points) == 1 and result.notes[-1].startswith("the batch sweep ends at batch 1")

@@ -37,6 +37,14 @@ def estimate_label(points: Sequence[SweepPoint]) -> str:
     return estimate_kind(point.estimate_runtime, point.estimate_profile) if point else ""
 
 
+def stopped_note(points: Sequence[SweepPoint], batches: Sequence[int]) -> str | None:
+    """What a sweep run `until_too_large` says when it ended early; None when it did not."""
+    if len(points) >= len(batches):
+        return None
+    return (f"the batch sweep ends at batch {points[-1].batch}: counting batch {batches[len(points)]} would need "
+            f"more memory than this machine has (the model is counted on real tensors)")
+
+
 def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device: str | HardwareSpec,
                 dtype: str = "fp16", progress: Progress | None = None, until_too_large: bool = False,
                 **analyze_options: object) -> list[SweepPoint]:

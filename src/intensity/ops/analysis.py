@@ -185,14 +185,15 @@ class SweepBatchResult(OpResult):
 
 def run_sweep_batch(request: ModelRequest, batches: Sequence[int] = DEFAULT_BATCHES, *,
                     threads: int | None = None, progress: Progress | None = None) -> SweepBatchResult:
-    from intensity.analysis.batch_sweep import estimate_label, sweep_batch
+    from intensity.analysis.batch_sweep import estimate_label, stopped_note, sweep_batch
 
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     options = {k: v for k, v in request.analysis_kwargs().items() if k != "batch"}
     points = sweep_batch(request.model, list(batches), device=resolved.device, **options,
-                         **request.estimate_kwargs(), progress=progress)
+                         **request.estimate_kwargs(), progress=progress, until_too_large=True)
     notes = [] if estimate_label(points) else [f"no estimate on {resolved.settings().device}: only GPU specs have "
                                                f"an efficiency profile (--device calibrated estimates a CPU)"]
+    notes += filter(None, [stopped_note(points, list(batches))])
     return SweepBatchResult(str(request.model), request.fusion, points, settings=resolved.settings(),
                             notes=notes, warnings=warnings)
 

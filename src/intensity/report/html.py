@@ -21,7 +21,7 @@ import torch
 from intensity.analysis.advice import advice
 from intensity.analysis.predict import Prediction, predict
 from intensity.analysis.roofline import amdahl_speedups, efficiency_vs_op_byte
-from intensity.analysis.batch_sweep import SweepPoint, estimate_label, sweep_batch
+from intensity.analysis.batch_sweep import SweepPoint, estimate_label, stopped_note, sweep_batch
 from intensity.output import check_output, write_atomic
 from intensity.progress import Progress
 from intensity.report import plots
@@ -70,17 +70,11 @@ def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str =
     _make_directory(directory)
     images = _figures(context, directory)
     summary = _summary(context, images)
-    if len(sweep) < len(SWEEP_BATCHES):
-        summary["notes"] = [*summary.get("notes", []), _sweep_stopped(sweep)]
+    if stopped := stopped_note(sweep, SWEEP_BATCHES):
+        summary["notes"] = [*summary.get("notes", []), stopped]
     write_atomic(directory / "report.html", _page(context, summary["advice"], images, directory))
     write_atomic(directory / "report.json", json.dumps(summary, indent=2, default=str))
     return summary
-
-
-def _sweep_stopped(sweep: list[SweepPoint]) -> str:
-    larger = SWEEP_BATCHES[len(sweep)]
-    return (f"the batch sweep ends at batch {sweep[-1].batch}: counting batch {larger} would need more memory than "
-            f"this machine has (the model is counted on real tensors)")
 
 
 # --- the output directory: checked before any work, so a bad --out costs nothing ---------------------
