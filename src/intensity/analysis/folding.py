@@ -114,10 +114,11 @@ def _predict_one(module, f, shape, spec, rounding, base, estimates) -> FoldPredi
                          input_shape=folded_shape, fusion=original.fusion, **estimates)
     before, after = _kernels_by_name(original.kernels), _kernels_by_name(after_fold.report.kernels)
     rows = [_layer(layer, before.get(layer.name), after.get(layer.name), batch, f) for layer in layers]
+    bound_before, bound_after = base.roofline, after_fold.roofline  # on calibrated devices too: the roofline
+    notes = (f"input shape {'x'.join(map(str, shape))}", *result.notes[1:])
     return FoldPrediction(f, batch, [r for r in rows if r is not None], original.totals.intensity,
-                          after_fold.report.totals.intensity, base.roofline.latency, after_fold.roofline.latency,
-                          base.roofline.efficiency, after_fold.roofline.efficiency, (f"input shape {'x'.join(map(str, shape))}",
-                                                                     *result.notes[1:]),
+                          after_fold.report.totals.intensity, bound_before.latency, bound_after.latency,
+                          bound_before.efficiency, bound_after.efficiency, notes,
                           _estimated_latency(base), _estimated_latency(after_fold), *base.estimate_source)
 
 
