@@ -159,7 +159,19 @@ CASES = [
      "--cache {tmp}/energy.csv", "energy.csv is a file, not a folder"),
     ("fit-device table of unreadable rows", "fit-device --published {tmp} --gpu rtx4090 --out {tmp}-p.json "
      "--cache {tmp}-cache", "2 rows of the table were skipped (resnet18: unreadable numbers"),
+    ("profile of another runtime", "roofline noscope-coral --device rtx4090 --runtime compiled "
+     "--profile {tmp}/eager-profile.json", "is for the 'eager' runtime, not 'compiled'; give --runtime eager"),
+    ("profile of an unknown runtime", "fold noscope-coral -f 2 --device rtx4090 --profile {tmp}/onnx-profile.json",
+     "is for the 'onnx' runtime, not 'eager'; give a profile written by"),
+    ("sweep with a profile of another runtime", "sweep nats-size --device rtx4090 --store {tmp}/s.db --points 0 "
+     "--runtime compiled --profile {tmp}/eager-profile.json", "is for the 'eager' runtime"),
+    ("survey with a profile of another runtime", "survey --data {tmp} --store {tmp}/s.db --runtime compiled "
+     "--profile {tmp}/eager-profile.json", "is for the 'eager' runtime"),
 ]
+
+PROFILE = ('{{"name": "rtx4090", "runtime": "{runtime}", "tensor_efficiency": 0.7, "vector_efficiency": 1.0, '
+           '"tensor_memory_efficiency": 0.35, "vector_memory_efficiency": 1.0, "stream_memory_efficiency": 1.0, '
+           '"overhead_us": 2.0}}')
 
 BAD_MODELS = '''
 import torch
@@ -180,6 +192,8 @@ SPECS = {
     "text.toml": 'key = "text"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = "fast"\n',
     "nobw.toml": 'key = "nobw"\n[peak_tflops]\nfp16 = 100\n',
     "broken.toml": 'key = "broken\n',
+    "eager-profile.json": PROFILE.format(runtime="eager"),
+    "onnx-profile.json": PROFILE.format(runtime="onnx"),
 }
 BINARY = {"binary.toml": bytes(range(128, 256))}
 

@@ -128,6 +128,18 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
     return Prediction(report, spec, line, estimate=guess, estimate_note=note)
 
 
+def runtime_profile(spec: HardwareSpec, runtime: str, profile: str | EfficiencyProfile | None
+                    ) -> EfficiencyProfile:
+    """`profile_for`, refusing a given profile fitted for another runtime: an eager profile under
+    `--runtime compiled` was applied to compiled kernels and its estimate labelled eager."""
+    chosen = profile_for(spec, runtime, profile)
+    if chosen.runtime == runtime:
+        return chosen
+    fix = f"give --runtime {chosen.runtime}, or" if chosen.runtime in RUNTIMES else "give"
+    raise ValueError(f"the `profile` ({chosen.name}) is for the {chosen.runtime!r} runtime, not {runtime!r}; {fix} "
+                     f"a profile written by `intensity fit-device --runtime {runtime}`")
+
+
 def check_profile_is_used(profile: object, device: object) -> None:
     """A profile given for a device without a GPU estimate (cpu, measured, calibrated) would be
     silently ignored: refuse it."""
@@ -153,4 +165,4 @@ def _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, 
         options = {k: v for k, v in options.items() if k not in ("fusion", "blocks", "only")}
         kernels = analyze(model, batch=batch, input_shape=input_shape or report.input_shape, dtype=dtype,
                           fusion=wanted, **options).kernels
-    return estimate(launch(kernels), profile_for(spec, runtime, profile), spec, dtype)
+    return estimate(launch(kernels), runtime_profile(spec, runtime, profile), spec, dtype)
