@@ -167,6 +167,8 @@ CASES = [
      "--runtime compiled --profile {tmp}/eager-profile.json", "is for the 'eager' runtime"),
     ("survey with a profile of another runtime", "survey --data {tmp} --store {tmp}/s.db --runtime compiled "
      "--profile {tmp}/eager-profile.json", "is for the 'eager' runtime"),
+    ("roofline of a model without kernels", "roofline badmodels:identity --input 3x8x8 --device t4",
+     "has no kernel to predict"),
 ]
 
 PROFILE = ('{{"name": "rtx4090", "runtime": "{runtime}", "tensor_efficiency": 0.7, "vector_efficiency": 1.0, '
@@ -184,6 +186,9 @@ def needs_args(width):
 
 def not_a_module():
     return 42
+
+def identity():
+    return torch.nn.Identity()
 '''
 
 SPECS = {

@@ -111,6 +111,7 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
     check_profile_is_used(profile, spec)
     report = analyze(model, batch=batch, input_shape=input_shape, dtype=dtype, device=spec,
                      **analyze_options)
+    check_has_kernels(report)
     calibration = getattr(spec, "calibration", None)
     if calibration is not None:
         times = calibrated_times(report.kernels, calibration, spec.peak_flops(dtype), spec.bandwidth)
@@ -126,6 +127,19 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
         note += (f"; the bound counts `fusion` {report.fusion}, which torch.compile beats on chains of pointwise "
                  f"ops (EvoNorm, FRN): give --fusion inductor for a bound it never beats")
     return Prediction(report, spec, line, estimate=guess, estimate_note=note)
+
+
+def check_has_kernels(report: CostReport) -> None:
+    """A model without a counted kernel has no bound or estimate: refuse it rather than print zeros."""
+    if report.kernels:
+        return
+    if report.uncounted:
+        names = ", ".join(u.op for u in report.uncounted[:5])
+        why = (f"none of its ops has a cost formula ({names}); give them one with "
+               f"intensity.register_op_cost (see 'The cost of your own ops' in the documentation)")
+    else:
+        why = "its forward pass runs no op that computes or moves data (it returns its input, or views of it)"
+    raise ValueError(f"`model` {report.model} has no kernel to predict: {why}; nothing to bound or estimate")
 
 
 def runtime_profile(spec: HardwareSpec, runtime: str, profile: str | EfficiencyProfile | None
