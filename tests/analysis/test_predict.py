@@ -27,3 +27,10 @@ def test_a_profile_of_another_runtime_is_refused():
     p = predict(nn.Conv2d(3, 8, 3), device="rtx4090", input_shape=(3, 8, 8), profile=eager)
     assert p.estimate.runtime == "eager" and p.estimate.profile == "mine"
     assert p.estimate.latency >= p.latency  # the estimate is never faster than the bound
+
+
+def test_an_estimate_in_another_dtype_than_the_profiles_says_it_is_extrapolated():
+    conv = nn.Conv2d(16, 16, 3)
+    fp32 = predict(conv, device="rtx4090", dtype="fp32", input_shape=(16, 8, 8))
+    assert "fitted to fp16 (AMP) measurements, so this fp32 estimate is an extrapolation" in fp32.estimate_note
+    assert "extrapolation" not in predict(conv, device="rtx4090", dtype="fp16", input_shape=(16, 8, 8)).estimate_note

@@ -22,6 +22,7 @@ from intensity.cost import CostReport
 from intensity.hardware import HardwareSpec, get_spec
 
 
+PROFILE_DTYPE = "fp16"  # the dtype of timm's AMP tables that efficiency profiles are fitted to (fit-device)
 BOUND_KIND = "bound: roofline/waterline, never beaten by a correct measurement"
 
 
@@ -123,6 +124,9 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
                           "calibrated for a measured CPU model")
     guess = _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, analyze_options)
     note = f"estimate: {guess.profile} profile ({guess.profile_source})"
+    if dtype != PROFILE_DTYPE:
+        note += (f"; profiles are fitted to {PROFILE_DTYPE} (AMP) measurements, so this {dtype} estimate is an "
+                 f"extrapolation their validation does not cover")
     if runtime == "compiled" and report.fusion in ("none", "trivial"):
         note += (f"; the bound counts `fusion` {report.fusion}, which torch.compile beats on chains of pointwise "
                  f"ops (EvoNorm, FRN): give --fusion inductor for a bound it never beats")
