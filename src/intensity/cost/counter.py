@@ -381,10 +381,14 @@ def _real_input(generator: torch.Generator, dtype: torch.dtype, device: torch.de
     return make
 
 
+def _device(model: torch.nn.Module) -> torch.device:
+    """Where a real-tensor run happens: the model's weights' device (the CPU for a model without)."""
+    return next(itertools.chain(model.parameters(), model.buffers()), torch.empty(0)).device
+
+
 def _run_real(model, feeds, roles, image_list):  # noqa: ANN001
     _mark_real_roles(model, roles)
-    device = next(itertools.chain(model.parameters(), model.buffers()), torch.empty(0)).device
-    make = _real_input(torch.Generator().manual_seed(0), _float_dtype(model), device)
+    make = _real_input(torch.Generator().manual_seed(0), _float_dtype(model), _device(model))
     fed, args = _model_input(feeds, image_list, make)
     return fed, lambda: model(*args)
 
@@ -403,7 +407,7 @@ def _capture_once(model: torch.nn.Module, feeds: tuple[InputSpec, ...], mode: st
             from torch._subclasses.fake_tensor import FakeTensorMode
 
             stack.enter_context(FakeTensorMode(allow_non_fake_inputs=True))
-        elif mode == "real":  # memory grows with the batch here: stop before the machine runs out
+        elif mode == "real" and _device(model).type == "cpu":  # memory grows with the batch: stop in time
             guard = stack.enter_context(MemoryGuard(_feeds_text(feeds)))
             guard.check_inputs(_input_bytes(feeds, _float_dtype(model)))
         run = _run_meta if mode == "meta" else _run_real

@@ -8,7 +8,8 @@ maybe others) minutes later, with no message. So while the real run lasts, the p
 space may grow by at most a share of the memory available when it started (RLIMIT_AS): an
 allocation past it fails at once, and the guard turns that failure into `TooLargeError`.
 Inputs that alone exceed the share are refused before they are allocated. Linux only (/proc);
-elsewhere the guard does nothing.
+elsewhere the guard does nothing. Only runs on the CPU are guarded: a model on an accelerator
+fills its own memory, which fails with a plain out-of-memory error instead of the OOM killer.
 """
 from __future__ import annotations
 
