@@ -96,8 +96,9 @@ def fold_rows(args, cal, roof) -> list[dict]:  # noqa: ANN001
     for name in args.fold_models:
         resolved = resolve_model(name)
         shape = tuple(resolved.input_shape)
-        predicted = {kind: {p.f: p.speedup for p in predict_folding(name, [2, 3, 4], batch=args.fold_batch,
-                                                                   dtype="fp32", device=spec)}
+        # the roofline's speedup is the bound's; the calibrated one is the estimate's
+        predicted = {kind: {p.f: p.estimated_speedup if kind == "calibrated" else p.speedup
+                            for p in predict_folding(name, [2, 3, 4], batch=args.fold_batch, dtype="fp32", device=spec)}
                      for kind, spec in (("roofline", roof), ("calibrated", cal))}
         base = timed(resolved.module, args.fold_batch, shape, args)
         for f in (2, 3, 4):

@@ -153,7 +153,27 @@ CASES = [
     ("an image as a calibration table", "calibrate-di {tmp}/binary.toml", "is not text"),
     ("export of an empty run path", "export '' --out {tmp}/m.onnx", "the run to export is empty"),
     ("evaluate an empty checkpoint path", "evaluate '' --data generated:game-lol-gold1", "a checkpoint path is empty"),
+    # -- found by the third probe (qa3): fit-device
+    ("fit-device empty --gpu", "fit-device --published {tmp} --gpu '' --out {tmp}-p.json", "--gpu is empty"),
+    ("fit-device cache is a file", "fit-device --published {tmp} --gpu rtx4090 --out {tmp}-p.json "
+     "--cache {tmp}/energy.csv", "energy.csv is a file, not a folder"),
+    ("fit-device table of unreadable rows", "fit-device --published {tmp} --gpu rtx4090 --out {tmp}-p.json "
+     "--cache {tmp}-cache", "2 rows of the table were skipped (resnet18: unreadable numbers"),
+    ("profile of another runtime", "roofline noscope-coral --device rtx4090 --runtime compiled "
+     "--profile {tmp}/eager-profile.json", "is for the 'eager' runtime, not 'compiled'; give --runtime eager"),
+    ("profile of an unknown runtime", "fold noscope-coral -f 2 --device rtx4090 --profile {tmp}/onnx-profile.json",
+     "is for the 'onnx' runtime, not 'eager'; give a profile written by"),
+    ("sweep with a profile of another runtime", "sweep nats-size --device rtx4090 --store {tmp}/s.db --points 0 "
+     "--runtime compiled --profile {tmp}/eager-profile.json", "is for the 'eager' runtime"),
+    ("survey with a profile of another runtime", "survey --data {tmp} --store {tmp}/s.db --runtime compiled "
+     "--profile {tmp}/eager-profile.json", "is for the 'eager' runtime"),
+    ("roofline of a model without kernels", "roofline badmodels:identity --input 3x8x8 --device t4",
+     "has no kernel to predict"),
 ]
+
+PROFILE = ('{{"name": "rtx4090", "runtime": "{runtime}", "tensor_efficiency": 0.7, "vector_efficiency": 1.0, '
+           '"tensor_memory_efficiency": 0.35, "vector_memory_efficiency": 1.0, "stream_memory_efficiency": 1.0, '
+           '"overhead_us": 2.0}}')
 
 BAD_MODELS = '''
 import torch
@@ -166,6 +186,9 @@ def needs_args(width):
 
 def not_a_module():
     return 42
+
+def identity():
+    return torch.nn.Identity()
 '''
 
 SPECS = {
@@ -174,6 +197,8 @@ SPECS = {
     "text.toml": 'key = "text"\nbandwidth_gbs = 900\n[peak_tflops]\nfp16 = "fast"\n',
     "nobw.toml": 'key = "nobw"\n[peak_tflops]\nfp16 = 100\n',
     "broken.toml": 'key = "broken\n',
+    "eager-profile.json": PROFILE.format(runtime="eager"),
+    "onnx-profile.json": PROFILE.format(runtime="onnx"),
 }
 BINARY = {"binary.toml": bytes(range(128, 256))}
 
@@ -186,6 +211,9 @@ TABLES = {
                         "a,1,10,0,3\nb,2,20,3,4\nc,3,30,4,6\n",
     "constant.csv": "model,energy_efficiency,flops,weights,activations\n"
                     "a,5,10,2,3\nb,5,20,3,4\nc,5,30,4,6\n",
+    "benchmark-infer-amp-nchw-pt291-cu128-4090.csv":
+        "model,infer_img_size,infer_samples_per_sec,infer_step_time,infer_batch_size,param_count,infer_gmacs,"
+        "infer_macts\nresnet18,224,fast,5.2,256,11.7,1.8,2.5\nresnet34,abc,-5,5.2,0,21.8,3.6,3.7\n",
 }
 
 

@@ -136,3 +136,22 @@ def test_bad_runtime_and_profile(tmp_path):
         with pytest.raises(ValueError, match="`profile`: efficiency profile .* does not exist"):
             sweep(space, store, device="a100-40gb", points=["0"], profile=str(tmp_path / "none.json"))
         assert store.rows() == []
+
+
+def test_on_a_calibrated_device_rows_keep_the_roofline_as_bound_and_the_calibration_as_estimate(tmp_path):
+    from intensity.analysis.predict import predict
+    from intensity.hardware.calibration import spec_from_calibration
+    from tests.analysis.test_calibrated import narrow_calibration
+
+    spec = spec_from_calibration(narrow_calibration())
+    space = make_space("nats-size")
+    row = predicted_metrics(space, "8:8:8:8:8", device=spec, dtype="fp32", batch=4)
+    p = predict(space.build("8:8:8:8:8"), device=spec, dtype="fp32", batch=4, input_shape=space.input_shape)
+    assert row["latency_s"] == pytest.approx(p.roofline.latency)  # was the calibrated time, labelled the bound
+    assert row["estimate_latency_s"] == pytest.approx(p.line.latency) and p.line.latency > row["latency_s"]
+    assert (row["estimate_runtime"], row["estimate_profile"]) == ("eager", "calibrated")
+    with Store(tmp_path / "c.db", space.key) as store:
+        result = sweep(space, store, device=spec, dtype="fp32", points=["8:8:8:8:8"])
+        stored = _rows(store)
+    assert any("kernel times" in note for note in result.notes)
+    assert [m["estimate_profile"] for m in stored.values()] == ["calibrated"]

@@ -52,3 +52,20 @@ def test_resolve_spec_applies_overrides_and_checks_the_dtype():
 def test_blocks_given_as_one_string_are_split_on_commas_not_into_letters():
     from intensity.ops import ModelRequest
     assert ModelRequest("noscope-coral", blocks="Conv2d, Linear").blocks == ("Conv2d", "Linear")
+
+
+def test_requests_that_time_models_share_one_definition_of_the_timing_options():
+    from dataclasses import fields
+
+    from intensity.ops import TimingOptions
+    from intensity.ops.fold import BenchFoldRequest
+    from intensity.ops.measure import MeasureRequest
+
+    timing = {f.name for f in fields(TimingOptions)}
+    assert timing == {"on", "iters", "trials", "channels_last", "compile", "threads"}
+    for request in (MeasureRequest, BenchFoldRequest):
+        assert issubclass(request, TimingOptions) and timing <= {f.name for f in fields(request)}
+        assert not timing & set(vars(request).get("__annotations__", {}))  # none declared again
+    bench = BenchFoldRequest(ModelRequest("noscope-coral"), (2,), iters=1)  # positional fields kept
+    assert (bench.factors, bench.iters, bench.trials, bench.on) == ((2,), 1, 3, "cpu")
+    assert MeasureRequest(ModelRequest("noscope-coral"), 0.9).accuracy == 0.9

@@ -90,3 +90,14 @@ def test_bench_fold_says_when_utilization_is_above_100_percent():
     (warning,) = _above_peak(rows, SimpleNamespace(key="v100", benchmarks=()), "torch")
     assert "--device" in warning
     assert _above_peak(rows[:1], measured, "onnxruntime") == []
+
+
+def test_fold_json_labels_the_bound_and_names_the_estimates_runtime_and_profile():
+    result = fo.run_fold(ModelRequest("noscope-coral", batch=64, dtype="fp16", device="t4", runtime="compiled"), [2])
+    data = result.to_dict()
+    assert data["bound"].startswith("bound: roofline/waterline")
+    assert data["estimate"] == "estimate: what compiled PyTorch will likely measure (t4 (datasheet) profile)"
+    row = data["predictions"][0]
+    assert (row["estimate_runtime"], row["estimate_profile"]) == ("compiled", "t4 (datasheet)")
+    assert row["estimated_latency_before"] >= row["latency_before"]  # never faster than the bound
+    assert "(t4 (datasheet) profile)" in result.grids()[0].caption

@@ -18,6 +18,7 @@ def test_a_defaulted_dtype_is_fp32_on_the_cpu_and_a_note_says_so():
     request = measure.MeasureRequest(ModelRequest("noscope-coral", device="measured"))
     model, notes = measure._measure_dtype(request)
     assert model.dtype == "fp32" and "give --dtype" in notes[0]
+    assert model.dtype_from == "built-in"  # JSON and the header said "given", though nobody gave it
     given = measure.MeasureRequest(ModelRequest("noscope-coral", dtype="fp16", device="measured"))
     assert measure._measure_dtype(given) == (given.model, [])
 

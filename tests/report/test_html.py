@@ -114,3 +114,18 @@ def test_report_command_with_measurement(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["measured"]["images_per_s"] > 0 and "efficiency_gap" not in data["figures"]
+
+
+def test_a_batch_sweep_ended_by_memory_is_said_in_the_notes(tmp_path, monkeypatch):
+    import intensity.report.html as html
+
+    real_sweep = html.sweep_batch
+
+    def sweep_until_64(model, batches, **options):  # as a detection model's real-tensor sweep ends
+        assert options.pop("until_too_large") is True
+        return real_sweep(model, [b for b in batches if b <= 64], **options)
+
+    monkeypatch.setattr(html, "sweep_batch", sweep_until_64)
+    summary = write_report("noscope-coral", tmp_path / "r", device="t4", batch=8)
+    assert [p["batch"] for p in summary["batch_sweep"]] == [1, 4, 16, 64]
+    assert summary["notes"][-1].startswith("the batch sweep ends at batch 64: counting batch 256 would need more")

@@ -52,6 +52,8 @@ class FoldPrediction:
     notes: tuple[str, ...] = ()  # e.g. which input shape was used
     estimated_latency_before: float | None = None  # what the runtime will likely measure (GPU specs)
     estimated_latency_after: float | None = None
+    estimate_runtime: str | None = None  # eager or compiled: whose measurement the estimate is
+    estimate_profile: str | None = None  # the efficiency profile (or calibration) it used
 
     @property
     def speedup(self) -> float:
@@ -97,6 +99,9 @@ def predict_folding(model: str, fs: Sequence[int], *, batch: int = 1024, dtype: 
 
 
 def _estimated_latency(prediction) -> float | None:  # noqa: ANN001
+    """The GPU profile's estimate, or on a calibrated device the calibrated kernel times."""
+    if prediction.calibrated is not None:
+        return prediction.line.latency
     return prediction.estimate.latency if prediction.estimate is not None else None
 
 
@@ -109,11 +114,12 @@ def _predict_one(module, f, shape, spec, rounding, base, estimates) -> FoldPredi
                          input_shape=folded_shape, fusion=original.fusion, **estimates)
     before, after = _kernels_by_name(original.kernels), _kernels_by_name(after_fold.report.kernels)
     rows = [_layer(layer, before.get(layer.name), after.get(layer.name), batch, f) for layer in layers]
+    bound_before, bound_after = base.roofline, after_fold.roofline  # on calibrated devices too: the roofline
+    notes = (f"input shape {'x'.join(map(str, shape))}", *result.notes[1:])
     return FoldPrediction(f, batch, [r for r in rows if r is not None], original.totals.intensity,
-                          after_fold.report.totals.intensity, base.latency, after_fold.latency,
-                          base.utilization, after_fold.utilization, (f"input shape {'x'.join(map(str, shape))}",
-                                                                     *result.notes[1:]),
-                          _estimated_latency(base), _estimated_latency(after_fold))
+                          after_fold.report.totals.intensity, bound_before.latency, bound_after.latency,
+                          bound_before.efficiency, bound_after.efficiency, notes,
+                          _estimated_latency(base), _estimated_latency(after_fold), *base.estimate_source)
 
 
 def _layer(layer, old: Kernel | None, new: Kernel | None, batch: int, f: int) -> LayerPrediction | None:  # noqa: ANN001

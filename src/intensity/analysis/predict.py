@@ -22,6 +22,21 @@ from intensity.cost import CostReport
 from intensity.hardware import HardwareSpec, get_spec
 
 
+PROFILE_DTYPE = "fp16"  # the dtype of timm's AMP tables that efficiency profiles are fitted to (fit-device)
+BOUND_KIND = "bound: roofline/waterline, never beaten by a correct measurement"
+
+
+CALIBRATED_PROFILE = "calibrated on this machine"  # the estimate's source on `--device calibrated`
+
+
+def estimate_kind(runtime: str | None, profile: str | None) -> str:
+    """'estimate: what compiled PyTorch will likely measure (rtx4090 profile)'; '' without an estimate."""
+    if runtime is None:
+        return ""
+    source = profile if profile == CALIBRATED_PROFILE else f"{profile} profile"
+    return f"estimate: what {runtime} PyTorch will likely measure ({source})"
+
+
 @dataclass(frozen=True)
 class Prediction:
     """A model's cost report on a device and the waterline of its kernels there."""
@@ -64,11 +79,18 @@ class Prediction:
     def estimated_utilization(self) -> float | None:
         return None if self.estimate is None else self.estimate.efficiency
 
+    @property
+    def estimate_source(self) -> tuple[str | None, str | None]:
+        """(runtime, profile) of the estimate: a GPU profile's, or the calibrated kernel times'."""
+        if self.calibrated is not None:
+            return "eager", CALIBRATED_PROFILE
+        return (self.estimate.runtime, self.estimate.profile) if self.estimate is not None else (None, None)
+
     def bound_and_estimate(self) -> dict:
         """Both figures, labelled, for tables and JSON."""
         result = {"bound": {"latency_s": self.latency, "images_per_s": self.images_per_s,
                             "utilization": self.utilization,
-                            "kind": "bound: roofline/waterline, never beaten by a correct measurement"}}
+                            "kind": BOUND_KIND}}
         if self.estimate is not None:
             result["estimate"] = {**self.estimate.to_dict(), "images_per_s": self.estimated_images_per_s,
                                   "utilization": self.estimated_utilization,
@@ -90,6 +112,7 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
     check_profile_is_used(profile, spec)
     report = analyze(model, batch=batch, input_shape=input_shape, dtype=dtype, device=spec,
                      **analyze_options)
+    check_has_kernels(report)
     calibration = getattr(spec, "calibration", None)
     if calibration is not None:
         times = calibrated_times(report.kernels, calibration, spec.peak_flops(dtype), spec.bandwidth)
@@ -101,6 +124,9 @@ def predict(model: torch.nn.Module | str, *, device: str | HardwareSpec, dtype: 
                           "calibrated for a measured CPU model")
     guess = _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, analyze_options)
     note = f"estimate: {guess.profile} profile ({guess.profile_source}); {clock_note(spec)}"
+    if dtype != PROFILE_DTYPE:
+        note += (f"; profiles are fitted to {PROFILE_DTYPE} (AMP) measurements, so this {dtype} estimate is an "
+                 f"extrapolation their validation does not cover")
     if runtime == "compiled" and report.fusion in ("none", "trivial"):
         note += (f"; the bound counts `fusion` {report.fusion}, which torch.compile beats on chains of pointwise "
                  f"ops (EvoNorm, FRN): give --fusion inductor for a bound it never beats")
@@ -117,6 +143,31 @@ def clock_note(spec: HardwareSpec) -> str:
         note += ("; a base clock under half the boost clock is a worst case that low-power cards often beat "
                  "under load, so this estimate may be pessimistic")
     return note
+
+
+def check_has_kernels(report: CostReport) -> None:
+    """A model without a counted kernel has no bound or estimate: refuse it rather than print zeros."""
+    if report.kernels:
+        return
+    if report.uncounted:
+        names = ", ".join(u.op for u in report.uncounted[:5])
+        why = (f"none of its ops has a cost formula ({names}); give them one with "
+               f"intensity.register_op_cost (see 'The cost of your own ops' in the documentation)")
+    else:
+        why = "its forward pass runs no op that computes or moves data (it returns its input, or views of it)"
+    raise ValueError(f"`model` {report.model} has no kernel to predict: {why}; nothing to bound or estimate")
+
+
+def runtime_profile(spec: HardwareSpec, runtime: str, profile: str | EfficiencyProfile | None
+                    ) -> EfficiencyProfile:
+    """`profile_for`, refusing a given profile fitted for another runtime: an eager profile under
+    `--runtime compiled` was applied to compiled kernels and its estimate labelled eager."""
+    chosen = profile_for(spec, runtime, profile)
+    if chosen.runtime == runtime:
+        return chosen
+    fix = f"give --runtime {chosen.runtime}, or" if chosen.runtime in RUNTIMES else "give"
+    raise ValueError(f"the `profile` ({chosen.name}) is for the {chosen.runtime!r} runtime, not {runtime!r}; {fix} "
+                     f"a profile written by `intensity fit-device --runtime {runtime}`")
 
 
 def check_profile_is_used(profile: object, device: object) -> None:
@@ -144,4 +195,4 @@ def _estimate(model, report, spec, dtype, batch, input_shape, runtime, profile, 
         options = {k: v for k, v in options.items() if k not in ("fusion", "blocks", "only")}
         kernels = analyze(model, batch=batch, input_shape=input_shape or report.input_shape, dtype=dtype,
                           fusion=wanted, **options).kernels
-    return estimate(launch(kernels), profile_for(spec, runtime, profile), spec, dtype)
+    return estimate(launch(kernels), runtime_profile(spec, runtime, profile), spec, dtype)

@@ -66,8 +66,8 @@ def bench_fold(
     """Measure original vs folded throughput at the same images per step (seed 000 5)."""
     request = guarded(lambda: ModelRequest(model, batch, input, dtype, device))
     out = check_out(out, request.input_files())
-    bench = ops.BenchFoldRequest(request, tuple(guarded(lambda: factors(f))), on, iters, trials, channels_last,
-                                 compile, threads, runtime)
+    bench = ops.BenchFoldRequest(request, tuple(guarded(lambda: factors(f))), runtime, on=on, iters=iters,
+                                 trials=trials, channels_last=channels_last, compile=compile, threads=threads)
     emit(call(f"bench-fold {model}", ops.run_bench_fold, bench), format, out, inputs=request.input_files())
 
 

@@ -15,6 +15,7 @@ unfused math with the scores materialised (`attention="math"`).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import logging
@@ -38,7 +39,8 @@ from intensity.cost.formulas import (
     formula_for, is_view, op_name,
 )
 from intensity.cost.inputs import InputSpec
-from intensity.errors import ModelRunError, first_line
+from intensity.cost.memory_guard import MemoryGuard
+from intensity.errors import ModelRunError, TooLargeError, first_line
 
 CAPTURE_MODES = ("meta", "fake", "real")
 
@@ -379,38 +381,43 @@ def _real_input(generator: torch.Generator, dtype: torch.dtype, device: torch.de
     return make
 
 
+def _device(model: torch.nn.Module) -> torch.device:
+    """Where a real-tensor run happens: the model's weights' device (the CPU for a model without)."""
+    return next(itertools.chain(model.parameters(), model.buffers()), torch.empty(0)).device
+
+
 def _run_real(model, feeds, roles, image_list):  # noqa: ANN001
     _mark_real_roles(model, roles)
-    device = next(itertools.chain(model.parameters(), model.buffers()), torch.empty(0)).device
-    make = _real_input(torch.Generator().manual_seed(0), _float_dtype(model), device)
+    make = _real_input(torch.Generator().manual_seed(0), _float_dtype(model), _device(model))
     fed, args = _model_input(feeds, image_list, make)
     return fed, lambda: model(*args)
+
+
+def _input_bytes(feeds: tuple[InputSpec, ...], float_dtype: torch.dtype) -> int:
+    """What the real-tensor run's inputs take (floats at the weights' dtype)."""
+    return sum(math.prod(feed.shape) * (feed.dtype or float_dtype).itemsize for feed in feeds)
 
 
 def _capture_once(model: torch.nn.Module, feeds: tuple[InputSpec, ...], mode: str, attention: str,
                   image_list: bool, float_bytes: int = 4) -> Trace:
     roles: WeakIdKeyDictionary = WeakIdKeyDictionary()
     scopes = _ModuleScopes(model)
-    fake = None
-    if mode == "meta":
-        fed, forward = _run_meta(model, feeds, roles, image_list)
-    else:
+    with contextlib.ExitStack() as stack:
         if mode == "fake":
             from torch._subclasses.fake_tensor import FakeTensorMode
 
-            fake = FakeTensorMode(allow_non_fake_inputs=True)
-            fake.__enter__()
-        fed, forward = _run_real(model, feeds, roles, image_list)
-    try:
+            stack.enter_context(FakeTensorMode(allow_non_fake_inputs=True))
+        elif mode == "real" and _device(model).type == "cpu":  # memory grows with the batch: stop in time
+            guard = stack.enter_context(MemoryGuard(_feeds_text(feeds)))
+            guard.check_inputs(_input_bytes(feeds, _float_dtype(model)))
+        run = _run_meta if mode == "meta" else _run_real
+        fed, forward = run(model, feeds, roles, image_list)
         recorder = _Recorder(roles, scopes, float_bytes)
         inputs = tuple(recorder.value_of(t) for t in fed)
         attention_mode = AttentionMode(recorder, attention)
         with torch.no_grad(), scopes.active(), recorder, attention_mode:
             output = forward()
         outputs = tuple(recorder.value_of(t) for t in tree_leaves(output) if isinstance(t, torch.Tensor))
-    finally:
-        if fake is not None:
-            fake.__exit__(None, None, None)
     return Trace(recorder.ops, inputs, outputs, recorder.uncounted, mode, recorder.opaque_reads,
                  attention_calls=attention_mode.calls)
 
@@ -506,7 +513,7 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...] | Sequence[InputSpec]
                 subject = _isolated_copy(built)
                 with _eval_mode(subject):
                     trace = _capture_once(subject, feeds, mode, attention, image_list, float_bytes)
-        except OpCostError:  # a cost formula's fault, not the model's: other tensors would not help
+        except (OpCostError, TooLargeError):  # a cost formula's fault, or memory: other tensors would not help
             raise
         except Exception as error:  # any model error: try the next mode, report all
             last = error

@@ -44,6 +44,9 @@ def point_metrics(totals: Totals, latency: float, efficiency: float, batch: int)
             "images_per_s": batch / latency if latency else 0.0}
 
 
+CALIBRATED = "calibrated"  # estimate_profile of rows estimated from a calibration (`--device calibrated`)
+
+
 def estimate_metrics(latency: float, efficiency: float, batch: int, runtime: str, profile: str) -> dict:
     """A row's estimate metrics (ESTIMATE_METRICS) from the estimate's seconds per batch."""
     return {"estimate_latency_s": latency, "estimate_images_per_s": batch / latency if latency else 0.0,
@@ -60,10 +63,14 @@ def predicted_metrics(space: Space, point: str, *, device: object, dtype: str, b
     prediction = predict(module, device=device, dtype=dtype, batch=batch, input_shape=space.input_shape,
                          name=space.model_name(point), runtime=runtime,
                          **({"profile": profile} if profile is not None else {}))
-    metrics = point_metrics(prediction.report.totals, prediction.latency, prediction.utilization, batch)
+    bound = prediction.roofline  # on a calibrated device `prediction.line` is the calibrated estimate
+    metrics = point_metrics(prediction.report.totals, bound.latency, bound.efficiency, batch)
     guess = prediction.estimate
     if profile is not None and guess is not None:
         metrics.update(estimate_metrics(guess.latency, guess.efficiency, batch, runtime, guess.profile))
+    elif prediction.calibrated is not None:
+        metrics.update(estimate_metrics(prediction.line.latency, prediction.line.efficiency, batch, "eager",
+                                        CALIBRATED))
     return metrics
 
 

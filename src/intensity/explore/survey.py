@@ -301,11 +301,11 @@ def survey(directory: Path, store: Store, *, device: str = "rtx4090", limit: int
     """The joined, analysed survey with its frontiers, intensity split and folding predictions, and
     each model's bound and `runtime` estimate (under `profile`: an EfficiencyProfile or a
     fit-device JSON; None: the device's own) beside timm's measurement of that runtime."""
-    from intensity.analysis.efficiency import profile_for
+    from intensity.analysis.predict import runtime_profile
     from intensity.hardware import get_spec
 
     spec = get_spec(device, "fp16")
-    chosen = profile_for(spec, runtime, profile)
+    chosen = runtime_profile(spec, runtime, profile)
     peak, op_byte = spec.peak_flops("fp16"), spec.op_byte("fp16")
     models = load_published(directory, device, runtime)
     models = models[:limit] if limit else models

@@ -223,13 +223,16 @@ def sweep(space: Space, store: Store, *, device: object, dtype: str = "fp16",
 
 def _profile(spec: object, runtime: str, profile: object) -> tuple[object, str]:
     """The estimate's EfficiencyProfile on `spec` (None where there is no GPU estimate) and a note."""
-    from intensity.analysis.efficiency import profile_for
-    from intensity.analysis.predict import check_profile_is_used
+    from intensity.analysis.predict import check_profile_is_used, runtime_profile
 
     check_profile_is_used(profile, spec)
-    if spec.benchmarks or getattr(spec, "calibration", None) is not None:
-        return None, f"no estimate on {spec.key}: it is measured here, so its bound is already measured"
-    chosen = profile_for(spec, runtime, profile)
+    if getattr(spec, "calibration", None) is not None:
+        return None, (f"estimate_*: what eager PyTorch will likely measure here, from {spec.key}'s kernel times "
+                      f"(profile {analytic.CALIBRATED}); latency_s, images_per_s, utilization: the roofline bound")
+    if spec.benchmarks:
+        return None, (f"no estimate on {spec.key}: only GPU specs have an efficiency profile (--device "
+                      f"calibrated estimates this machine)")
+    chosen = runtime_profile(spec, runtime, profile)
     return chosen, f"estimate_*: what {runtime} PyTorch will likely measure ({chosen.name} profile: {chosen.source})"
 
 

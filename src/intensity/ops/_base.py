@@ -22,6 +22,7 @@ from intensity.config import defaults
 from intensity.progress import Progress
 
 GIVEN = "given"  # a setting the caller passed explicitly (not a default)
+BUILT_IN = "built-in"  # a setting from the library's own defaults (intensity.config)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Settings:
 def _origin(source: str) -> str:
     if source == GIVEN:
         return ""
-    return " (built-in default)" if source == "built-in" else f" (default from {source})"
+    return " (built-in default)" if source == BUILT_IN else f" (default from {source})"
 
 
 def device_name(device: Any) -> str | None:
@@ -131,6 +132,20 @@ class ModelRequest:
         """The keyword arguments `api.analyze` and `analysis.predict` share."""
         return {"batch": self.batch, "input_shape": self.input_shape, "dtype": self.dtype,
                 "fusion": self.fusion, "blocks": list(self.blocks), "attention": self.attention}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimingOptions:
+    """How a command times models on this machine (measure, gap, bench-fold, report --measure): one
+    definition for every request that runs models. Keyword-only, so a request that extends it keeps
+    its own positional fields (`MeasureRequest(model)`, `BenchFoldRequest(model, factors)`)."""
+
+    on: str = "cpu"                 # where the models run: cpu or cuda
+    iters: int = 10                 # batches per timed trial
+    trials: int = 3                 # timed trials (median reported, spread shown)
+    channels_last: bool = False
+    compile: bool = False           # torch.compile each model first
+    threads: int | None = None      # CPU threads for the timing (None: torch's default)
 
 
 def check_default_dtype(dtype: str, origin: str) -> None:

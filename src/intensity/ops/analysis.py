@@ -164,28 +164,38 @@ class SweepBatchResult(OpResult):
     points: list[Any] = field(default_factory=list)  # analysis.batch_sweep.SweepPoint
 
     def to_dict(self) -> dict[str, Any]:
+        from intensity.analysis.batch_sweep import estimate_label
+        from intensity.analysis.predict import BOUND_KIND
+
         return {"model": self.model, "fusion": self.fusion, **self.settings_dict(),
+                "bound": BOUND_KIND, "estimate": estimate_label(self.points) or None,
                 "points": [asdict(p) for p in self.points]}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return [asdict(p) for p in self.points]
 
     def grids(self) -> list[Any]:
+        from intensity.analysis.batch_sweep import estimate_label
         from intensity.report.tables import sweep_grid
 
         s = self.settings
-        return [sweep_grid(self.points, f"{self.model}: {s.dtype} on {s.device}, fusion {self.fusion}")]
+        return [sweep_grid(self.points, f"{self.model}: {s.dtype} on {s.device}, fusion {self.fusion}",
+                           estimate_label(self.points))]
 
 
 def run_sweep_batch(request: ModelRequest, batches: Sequence[int] = DEFAULT_BATCHES, *,
                     threads: int | None = None, progress: Progress | None = None) -> SweepBatchResult:
-    from intensity.analysis.batch_sweep import sweep_batch
+    from intensity.analysis.batch_sweep import estimate_label, stopped_note, sweep_batch
 
     resolved, warnings = resolve_spec(request, threads=threads, progress=progress)
     options = {k: v for k, v in request.analysis_kwargs().items() if k != "batch"}
     points = sweep_batch(request.model, list(batches), device=resolved.device, **options,
-                         **request.estimate_kwargs())
-    return SweepBatchResult(str(request.model), request.fusion, points, settings=resolved.settings(), warnings=warnings)
+                         **request.estimate_kwargs(), progress=progress, until_too_large=True)
+    notes = [] if estimate_label(points) else [f"no estimate on {resolved.settings().device}: only GPU specs have "
+                                               f"an efficiency profile (--device calibrated estimates a CPU)"]
+    notes += filter(None, [stopped_note(points, list(batches))])
+    return SweepBatchResult(str(request.model), request.fusion, points, settings=resolved.settings(),
+                            notes=notes, warnings=warnings)
 
 
 # --- calibrate-di --------------------------------------------------------------------------------
@@ -245,8 +255,9 @@ def run_report(request: ModelRequest, out: str | Path, *, measurement: Any = Non
     summary = write_report(request.model, target, device=resolved.device, dtype=request.dtype, batch=request.batch,
                            fusion=request.fusion, blocks=request.blocks, input_shape=request.input_shape,
                            attention=request.attention, measure=measurement, runtime=request.runtime,
-                           profile=request.profile)
-    return ReportResult(str(out), summary, settings=resolved.settings(), warnings=warnings)
+                           profile=request.profile, progress=progress)
+    return ReportResult(str(out), summary, settings=resolved.settings(), notes=list(summary.get("notes", [])),
+                        warnings=warnings)
 
 
 # --- devices, list-models, config ------------------------------------------------------------------

@@ -46,9 +46,11 @@ def run_fit_device(*, published: str | Path, gpu: str, runtime: str = "eager", o
     from intensity.explore import fit_device as F
     from intensity.hardware import get_spec
     from intensity.output import check_output, write_atomic
-    from intensity.validate import check_int
+    from intensity.validate import check_int, check_text
 
     check_runtime(runtime)
+    check_text(gpu, "gpu", example="rtx4090")
+    _check_cache(cache)
     spec = get_spec(gpu, "fp16")
     check_output(out, inputs=[published, cache])
     table = F.load_published(published, spec.key, runtime)
@@ -56,8 +58,7 @@ def run_fit_device(*, published: str | Path, gpu: str, runtime: str = "eager", o
     samples, failed = F.collect(rows, runtime, Path(cache) if cache else None, progress=progress)
     cnn = F.split_samples(samples)["cnn"]
     if len(cnn) < 6:
-        raise ValueError(f"only {len(cnn)} CNNs of {len(rows)} rows could be counted; a fit needs at least 6 "
-                         f"(raise `limit`, or check the failures: {'; '.join(failed[:3])})")
+        raise ValueError(_too_few(len(cnn), len(rows), len(samples) - len(cnn), table.skipped, failed))
     design = F.design(cnn, spec)
     profile = F.fit(design, spec.key, runtime)
     in_sample = F.fidelity(design.measured, F.predicted_seconds(design, _values(profile)))
@@ -68,6 +69,25 @@ def run_fit_device(*, published: str | Path, gpu: str, runtime: str = "eager", o
     return FitDeviceResult(profile, str(target), in_sample, validation, table.skipped, failed, notes=notes,
                            warnings=[f"{len(failed)} models could not be counted (listed in JSON `failed`)"]
                            if failed else [])
+
+
+def _check_cache(cache: str | Path | None) -> None:
+    """A cache that is a file would fail once per model, after the table was read: refuse it now."""
+    if cache is not None and Path(cache).exists() and not Path(cache).is_dir():
+        raise ValueError(f"`cache` {cache} is a file, not a folder; give a folder for the kernel tables "
+                         f"(created when missing), or leave out --cache for {DEFAULT_CACHE}")
+
+
+def _too_few(cnns: int, rows: int, attention: int, skipped: list[str], failed: list[str]) -> str:
+    """Why a fit has fewer than 6 CNNs: attention models, unreadable rows, models that failed."""
+    reasons = [f"{attention} are attention models, which are not fitted"] if attention else []
+    if skipped:
+        reasons.append(f"{len(skipped)} rows of the table were skipped ({'; '.join(skipped[:3])})")
+    if failed:
+        reasons.append(f"{len(failed)} models could not be counted ({'; '.join(failed[:3])})")
+    why = "; ".join(reasons) or "the table has no rows"
+    return (f"only {cnns} CNNs of {rows} rows could be counted, and a fit needs at least 6: {why}; raise "
+            f"`limit` (or leave it out), or fix the table")
 
 
 def _values(profile: Any) -> dict[str, float]:

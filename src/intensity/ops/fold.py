@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from intensity.ops._base import ModelRequest, OpResult, Progress, Settings, device_name, resolve_spec
+from intensity.ops._base import ModelRequest, OpResult, Progress, Settings, TimingOptions, device_name, resolve_spec
 
 
 def _factors(factors: Sequence[int]) -> list[int]:
@@ -29,7 +29,12 @@ class FoldResult(OpResult):
     predictions: list = field(default_factory=list)  # analysis.folding.FoldPrediction
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, **self.settings_dict(), "predictions": self.to_rows()}
+        from intensity.analysis.predict import BOUND_KIND, estimate_kind
+
+        first = self.predictions[0] if self.predictions else None
+        estimate = estimate_kind(first.estimate_runtime, first.estimate_profile) if first else ""
+        return {"model": self.model, **self.settings_dict(), "bound": BOUND_KIND, "estimate": estimate or None,
+                "predictions": self.to_rows()}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return [{**asdict(p), "speedup": p.speedup, "estimated_speedup": p.estimated_speedup,
@@ -57,18 +62,12 @@ def run_fold(request: ModelRequest, factors: Sequence[int] = (2, 3, 4), rounding
 
 # --- bench-fold -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class BenchFoldRequest:
+class BenchFoldRequest(TimingOptions):
     """`model.device` is the spec whose peak the utilization is taken against (`measured`: this
-    machine); `on` is where the models run."""
+    machine); `on` is where the models run (TimingOptions: how they are timed)."""
 
     model: ModelRequest
     factors: tuple[int, ...] = (2, 3, 4)
-    on: str = "cpu"
-    iters: int = 10
-    trials: int = 3
-    channels_last: bool = False
-    compile: bool = False
-    threads: int | None = None
     runtime: str = "torch"  # the inference engine timed: torch (eager) or onnxruntime
 
 

@@ -6,25 +6,19 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from intensity.ops._base import GIVEN, ModelRequest, OpResult, Settings, resolve_spec
+from intensity.ops._base import BUILT_IN, GIVEN, ModelRequest, OpResult, Settings, TimingOptions, resolve_spec
 from intensity.progress import Progress
 
 CPU_DTYPE = "fp32"  # what a CPU measurement uses unless a dtype is given: CPUs have no fast fp16 kernels
 
 
 @dataclass(frozen=True)
-class MeasureRequest:
-    """A model request plus how to time it: `on` (cpu/cuda) runs it; `model.device` is the spec
-    whose peak utilization is taken against (`measured`: this machine's, micro-benchmarked)."""
+class MeasureRequest(TimingOptions):
+    """A model request plus how to time it (TimingOptions): `on` (cpu/cuda) runs it; `model.device`
+    is the spec whose peak utilization is taken against (`measured`: this machine's, micro-benchmarked)."""
 
     model: ModelRequest
-    on: str = "cpu"
-    iters: int = 10
-    trials: int = 3
-    channels_last: bool = False
-    compile: bool = False
     accuracy: float | None = None
-    threads: int | None = None
     energy: bool = False
 
 
@@ -82,7 +76,7 @@ def _measure_dtype(request: MeasureRequest) -> tuple[ModelRequest, list[str]]:
     model = request.model
     if request.on == "cpu" and model.dtype_from != GIVEN and model.dtype != CPU_DTYPE:
         note = f"measuring in {CPU_DTYPE} on the CPU (the default {model.dtype} has no fast CPU kernels); give --dtype to choose"
-        return model.but(dtype=CPU_DTYPE, dtype_from=GIVEN), [note]
+        return model.but(dtype=CPU_DTYPE, dtype_from=BUILT_IN), [note]  # the CPU's built-in default, not given
     return model, []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from intensity.analysis.predict import BOUND_KIND, estimate_kind
 from intensity.report.tables import Grid
 
 
@@ -16,9 +17,10 @@ def fold_grids(model: str, predictions: Sequence[object], device: str, dtype: st
              f"{p.latency_before * 1e3:.3f} -> {p.latency_after * 1e3:.3f}",
              f"{p.utilization_before:.0%} -> {p.utilization_after:.0%}", f"{p.speedup:.2f}x", *_estimated(p))
             for p in predictions]
+    first = predictions[0] if predictions else None
+    estimate = estimate_kind(first.estimate_runtime, first.estimate_profile) if first else ""
     summary = Grid(f"{model} folded: predicted on {device}, {dtype}", columns, rows,
-                   caption="bound: roofline/waterline, never beaten; estimate: what eager or compiled PyTorch will "
-                           "likely measure (--runtime)")
+                   caption=f"{BOUND_KIND}; {estimate or 'no estimate: only GPU specs and calibrated devices have one'}")
     return [summary, *(_layer_grid(p) for p in predictions)]
 
 

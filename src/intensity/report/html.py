@@ -21,8 +21,9 @@ import torch
 from intensity.analysis.advice import advice
 from intensity.analysis.predict import Prediction, predict
 from intensity.analysis.roofline import amdahl_speedups, efficiency_vs_op_byte
-from intensity.analysis.batch_sweep import SweepPoint, sweep_batch
+from intensity.analysis.batch_sweep import SweepPoint, estimate_label, stopped_note, sweep_batch
 from intensity.output import check_output, write_atomic
+from intensity.progress import Progress
 from intensity.report import plots
 from intensity.report.page import PAGE, READING
 from intensity.report.tables import (Grid, bottleneck_grid, estimate_grid, kernel_grid, measurement_grid, milliseconds,
@@ -51,7 +52,8 @@ class _Context:
 def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str = "h100", dtype: str = "fp16",
                  batch: int = 256, fusion: str = "trivial", blocks: tuple[str, ...] = (),
                  input_shape: str | Sequence[int] | None = None, measure: Any = None,
-                 attention: str = "flash", runtime: str = "eager", profile: str | None = None) -> dict[str, Any]:
+                 attention: str = "flash", runtime: str = "eager", profile: str | None = None,
+                 progress: Progress | None = None) -> dict[str, Any]:
     """Analyse, predict and report on `model`; return the summary written to report.json.
 
     `measure` is a `Measurement` (intensity.measure.measurement) or its `to_dict()` record. `out` is
@@ -62,11 +64,14 @@ def write_report(model: str | torch.nn.Module, out: str | Path, *, device: str =
     options = {"fusion": fusion, "blocks": blocks, "input_shape": input_shape, "attention": attention}
     estimates = {"runtime": runtime, "profile": profile}
     prediction = predict(model, device=device, dtype=dtype, batch=batch, **options, **estimates)
-    sweep = sweep_batch(model, SWEEP_BATCHES, device=prediction.spec, dtype=dtype, **options, **estimates)
+    sweep = sweep_batch(model, SWEEP_BATCHES, device=prediction.spec, dtype=dtype, **options, **estimates,
+                        until_too_large=True, progress=progress)
     context = _Context(prediction, sweep, measured, _target(prediction))
     _make_directory(directory)
     images = _figures(context, directory)
     summary = _summary(context, images)
+    if stopped := stopped_note(sweep, SWEEP_BATCHES):
+        summary["notes"] = [*summary.get("notes", []), stopped]
     write_atomic(directory / "report.html", _page(context, summary["advice"], images, directory))
     write_atomic(directory / "report.json", json.dumps(summary, indent=2, default=str))
     return summary
@@ -248,7 +253,8 @@ def _sections(context: _Context, images: dict, directory: Path) -> list[str]:
                  _how("batch", limit=limit)
                  + _figure(directory, images, "batch_sweep",
                            f"Batch sweep: predicted for {report.device['description']}, {report.dtype}")
-                 + _table(sweep_grid(context.sweep, ""), f"Predicted for {report.device['description']}, "
+                 + _table(sweep_grid(context.sweep, "", estimate_label(context.sweep)),
+                          f"Predicted for {report.device['description']}, "
                                                          f"{report.dtype}")),
         _section("traffic", "Memory traffic per kernel",
                  _how("traffic", dtype=report.dtype)

@@ -11,6 +11,7 @@ from rich.table import Table
 from intensity.analysis.di_alpha import Calibration
 from intensity.analysis.roofline import Waterline, amdahl_speedups
 from intensity.analysis.batch_sweep import SweepPoint
+from intensity.analysis.predict import BOUND_KIND
 from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.result import CostReport, kernel_dict
 from intensity.hardware.spec import HardwareSpec
@@ -211,14 +212,16 @@ def bottleneck_grid(line: Waterline, top: int = 5) -> Grid:
                 ("kernel (module)", "op"))
 
 
-def sweep_grid(points: Sequence[SweepPoint], title: str) -> Grid:
+def sweep_grid(points: Sequence[SweepPoint], title: str, estimate_note: str = "") -> Grid:
+    """The batch sweep; the caption names the estimate's runtime and profile (`estimate_note`)."""
     columns = ("batch", "mediant intensity (flop/B)", "batch-limited limit (flop/B)",
                "bound: utilization (%)", "bound: latency (ms)", "bound: images/s", "estimate: utilization (%)",
                "estimate: images/s")
     rows = [(str(p.batch), number(p.intensity), number(p.intensity_limit), percent(p.utilization),
              milliseconds(p.latency), number(p.throughput, 0), percent(p.estimated_utilization),
              number(p.estimated_throughput, 0)) for p in points]
-    return Grid(title, columns, rows, caption=BOUND_AND_ESTIMATE)
+    caption = f"{BOUND_KIND}; {estimate_note}" if estimate_note else BOUND_AND_ESTIMATE
+    return Grid(title, columns, rows, caption=caption)
 
 
 BOUND_AND_ESTIMATE = ("bound: roofline/waterline, never beaten by a correct measurement; estimate: what "
