@@ -59,3 +59,13 @@ def test_a_lock_nested_in_the_same_thread_is_held_once_and_others_are_still_refu
     assert refused == [True]
     with locked(run) as target:  # released: free again
         assert target == run.resolve()
+
+
+def test_a_data_folder_takes_new_files_but_keeps_its_own(tmp_path):
+    from intensity.output import OutputError, check_output
+
+    (tmp_path / "README.md").write_text("theirs")
+    assert check_output(tmp_path / "survey.json", data_folders=[tmp_path]) == (tmp_path / "survey.json").resolve()
+    with pytest.raises(OutputError, match="already exists in the data folder"):
+        check_output(tmp_path / "README.md", data_folders=[tmp_path])
+    assert (tmp_path / "README.md").read_text() == "theirs"

@@ -33,17 +33,20 @@ def resolved_target(path: str | Path) -> Path:
 
 
 def check_output(path: str | Path, *, inputs: Iterable[str | Path | None] = (), option: str = "--out",
-                 directory: bool = False) -> Path:
+                 directory: bool = False, data_folders: Iterable[str | Path] = ()) -> Path:
     """The real target of `path`, or an OutputError naming `option`, the problem and the fix.
 
     `inputs` are the files/folders the command reads: an output resolving to one of them, or inside
-    an input folder, is refused. `directory=True` checks a folder to write into instead of a file.
+    an input folder, is refused. `data_folders` are folders the command reads some files of: a new
+    file may go there, but an existing one (a README, another table) is not replaced.
+    `directory=True` checks a folder to write into instead of a file.
     """
     if not str(path).strip():
         raise OutputError(f"{option} is empty; give a path, e.g. results/out.json")
     _refuse_special(path, option)
     target = resolved_target(path)
     _refuse_inputs(target, inputs, option)
+    _refuse_replacing_data(target, data_folders, option)
     if target.exists():
         mode = target.stat().st_mode
         if directory and not stat.S_ISDIR(mode):
@@ -81,6 +84,13 @@ def _refuse_inputs(target: Path, inputs: Iterable[str | Path | None], option: st
         if target == source or (source.is_dir() and source in target.parents):
             raise OutputError(f"{option} {target} is an input of this command ({given}); writing it would "
                               f"destroy the input: give another {option} path")
+
+
+def _refuse_replacing_data(target: Path, folders: Iterable[str | Path], option: str) -> None:
+    for folder in folders:
+        if target.exists() and resolved_target(folder) in target.parents:
+            raise OutputError(f"{option} {target} already exists in the data folder {folder}; writing it would "
+                              f"replace that file: give a new file name or another folder")
 
 
 def _check_parent_writable(folder: Path, given: str | Path, option: str) -> None:

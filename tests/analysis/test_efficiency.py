@@ -221,3 +221,9 @@ def test_a_base_clock_far_below_boost_is_flagged_as_a_worst_case():
     # T4: 585 of 1,590 MHz (37%)
     assert "may be pessimistic" in predict("noscope-coral", device="t4").estimate_note
     assert "may be pessimistic" not in predict("noscope-coral", device="h100").estimate_note
+
+
+def test_an_overridden_gpu_says_why_its_fitted_profile_does_not_apply():
+    spec = get_spec("rtx4090", "fp16").with_overrides("fp16", peak_tflops=100)
+    profile = profile_for(spec, "eager")
+    assert "figures are overridden (peak 100" in profile.source and "no fitted profile" not in profile.source

@@ -169,11 +169,15 @@ CASES = [
      "--profile {tmp}/eager-profile.json", "is for the 'eager' runtime"),
     ("roofline of a model without kernels", "roofline badmodels:identity --input 3x8x8 --device t4",
      "has no kernel to predict"),
+    # -- a survey's --out over a file of its data folder (the probe overwrote timm's README that way)
+    ("survey out replacing a data file", "survey --data {tmp} --store {tmp}-s.db --out {tmp}/energy.csv",
+     "already exists in the data folder"),
+    ("a profile from before clocks", "roofline noscope-coral --device rtx4090 --profile {tmp}/old-profile.json",
+     "was written by an older intensity"),
 ]
 
-PROFILE = ('{{"name": "rtx4090", "runtime": "{runtime}", "tensor_efficiency": 0.7, "vector_efficiency": 1.0, '
-           '"tensor_memory_efficiency": 0.35, "vector_memory_efficiency": 1.0, "stream_memory_efficiency": 1.0, '
-           '"overhead_us": 2.0}}')
+PROFILE = ('{{"name": "rtx4090", "runtime": "{runtime}", "tensor_efficiency": 0.7, "vector_efficiency": 0.06, '
+           '"memory_efficiency": 0.9, "tensor_issue_bytes": 1.5, "overhead_us": 2.0}}')
 
 BAD_MODELS = '''
 import torch
@@ -198,6 +202,9 @@ SPECS = {
     "nobw.toml": 'key = "nobw"\n[peak_tflops]\nfp16 = 100\n',
     "broken.toml": 'key = "broken\n',
     "eager-profile.json": PROFILE.format(runtime="eager"),
+    "old-profile.json": ('{"name": "rtx4090", "runtime": "eager", "tensor_efficiency": 0.7, "vector_efficiency": 1.0, '
+                         '"tensor_memory_efficiency": 0.35, "vector_memory_efficiency": 1.0, '
+                         '"stream_memory_efficiency": 1.0, "overhead_us": 2.0}'),
     "onnx-profile.json": PROFILE.format(runtime="onnx"),
 }
 BINARY = {"binary.toml": bytes(range(128, 256))}

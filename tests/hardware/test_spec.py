@@ -88,6 +88,7 @@ def test_spec_file_with_a_bad_peak_names_the_file_and_field(tmp_path, body, mess
     ('key = 3\nbandwidth_gbs = 9\n[peak_tflops]\nfp16 = 5\n', r"key = 3 must be a non-empty quoted string"),
     ('key = "b"\naliases = "c"\nbandwidth_gbs = 9\n[peak_tflops]\nfp16 = 5\n', r"aliases must be a list"),
     ('bandwidth_gbs = 9\n', r"lacks key, peak_tflops; add key and peak_tflops"),
+    ('key = "b"\nbandwith = 9\n[peak_tflops]\nfp16 = 5\n', r"unknown field 'bandwith'; did you mean bandwidth_gbs\?"),
     ('key = "b"\nbandwidth_gbs = 9\nbase_clock_mhz = 1500\n[peak_tflops]\nfp16 = 5\n',
      r"gives base_clock_mhz alone; give both base_clock_mhz and boost_clock_mhz"),
     ('key = "b"\nbandwidth_gbs = 9\nbase_clock_mhz = 2000\nboost_clock_mhz = 1500\n[peak_tflops]\nfp16 = 5\n',

@@ -313,8 +313,9 @@ def profile_for(spec: HardwareSpec, runtime: str = "eager", profile: str | Effic
     if transferred is None:
         return EfficiencyProfile(name="default", runtime=runtime)
     base = EfficiencyProfile.from_dict(transferred, f"transfer-{runtime}")
-    return dataclasses.replace(base, name=f"{spec.key} (datasheet)",
-                               source=f"{spec.key} has no fitted profile: {base.source}")
+    why = (f"{spec.key}'s figures are overridden ({'; '.join(spec.overrides)}), so its fitted profile does not "
+           f"apply" if spec.overrides and fitted_profile_data(spec.key, runtime) else f"{spec.key} has no fitted profile")
+    return dataclasses.replace(base, name=f"{spec.key} (datasheet)", source=f"{why}: {base.source}")
 
 
 def check_runtime(runtime: str) -> str:

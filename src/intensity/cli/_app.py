@@ -337,14 +337,15 @@ def fail(message: str) -> None:
 
 
 def check_out(out: str | Path | None, inputs: Iterable[Any] = (), *, option: str = "--out",
-              directory: bool = False) -> Path | None:
+              directory: bool = False, data_folders: Iterable[Any] = ()) -> Path | None:
     """Before any work: `out` is refused (one line, exit 2) if it is an input of the command, a
     device, FIFO or directory, or not writable (intensity.output.check_output)."""
     if out is None:
         return None
     from intensity.output import check_output
 
-    return guarded(lambda: check_output(out, inputs=inputs, option=option, directory=directory))
+    return guarded(lambda: check_output(out, inputs=inputs, option=option, directory=directory,
+                                        data_folders=data_folders))
 
 
 def emit(result: Any, fmt: str, out: str | Path | None = None, *legacy: Any, inputs: Iterable[Any] = (),

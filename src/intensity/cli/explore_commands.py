@@ -220,5 +220,5 @@ def survey(
     bound, estimate (--runtime, --profile) and measurement side by side, and how the estimates
     compare with the measurements."""
     request = ops.SurveyRequest(data, store, device, limit, fold, f, plots, runtime, profile)
-    out = check_out(out, request.inputs())
+    out = check_out(out, request.inputs(), data_folders=[data])
     emit(call("survey", ops.run_survey, request), format, out, inputs=request.inputs())

@@ -201,9 +201,26 @@ def _text(data: dict[str, Any], name: str, origin: str, default: str) -> str:
     return value
 
 
+FIELDS = ("key", "name", "aliases", "bandwidth_gbs", "source", "notes", "counts_macs", "peak_tflops",
+          "vector_tflops", "sms", "base_clock_mhz", "boost_clock_mhz", "clock_source", "vector_source")
+
+
+def _refuse_unknown_fields(data: dict[str, Any], origin: str) -> None:
+    """A misspelt field (`bandwith`) would otherwise be ignored and its value silently lost."""
+    import difflib
+
+    for name in data:
+        if name not in FIELDS:
+            close = difflib.get_close_matches(name, FIELDS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ValueError(f"hardware spec {origin}: unknown field {name!r}; {hint}the fields are "
+                             f"{', '.join(FIELDS)}")
+
+
 def spec_from_mapping(data: dict[str, Any], origin: str) -> HardwareSpec:
-    """Build a spec from parsed TOML; bad or missing fields raise ValueError naming the file,
-    the field and the fix."""
+    """Build a spec from parsed TOML; bad, unknown or missing fields raise ValueError naming the
+    file, the field and the fix."""
+    _refuse_unknown_fields(data, origin)
     missing = [k for k in ("key", "bandwidth_gbs", "peak_tflops") if k not in data]
     if missing:
         raise ValueError(f"hardware spec {origin} lacks {', '.join(missing)}; add "
