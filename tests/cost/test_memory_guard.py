@@ -64,5 +64,6 @@ def test_without_proc_the_guard_does_nothing(monkeypatch):
     monkeypatch.setattr(memory_guard, "_available_bytes", lambda: None)
     guard = memory_guard.MemoryGuard("an input")
     guard.check_inputs(10**15)  # no limit known: nothing refused
-    with guard:
-        pass
+    with guard as entered:
+        data = bytearray(10**6)  # allocating under the guard is not refused either
+    assert entered.limit is None and len(data) == 10**6
