@@ -76,9 +76,9 @@ def test_a_sweep_until_too_large_ends_at_the_first_batch_that_cannot_be_counted(
 
     monkeypatch.setattr(memory_guard, "_available_bytes", lambda: 1_000_000_000)  # share: 800 MB
     # batch 10**7 of 3x8x8 fp32 inputs is 7.7 GB: refused before it is allocated
-    points = sweep_batch(DataDependent(), [1, 10**7, 1], device="t4", input_shape=(3, 8, 8), until_too_large=True)
+    points = sweep_batch(DataDependent(), [1, 10**7, 2], device="t4", input_shape=(3, 8, 8), until_too_large=True)
     assert [p.batch for p in points] == [1]
-    assert stopped_note(points, [1, 10**7, 1]).startswith("the batch sweep ends at batch 1: counting batch 10000000")
+    assert stopped_note(points, [1, 10**7, 2]).startswith("the batch sweep ends at batch 1: counting batch 10000000")
     with pytest.raises(TooLargeError, match="which alone takes 7.68 GB"):
         sweep_batch(DataDependent(), [1, 10**7], device="t4", input_shape=(3, 8, 8))
     from intensity.ops import ModelRequest

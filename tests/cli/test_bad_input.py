@@ -169,6 +169,8 @@ CASES = [
      "--profile {tmp}/eager-profile.json", "is for the 'eager' runtime"),
     ("roofline of a model without kernels", "roofline badmodels:identity --input 3x8x8 --device t4",
      "has no kernel to predict"),
+    ("sweep-batch with a repeated batch", "sweep-batch noscope-coral --device v100 --batches 1,1,2",
+     "lists 1 more than once; give each batch size once"),
     # -- a survey's --out over a file of its data folder (the probe overwrote timm's README that way)
     ("survey out replacing a data file", "survey --data {tmp} --store {tmp}-s.db --out {tmp}/energy.csv",
      "already exists in the data folder"),

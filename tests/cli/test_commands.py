@@ -121,6 +121,9 @@ def test_folding_commands():
     bench = runner.invoke(app, ["bench-fold", "noscope-coral", "-f", "2", "-b", "4", "--iters", "1", "--trials", "1",
                                 "--format", "json"])
     assert bench.exit_code == 0 and [r["f"] for r in json.loads(bench.stdout)["results"]] == [1, 2]
+    # no --dtype / --device given: fp32 on the measured peak, labelled as defaults, not as given
+    assert {k: json.loads(bench.stdout)[k] for k in ("dtype", "dtype_from", "device", "device_from")} == {
+        "dtype": "fp32", "dtype_from": "built-in", "device": "measured", "device_from": "built-in"}
     scale = runner.invoke(app, ["scale", "noscope-coral", "-b", "8"])
     assert scale.exit_code == 0 and "3x43x43" in scale.stdout
     bad = runner.invoke(app, ["cascade", "--speedup", "0", "--accuracy-drop", "0.01"])

@@ -53,6 +53,10 @@ def sweep_batch(model: torch.nn.Module | str, batches: Sequence[int], *, device:
     detection model counted on real tensors) instead of failing."""
     if not batches:
         raise ValueError("give at least one batch size, e.g. `batches` 1,16,256,1024")
+    repeated = sorted({b for b in batches if list(batches).count(b) > 1})
+    if repeated:  # a typo (1,1,2): counting twice gives the same row twice
+        raise ValueError(f"`batches` lists {', '.join(map(str, repeated))} more than once; give each batch size "
+                         f"once, e.g. 1,16,256")
     spec = get_spec(device, dtype)
     points = []
     for done, batch in enumerate(batches):

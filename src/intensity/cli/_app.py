@@ -221,8 +221,8 @@ def _known_backend(value: str) -> str:
 
 
 OnOpt = _on_option()
-PeakDeviceOpt = Annotated[str, typer.Option(
-    "--device", help="spec whose peak utilization is taken against (default: measured here)")]
+PeakDeviceOpt = Annotated[Optional[str], typer.Option(
+    "--device", help="spec whose peak utilization is taken against [default: measured here]")]
 ItersOpt = Annotated[int, typer.Option(help="batches per trial", min=1)]
 TrialsOpt = Annotated[int, typer.Option(help="timed trials (median reported, spread shown)", min=1)]
 ThreadsOpt = Annotated[Optional[int], typer.Option(

@@ -14,6 +14,7 @@ from intensity.cli._app import (
     TrialsOpt, app, call, check_out, emit, factors, guarded, model_command,
 )
 from intensity.ops import ModelRequest
+from intensity.ops._base import BUILT_IN, GIVEN
 from intensity.ops import fold as ops
 
 def _bench_runtime_option():  # noqa: ANN202
@@ -45,15 +46,19 @@ def fold(
     emit(result, format, out, inputs=request.input_files())
 
 
+BENCH_DTYPE, BENCH_DEVICE = "fp32", "measured"  # a timed run here: this machine's own dtype and peak
+
+
 @app.command("bench-fold")
 def bench_fold(
     model: ModelArg,
     f: FactorsOpt = "2,3,4",
     batch: Annotated[int, typer.Option("--batch", "-b", help="images per step", min=1)] = 1024,
     input: InputOpt = None,  # noqa: A002
-    dtype: Annotated[str, typer.Option(help="fp32, fp16 or bf16: the dtype the models run in here")] = "fp32",
+    dtype: Annotated[Optional[str], typer.Option(
+        help="fp32, fp16 or bf16: the dtype the models run in here [default: fp32]")] = None,
     on: OnOpt = "cpu",
-    device: PeakDeviceOpt = "measured",
+    device: PeakDeviceOpt = None,
     iters: ItersOpt = 10,
     trials: TrialsOpt = 3,
     channels_last: Annotated[bool, typer.Option("--channels-last")] = False,
@@ -64,7 +69,8 @@ def bench_fold(
     runtime: BenchRuntimeOpt = "torch",
 ) -> None:
     """Measure original vs folded throughput at the same images per step (seed 000 5)."""
-    request = guarded(lambda: ModelRequest(model, batch, input, dtype, device))
+    request = guarded(lambda: ModelRequest(model, batch, input, dtype or BENCH_DTYPE, device or BENCH_DEVICE))
+    request = request.but(dtype_from=GIVEN if dtype else BUILT_IN, device_from=GIVEN if device else BUILT_IN)
     out = check_out(out, request.input_files())
     bench = ops.BenchFoldRequest(request, tuple(guarded(lambda: factors(f))), runtime, on=on, iters=iters,
                                  trials=trials, channels_last=channels_last, compile=compile, threads=threads)
