@@ -138,9 +138,7 @@ class Store:
 
     def add(self, rows: Iterable[Row]) -> int:
         """Insert and commit `rows` together (a row already there is kept, not replaced)."""
-        count, rows = 0, list(rows)
-        for row in rows:
-            check_accuracy(row.metrics.get("accuracy"), row.point)
+        count, rows = 0, _checked(rows)
         with self.transaction():
             for row in rows:
                 self.conn.execute("insert or ignore into results values (?,?,?,?,?,?,?,?,?)",
@@ -151,9 +149,7 @@ class Store:
 
     def update(self, rows: Iterable[Row]) -> int:
         """Replace the metrics (and version) of stored rows together; rows not stored are an error."""
-        count, rows = 0, list(rows)
-        for row in rows:
-            check_accuracy(row.metrics.get("accuracy"), row.point)
+        count, rows = 0, _checked(rows)
         with self.transaction():
             for row in rows:
                 changed = self.conn.execute(
@@ -304,3 +300,11 @@ def rows_frame(rows: Sequence[Row]):  # noqa: ANN201 (pandas is imported lazily)
 def new_row(space_key: str, point: str, batch: int, dtype: str, device: str, evaluator: str,
             metrics: dict) -> Row:
     return Row(space_key, point, batch, dtype, device, evaluator, metrics, _version())
+
+
+def _checked(rows: Iterable[Row]) -> list[Row]:
+    """All rows, once every accuracy is checked: nothing is written if one is bad."""
+    rows = list(rows)
+    for row in rows:
+        check_accuracy(row.metrics.get("accuracy"), row.point)
+    return rows
