@@ -19,7 +19,7 @@ from intensity.errors import ParameterError, ParameterTypeError, TooLargeError
 from intensity.hardware import HardwareSpec, get_spec
 from intensity.hardware.spec import check_device
 from intensity.models import DEFAULT_INPUT, resolve_model
-from intensity.validate import check_flag, check_int, check_names, check_number, check_text, device_warning
+from intensity.validate import check_bool, check_flag, check_int, check_names, check_number, check_text, device_warning
 
 __all__ = ["InputSpec", "analyze", "check_batch", "parse_input_shape", "parse_inputs"]
 
@@ -63,6 +63,7 @@ def analyze(
     attention: str = "flash",
     image_list: bool | None = None,
     deploy: bool = True,
+    amp: bool = False,
 ) -> CostReport:
     """Per-kernel flops, bytes, intensity and reuse of one inference pass of `model`.
 
@@ -78,7 +79,9 @@ def analyze(
     Bad parameters raise ParameterError/ParameterTypeError (ValueError/TypeError) naming them;
     a batch that fits no accelerator is counted with a warning in `warnings`. `deploy`: timm models that
     reparameterize for inference (mobileone, repvgg, fastvit, ...) are counted in their deployed
-    form; False counts the training graph.
+    form; False counts the training graph. `amp`: count the pass as `torch.autocast` runs it at
+    `dtype` (fp16 or bf16) on fp32 weights, each tensor at the dtype autocast gives it (fp32
+    norms and softmax, the casts as kernels), traced on fake CUDA tensors (no GPU needed).
     """
     batch = check_batch(batch)  # 2.0 -> 2: a float batch reached torch.randn
     _check_options(model, name, device, alpha, image_list)
@@ -92,7 +95,7 @@ def analyze(
                          blocks=blocks, only=only, alpha=alpha, label=label,
                          device=spec.summary(data_type.name) if spec else None,
                          attention=attention, image_list=image_list,
-                         real_model=_real_build(model, deploy))
+                         real_model=_real_build(model, deploy), amp=check_bool(amp, "amp"))
     report.warnings.extend(_fit_warnings(report, data_type.bytes))
     return report
 

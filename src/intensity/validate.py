@@ -99,6 +99,13 @@ def check_flag(value: object, name: str) -> bool | None:
     return value
 
 
+def check_bool(value: object, name: str) -> bool:
+    """True or False (a string 'false' is truthy: refuse it rather than count the wrong graph)."""
+    if not isinstance(value, bool):
+        raise ParameterTypeError(f"`{name}` must be True or False, not {value!r}")
+    return value
+
+
 def _in_range(value: float, low: float | None, high: float | None, low_open: bool, high_open: bool) -> bool:
     above = low is None or (value > low if low_open else value >= low)
     below = high is None or (value < high if high_open else value <= high)

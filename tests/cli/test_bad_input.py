@@ -35,6 +35,8 @@ CASES = [
     ("batch zero", "analyze noscope-coral --batch 0", "'--batch'"),
     ("batch not a number", "analyze noscope-coral --batch many", "'--batch'"),
     ("unknown dtype", "analyze noscope-coral --dtype fp12", "unknown dtype 'fp12'"),
+    ("amp in fp32", "analyze noscope-coral --amp --dtype fp32", "--amp (torch.autocast) runs in fp16 or bf16"),
+    ("amp on a command that has none", "fold noscope-coral --amp", "No such option: --amp"),
     ("unknown device", "analyze noscope-coral --device k80", "unknown device 'k80'"),
     ("device lacks dtype", "analyze noscope-coral --device tpuv1 --dtype fp32", "no published fp32 peak"),
     ("unknown fusion", "analyze noscope-coral --fusion blk", "'blk' is not one of"),

@@ -30,6 +30,19 @@ def test_analyze_json_to_file(tmp_path):
     assert [k["op"] for k in data["kernels"]] == ["conv", "conv", "linear", "linear"]
 
 
+def test_analyze_amp_counts_the_autocast_casts_and_says_so():
+    plain = runner.invoke(app, ["analyze", "noscope-coral", "--dtype", "fp16", "--format", "json", "--fusion", "none"])
+    amp = runner.invoke(app, ["analyze", "noscope-coral", "--dtype", "fp16", "--format", "json", "--fusion", "none",
+                              "--amp"])
+    assert plain.exit_code == 0 and amp.exit_code == 0, amp.output
+    plain_data, amp_data = json.loads(plain.stdout), json.loads(amp.stdout)
+    assert amp_data["amp"] is True and plain_data["amp"] is False
+    assert "copy" in [k["op"] for k in amp_data["kernels"]] and "copy" not in [k["op"] for k in plain_data["kernels"]]
+    assert amp_data["totals"]["flops"] == plain_data["totals"]["flops"]  # casts add bytes, not flops
+    table = runner.invoke(app, ["roofline", "noscope-coral", "--dtype", "fp16", "--device", "rtx4090", "--amp"])
+    assert table.exit_code == 0 and "under autocast (--amp)" in table.stdout
+
+
 def test_analyze_csv_has_a_row_per_kernel():
     result = runner.invoke(app, ["analyze", "noscope-coral", "--format", "csv"])
     assert result.exit_code == 0

@@ -138,3 +138,23 @@ def test_inductor_policy_leaves_conv_epilogue_models_as_trivial():
     inductor = analyze(Net(), batch=2, input_shape=(3, 8, 8), fusion="inductor")
     assert [k.fused for k in inductor.kernels] == [k.fused for k in trivial.kernels]
     assert inductor.totals.bytes == trivial.totals.bytes
+
+
+class NormAttention(nn.Module):
+    """layer norm -> attention on the normed q, k, v -> scale: the norm and the scale are chains."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.norm(x)
+        return torch.nn.functional.scaled_dot_product_attention(y, y, y) * 0.5
+
+
+def test_inductor_policy_keeps_attention_a_library_kernel():
+    # Inductor calls flash attention, it does not generate it: the norm before and the scale after
+    # stay kernels of their own, and the attention kernel keeps its flops (4 x 2 x 4 x 4 x 8 = 1024)
+    kernels = analyze(NormAttention(), batch=2, input_shape=(4, 8), fusion="inductor").kernels
+    assert [k.op for k in kernels] == ["norm", "attention", "mul"]
+    assert kernels[1].flops == 4 * 2 * 4 * 4 * 8

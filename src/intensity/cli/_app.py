@@ -264,11 +264,14 @@ ProfileOpt = Annotated[Optional[str], typer.Option(
     help="efficiency profile JSON from `intensity fit-device` (default: the device's shipped one)",
     callback=nonempty_path)]
 ESTIMATE_OPTIONS: dict[str, tuple[Any, Any]] = {"runtime": (RuntimeOpt, "eager"), "profile": (ProfileOpt, None)}
+AmpOpt = Annotated[bool, typer.Option(
+    "--amp", help="count as torch.autocast runs it at --dtype fp16/bf16 on fp32 weights: fp32 norms and "
+                  "softmax, the casts as kernels (timm's AMP benchmarks run so)")]
 
 
 def model_command(name: str | None = None, *, model: bool = True, batch: int | None = 1, fusion: bool = True,
                   device: bool = True, device_default: str | None = None, device_help: str | None = None,
-                  estimate: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                  estimate: bool = False, amp: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a command taking MODEL and the shared model options; it is called with a
     `ModelRequest` as its first argument instead of those options.
 
@@ -276,12 +279,15 @@ def model_command(name: str | None = None, *, model: bool = True, batch: int | N
     --fusion/--block/--attention; `device=False` leaves out --device/--peak-tflops/--bandwidth-gbs;
     `device_default`/`device_help` replace --device's default (the configured one) and help;
     `model=False` leaves out the MODEL argument (a command over a built-in grid); `estimate=True`
-    adds --runtime/--profile (commands that give times: bound and estimate)."""
+    adds --runtime/--profile (commands that give times: bound and estimate); `amp=True` adds --amp
+    (commands whose counts all go through `ModelRequest.analysis_kwargs`)."""
     left_out = {*(() if batch is not None else ("batch",)), *(() if fusion else ("fusion", "block", "attention")),
                 *(() if device else ("device", "peak_tflops", "bandwidth_gbs"))}
     options = {key: value for key, value in MODEL_OPTIONS.items() if key not in left_out}
     if estimate:
         options.update(ESTIMATE_OPTIONS)
+    if amp:
+        options["amp"] = (AmpOpt, False)
     if batch is not None:
         options["batch"] = (BatchOpt, batch)
     if device and (device_default or device_help):

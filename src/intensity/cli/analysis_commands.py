@@ -20,7 +20,7 @@ AlphaOpt = Annotated[float, typer.Option(help="DI's activation-reuse weight in [
 TopOpt = Annotated[Optional[int], typer.Option(help="table: only the N kernels moving the most bytes", min=1)]
 
 
-@model_command("analyze", batch=1)
+@model_command("analyze", batch=1, amp=True)
 def analyze(request: ModelRequest, only: OnlyOpt = None, alpha: AlphaOpt = DEFAULT_ALPHA, top: TopOpt = None,
             format: FormatOpt = "table", out: OutOpt = None) -> None:  # noqa: A002
     """Count every kernel's flops and DRAM bytes, intensity and reuse."""
@@ -31,7 +31,7 @@ def analyze(request: ModelRequest, only: OnlyOpt = None, alpha: AlphaOpt = DEFAU
         note(f"--top shapes the table only: {format} output lists every kernel")
 
 
-@model_command("roofline", batch=1, estimate=True)
+@model_command("roofline", batch=1, estimate=True, amp=True)
 def roofline(request: ModelRequest, format: FormatOpt = "table", out: OutOpt = None) -> None:  # noqa: A002
     """Roofline per kernel, waterline latency and efficiency, and Amdahl's roofline (seed 001); on
     --device calibrated[:FILE], each kernel's calibrated time next to its roofline time."""
@@ -40,7 +40,7 @@ def roofline(request: ModelRequest, format: FormatOpt = "table", out: OutOpt = N
     emit(result, format, out, inputs=request.input_files())
 
 
-@model_command("waterline", batch=128, device_help="accelerator spec: its own op:byte is added to the comparison "
+@model_command("waterline", batch=128, amp=True, device_help="accelerator spec: its own op:byte is added to the comparison "
                                                    "and marked (default: see `intensity config`)")
 def waterline_command(
     request: ModelRequest,
@@ -55,7 +55,7 @@ def waterline_command(
     emit(result, format, out, inputs=request.input_files())
 
 
-@model_command("sweep-batch", batch=None, estimate=True)
+@model_command("sweep-batch", batch=None, estimate=True, amp=True)
 def sweep_batch_command(
     request: ModelRequest,
     batches: Annotated[str, typer.Option(help="comma-separated batch sizes")] = "1,4,16,64,256,1024,4096",

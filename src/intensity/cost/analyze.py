@@ -9,13 +9,15 @@ from collections.abc import Callable, Sequence
 import torch
 
 from intensity.cost.attention import check_attention
-from intensity.cost.counter import Trace, capture
+from intensity.cost.counter import AUTOCAST_MODE, Trace, capture
 from intensity.cost.inputs import InputSpec, parse_inputs
 from intensity.cost.formulas import KERNEL_KINDS
 from intensity.cost.fusion import Kernel, build_kernels, check_policy, group_ops
 from intensity.cost.result import CostReport, Totals, Uncounted
 from intensity.cost.reuse import DEFAULT_ALPHA, check_alpha
-from intensity.dtypes import resolve_dtype
+from intensity.dtypes import DType, resolve_dtype
+
+AUTOCAST_DTYPES = ("fp16", "bf16")
 
 
 def count_costs(module: torch.nn.Module, input_shape: Sequence[int] | Sequence[InputSpec], *, batch: int = 1,
@@ -23,7 +25,7 @@ def count_costs(module: torch.nn.Module, input_shape: Sequence[int] | Sequence[I
                 only: Sequence[str] = (), alpha: float = DEFAULT_ALPHA, label: str = "",
                 device: dict | None = None, attention: str = "flash",
                 real_model: Callable[[], torch.nn.Module] | None = None,
-                image_list: bool | None = None) -> CostReport:
+                image_list: bool | None = None, amp: bool = False) -> CostReport:
     """Per-kernel flops, bytes, intensity and reuse of one inference pass of `module`.
 
     `device` is a spec summary (op:byte and friends) to attach for `bound` labels, or None.
@@ -33,15 +35,20 @@ def count_costs(module: torch.nn.Module, input_shape: Sequence[int] | Sequence[I
     fallback of a model built on meta. `image_list` feeds `batch` CxHxW images as a list (None:
     torchvision detection models only). `input_shape` is one sample's shape, or InputSpecs (one
     per forward argument, each with a dtype) for a model with several or non-float inputs.
+    `amp` counts the pass as `torch.autocast` runs it at `dtype` (fp16 or bf16) on fp32 weights:
+    each tensor at the dtype autocast gives it, weight and activation casts as kernels.
     """
     data_type = resolve_dtype(dtype)
+    autocast = autocast_dtype(data_type) if amp else None
     check_policy(fusion, blocks)
     check_alpha(alpha)
     check_attention(attention)
     feeds = parse_inputs(input_shape)
     trace = capture(module, [InputSpec(f.batched(batch), f.dtype) for f in feeds], attention=attention,
-                    real_model=real_model, image_list=image_list, float_bytes=data_type.bytes)
-    kernels = build_kernels(trace, group_ops(trace, fusion, blocks), data_type.bytes)
+                    real_model=real_model, image_list=image_list, float_bytes=data_type.bytes,
+                    autocast=autocast)
+    amp = trace.capture == AUTOCAST_MODE  # False when the autocast pass failed (the notes say so)
+    kernels = build_kernels(trace, group_ops(trace, fusion, blocks), None if amp else data_type.bytes)
     kernels = _keep_only(kernels, only)
     return CostReport(
         model=label or type(module).__name__, batch=batch, input_shape=list(feeds[0].shape),
@@ -50,8 +57,16 @@ def count_costs(module: torch.nn.Module, input_shape: Sequence[int] | Sequence[I
         totals=_totals(kernels, module, alpha), uncounted=_uncounted(trace), device=device,
         only=list(only), blocks=list(blocks), capture=trace.capture,
         notes=trace.notes + _attention_note(trace, attention) + _uncounted_note(trace),
-        attention=attention,
+        attention=attention, amp=amp,
     )
+
+
+def autocast_dtype(data_type: DType) -> torch.dtype:
+    """The torch dtype autocast runs at, for an `amp` count: fp16 or bf16 only."""
+    if data_type.name not in AUTOCAST_DTYPES:
+        raise ValueError(f"`amp` (torch.autocast) runs in fp16 or bf16, not {data_type.name}: use "
+                         f"--dtype fp16 or bf16 with it, or drop --amp to count {data_type.name}")
+    return data_type.torch_dtype
 
 
 def _keep_only(kernels: list[Kernel], only: Sequence[str]) -> list[Kernel]:

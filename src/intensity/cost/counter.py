@@ -43,6 +43,8 @@ from intensity.cost.memory_guard import MemoryGuard
 from intensity.errors import ModelRunError, TooLargeError, first_line
 
 CAPTURE_MODES = ("meta", "fake", "real")
+METADATA_OPS = frozenset({"prim::device", "prim::dtype", "prim::layout"})
+AUTOCAST_MODE = "autocast"  # fake CUDA tensors under torch.autocast: the only way to see its casts
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,9 @@ class Access:
     span: tuple = ()  # (storage offset, strides): tells two views of one value apart
     base: int = 0  # elements of the storage behind the view: partial reads add up to at most this
 
-    def nbytes(self, float_bytes: int) -> int:
-        return self.elements * (float_bytes if self.is_float else self.itemsize)
+    def nbytes(self, float_bytes: int | None) -> int:
+        """Bytes at the analysed float size; None: at the tensor's own (an autocast trace)."""
+        return self.elements * (float_bytes if self.is_float and float_bytes else self.itemsize)
 
 
 @dataclass(frozen=True)
@@ -203,10 +206,11 @@ class _ModuleScopes:
 class _Recorder(TorchDispatchMode):
     """Records every aten op that reaches the dispatcher while active."""
 
-    def __init__(self, roles: WeakIdKeyDictionary, scopes: _ModuleScopes, float_bytes: int = 4) -> None:
+    def __init__(self, roles: WeakIdKeyDictionary, scopes: _ModuleScopes,
+                 float_bytes: int | None = 4) -> None:
         super().__init__()
         self.roles = roles
-        self.float_bytes = float_bytes  # what formulas see as a float tensor's item size
+        self.float_bytes = float_bytes  # what formulas see as a float tensor's item size (None: its own)
         self.scopes = scopes
         self.values: WeakIdKeyDictionary = WeakIdKeyDictionary()  # tensor -> value id
         self.value_roles: dict[int, str] = {}
@@ -247,12 +251,14 @@ class _Recorder(TorchDispatchMode):
         role = self.value_roles[self.value_of(tensor)]
         is_float = tensor.is_floating_point()
         return TensorInfo(tuple(tensor.shape), distinct_elements(tensor), role, is_float,
-                          self.float_bytes if is_float else tensor.element_size())
+                          self.float_bytes if is_float and self.float_bytes else tensor.element_size())
 
     # -- ops ---------------------------------------------------------------------------------
     def record(self, op: str, args: tuple, kwargs: dict, out: Any, func: Any = None) -> None:
         inputs = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
         outputs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
+        if op in METADATA_OPS:
+            return  # asks a tensor's device or dtype (CUDA autocast does, per op): no kernel
         if is_view(op):
             self._alias(inputs, outputs)
         elif op in ALLOC_OPS:
@@ -283,12 +289,21 @@ class _Recorder(TorchDispatchMode):
                       tuple(self.info(t) for t in inputs), tuple(self.info(t) for t in outputs))
         cost = formula(call)
         reads = tuple(self.access(t) for i, t in enumerate(inputs) if i not in cost.unread)
+        role = self._cast_role(op, inputs)
         for tensor in outputs:  # results are new values, in-place ones included
-            self.values[tensor] = self.new_value()
+            self.values[tensor] = self.new_value(role)
         written = range(len(outputs)) if cost.written is None else cost.written
         writes = tuple(self.access(outputs[i]) for i in written if i < len(outputs))
         self.ops.append(OpRecord(len(self.ops), op, cost.kind, cost.detail, self.scopes.current(),
                                  reads, writes, cost.flops, cost.traffic))
+
+    def _cast_role(self, op: str, inputs: Sequence[torch.Tensor]) -> str:
+        """A weight cast to another dtype (autocast's fp16 copy of an fp32 weight) is still a
+        weight: the op reading it reads weights, and its traffic does not grow with the batch."""
+        if op != "_to_copy" or not inputs:
+            return ACTIVATION
+        role = self.value_roles[self.value_of(inputs[0])]
+        return role if role in (PARAMETER, BUFFER) else ACTIVATION
 
     def fused_attention(self, func, args: tuple, kwargs: dict) -> torch.Tensor:  # noqa: ANN001
         """One flash-attention kernel: q, k, v (and a mask) read once, the output written once;
@@ -355,14 +370,54 @@ def _meta_input(shape: tuple[int, ...], dtype: torch.dtype | None) -> torch.Tens
 
 def _run_meta(model, feeds, roles, image_list):  # noqa: ANN001
     """Forward with meta copies of the parameters swapped in (the model itself is untouched)."""
-    params = {name: _meta_like(p) for name, p in model.named_parameters()}
-    buffers = {name: _meta_like(b) for name, b in model.named_buffers()}
+    return _swapped_forward(model, feeds, roles, image_list, _meta_like, _meta_input)
+
+
+def _swapped_forward(model, feeds, roles, image_list, copy_state, make_input):  # noqa: ANN001
+    """(fed inputs, forward) with `copy_state` copies of the weights and buffers swapped in,
+    their roles recorded, and inputs made by `make_input`."""
+    params = {name: copy_state(p) for name, p in model.named_parameters()}
+    buffers = {name: copy_state(b) for name, b in model.named_buffers()}
     for tensor in params.values():
         roles[tensor] = PARAMETER
     for tensor in buffers.values():
         roles[tensor] = BUFFER
-    fed, args = _model_input(feeds, image_list, _meta_input)
+    fed, args = _model_input(feeds, image_list, make_input)
     return fed, lambda: torch.func.functional_call(model, (params, buffers), args, strict=False)
+
+
+def _run_autocast(model, feeds, roles, image_list):  # noqa: ANN001
+    """Forward on fake CUDA tensors, fp32 weights and inputs as `torch.autocast` is fed: the
+    recorder then sees the ops autocast dispatches (casts, fp32 norms) at their real dtypes.
+    Runs inside a FakeTensorMode; no GPU is needed."""
+    def fake_cuda(tensor: torch.Tensor) -> torch.Tensor:
+        dtype = torch.float32 if tensor.is_floating_point() else tensor.dtype
+        return torch.empty(tensor.shape, dtype=dtype, device="cuda")
+    return _swapped_forward(model, feeds, roles, image_list, fake_cuda, _cuda_input)
+
+
+def _cuda_input(shape: tuple[int, ...], dtype: torch.dtype | None) -> torch.Tensor:
+    return torch.empty(shape, dtype=dtype or torch.float32, device="cuda")
+
+
+@contextmanager
+def _autocast(dtype: torch.dtype | None) -> Iterator[None]:
+    """CUDA autocast switched on directly: `torch.autocast("cuda")` turns itself off (with a
+    warning) on a machine without a GPU, but its dispatch rules need none on fake tensors."""
+    if dtype is None:
+        yield
+        return
+    was_enabled, was_dtype = torch.is_autocast_enabled("cuda"), torch.get_autocast_dtype("cuda")
+    torch.set_autocast_enabled("cuda", True)
+    torch.set_autocast_dtype("cuda", dtype)
+    torch.autocast_increment_nesting()
+    try:
+        yield
+    finally:
+        if torch.autocast_decrement_nesting() == 0:
+            torch.clear_autocast_cache()
+        torch.set_autocast_enabled("cuda", was_enabled)
+        torch.set_autocast_dtype("cuda", was_dtype)
 
 
 def _mark_real_roles(model: torch.nn.Module, roles: WeakIdKeyDictionary) -> None:
@@ -399,23 +454,24 @@ def _input_bytes(feeds: tuple[InputSpec, ...], float_dtype: torch.dtype) -> int:
 
 
 def _capture_once(model: torch.nn.Module, feeds: tuple[InputSpec, ...], mode: str, attention: str,
-                  image_list: bool, float_bytes: int = 4) -> Trace:
+                  image_list: bool, float_bytes: int | None = 4,
+                  autocast: torch.dtype | None = None) -> Trace:
     roles: WeakIdKeyDictionary = WeakIdKeyDictionary()
     scopes = _ModuleScopes(model)
     with contextlib.ExitStack() as stack:
-        if mode == "fake":
+        if mode in ("fake", AUTOCAST_MODE):
             from torch._subclasses.fake_tensor import FakeTensorMode
 
             stack.enter_context(FakeTensorMode(allow_non_fake_inputs=True))
         elif mode == "real" and _device(model).type == "cpu":  # memory grows with the batch: stop in time
             guard = stack.enter_context(MemoryGuard(_feeds_text(feeds)))
             guard.check_inputs(_input_bytes(feeds, _float_dtype(model)))
-        run = _run_meta if mode == "meta" else _run_real
+        run = {"meta": _run_meta, AUTOCAST_MODE: _run_autocast}.get(mode, _run_real)
         fed, forward = run(model, feeds, roles, image_list)
-        recorder = _Recorder(roles, scopes, float_bytes)
+        recorder = _Recorder(roles, scopes, None if mode == AUTOCAST_MODE else float_bytes)
         inputs = tuple(recorder.value_of(t) for t in fed)
         attention_mode = AttentionMode(recorder, attention)
-        with torch.no_grad(), scopes.active(), recorder, attention_mode:
+        with torch.no_grad(), scopes.active(), _autocast(autocast), recorder, attention_mode:
             output = forward()
         outputs = tuple(recorder.value_of(t) for t in tree_leaves(output) if isinstance(t, torch.Tensor))
     return Trace(recorder.ops, inputs, outputs, recorder.uncounted, mode, recorder.opaque_reads,
@@ -484,7 +540,8 @@ def _subject(model: torch.nn.Module, mode: str, real_model: Callable[[], torch.n
 def capture(model: torch.nn.Module, shape: tuple[int, ...] | Sequence[InputSpec],
             modes: Sequence[str] = CAPTURE_MODES, *, attention: str = "flash",
             real_model: Callable[[], torch.nn.Module] | None = None,
-            image_list: bool | None = None, float_bytes: int = 4) -> Trace:
+            image_list: bool | None = None, float_bytes: int = 4,
+            autocast: torch.dtype | None = None) -> Trace:
     """Trace one inference forward pass of `model` on an input of `shape` (batch first), or on
     several inputs: a sequence of InputSpecs with batch-first shapes, fed as positional arguments
     (integer dtypes for token ids and masks; floats follow the weights).
@@ -493,11 +550,17 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...] | Sequence[InputSpec]
     the module tree, and notes any fallback. `real_model` builds the model with real weights for
     the real-tensor attempt when `model` was built on meta. `image_list` feeds a list of `batch`
     CxHxW images instead of one tensor (None: detect torchvision's detection models).
-    `float_bytes` is the analysed dtype's item size, as cost formulas see it.
+    `float_bytes` is the analysed dtype's item size, as cost formulas see it. `autocast` (fp16
+    or bf16) traces the pass as `torch.autocast("cuda", dtype)` runs it on fp32 weights, on fake
+    CUDA tensors: every tensor at the dtype autocast gives it (fp32 norms and softmax, fp16
+    convs and matmuls, the casts between them as kernels), `float_bytes` unused.
     Raises ModelRunError, with the last mode's error, when the model fails in all of them.
     """
     check_attention(attention)
-    unknown = [m for m in modes if m not in CAPTURE_MODES]
+    if autocast is not None:  # meta tensors have no autocast rules, real ones need a GPU; a model
+        # that calls into CUDA itself (cuDNN's LSTM) is counted without autocast, with a note
+        modes = (AUTOCAST_MODE, *modes)
+    unknown = [m for m in modes if m not in (*CAPTURE_MODES, AUTOCAST_MODE)]
     if unknown or not modes:
         raise ValueError(f"unknown capture mode {unknown or modes}; modes are {CAPTURE_MODES}")
     image_list = takes_image_list(model) if image_list is None else image_list
@@ -512,7 +575,8 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...] | Sequence[InputSpec]
                 built = _subject(model, mode, real_model)
                 subject = _isolated_copy(built)
                 with _eval_mode(subject):
-                    trace = _capture_once(subject, feeds, mode, attention, image_list, float_bytes)
+                    trace = _capture_once(subject, feeds, mode, attention, image_list, float_bytes,
+                                          autocast)
         except (OpCostError, TooLargeError):  # a cost formula's fault, or memory: other tensors would not help
             raise
         except Exception as error:  # any model error: try the next mode, report all
@@ -520,6 +584,9 @@ def capture(model: torch.nn.Module, shape: tuple[int, ...] | Sequence[InputSpec]
             failures.append(f"{mode} tensors: {type(error).__name__}: {first_line(error)}")
             continue
         trace.notes.extend(_fallback_notes(failures, mode, built is not model))
+        if autocast is not None and mode != AUTOCAST_MODE:
+            trace.notes.append(f"not counted as autocast runs it (every float tensor at {float_bytes} bytes): "
+                               f"the model would not run on fake CUDA tensors")
         trace.notes.extend(_warning_notes(caught))
         return trace
     raise ModelRunError(f"the model raised on {_feeds_text(feeds)} "

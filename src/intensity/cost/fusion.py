@@ -139,7 +139,7 @@ def _merge_chains(groups: Sequence[OpGroup]) -> list[OpGroup]:
     merged: list[OpGroup] = []
     producer: dict[int, int] = {}  # value id -> index in `merged` of the group that wrote it
     for group in groups:
-        target = None if group.anchored else _chain_target(group, merged, producer)
+        target = None if _library(group) else _chain_target(group, merged, producer)
         if target is None:
             merged.append(group)
             target = len(merged) - 1
@@ -155,7 +155,12 @@ def _chain_target(group: OpGroup, merged: Sequence[OpGroup], producer: dict[int,
     if not sources:
         return None
     latest = max(sources)
-    return None if merged[latest].anchored or merged[latest].block is not None else latest
+    return None if _library(merged[latest]) or merged[latest].block is not None else latest
+
+
+def _library(group: OpGroup) -> bool:
+    """A library kernel Inductor calls rather than generates: a conv or GEMM, or attention (flash)."""
+    return group.anchored or any(op.kind == "attention" for op in group.ops)
 
 
 def _fuse(ops: Sequence[OpRecord], block_of: Callable[[OpRecord], Scope | None]) -> list[OpGroup]:
@@ -207,7 +212,8 @@ def _others_allow(op: OpRecord, chained: Access) -> bool:
 
 # --- traffic ----------------------------------------------------------------------------------
 
-def build_kernels(trace: Trace, groups: Sequence[OpGroup], float_bytes: int) -> list[Kernel]:
+def build_kernels(trace: Trace, groups: Sequence[OpGroup], float_bytes: int | None) -> list[Kernel]:
+    """The kernels of `groups`, floats at `float_bytes` each (None: each tensor's own dtype)."""
     consumers = _consumer_groups(groups)
     escaping = set(trace.outputs) | trace.opaque_reads
     return [_kernel(group, index, consumers, escaping, float_bytes)
@@ -245,7 +251,7 @@ def _full_size(accesses: Sequence[Access]) -> int:
 
 
 def _kernel(group: OpGroup, index: int, consumers: dict[int, set[int]], escaping: set[int],
-            float_bytes: int) -> Kernel:
+            float_bytes: int | None) -> Kernel:
     ops = group.ops
     produced = {w.value for op in ops for w in op.writes}
     reads = _merge([a for op in ops for a in op.reads if a.value not in produced])

@@ -90,6 +90,7 @@ class CostReport:
     attention: str = "flash"  # how scaled-dot-product attention was costed: flash or math
     inputs: list[str] = field(default_factory=list)  # every forward argument, e.g. ['1x128:int64']
     warnings: list[str] = field(default_factory=list)  # e.g. `only` matched nothing, fits no device
+    amp: bool = False  # counted as torch.autocast runs it (fp32 weights, per-op dtypes)
 
     @property
     def op_byte(self) -> float | None:
@@ -98,7 +99,7 @@ class CostReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "batch": self.batch, "input_shape": self.input_shape,
-            "dtype": self.dtype, "device": self.device, "fusion": self.fusion, "only": self.only,
+            "dtype": self.dtype, "amp": self.amp, "device": self.device, "fusion": self.fusion, "only": self.only,
             "blocks": self.blocks, "attention": self.attention, "capture": self.capture,
             "notes": self.notes, "warnings": self.warnings, "inputs": self.inputs,
             "totals": self.totals.to_dict(),

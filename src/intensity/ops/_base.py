@@ -34,15 +34,17 @@ class Settings:
     device: str | None
     dtype_from: str = GIVEN
     device_from: str = GIVEN
+    amp: bool = False  # counted as torch.autocast runs it at `dtype`
 
     def line(self) -> str:
         """'dtype fp16 (built-in default), device v100' — the first line of table output."""
         device = self.device if self.device is not None else "(none)"
-        return f"dtype {self.dtype}{_origin(self.dtype_from)}, device {device}{_origin(self.device_from)}"
+        amp = " under autocast (--amp)" if self.amp else ""
+        return f"dtype {self.dtype}{_origin(self.dtype_from)}{amp}, device {device}{_origin(self.device_from)}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"dtype": self.dtype, "device": self.device, "dtype_from": self.dtype_from,
-                "device_from": self.device_from}
+                "device_from": self.device_from, **({"amp": True} if self.amp else {})}
 
 
 def _origin(source: str) -> str:
@@ -79,6 +81,7 @@ class ModelRequest:
     attention: str = "flash"
     runtime: str = "eager"          # the estimate's execution model: eager or compiled
     profile: str | None = None      # an efficiency profile JSON (fit-device); None: the device's own
+    amp: bool = False               # count as torch.autocast runs it (analyze, roofline, waterline, sweep-batch)
     dtype_from: str = ""            # filled in: GIVEN, or where the default came from
     device_from: str = ""
 
@@ -103,7 +106,7 @@ class ModelRequest:
         return replace(self, **changes)
 
     def settings(self) -> Settings:
-        return Settings(self.dtype, device_name(self.device), self.dtype_from, self.device_from)
+        return Settings(self.dtype, device_name(self.device), self.dtype_from, self.device_from, self.amp)
 
     def input_files(self) -> list[str]:
         """Files this request reads (a user spec .toml, a calibration file, a model file): an
@@ -131,7 +134,8 @@ class ModelRequest:
     def analysis_kwargs(self) -> dict[str, Any]:
         """The keyword arguments `api.analyze` and `analysis.predict` share."""
         return {"batch": self.batch, "input_shape": self.input_shape, "dtype": self.dtype,
-                "fusion": self.fusion, "blocks": list(self.blocks), "attention": self.attention}
+                "fusion": self.fusion, "blocks": list(self.blocks), "attention": self.attention,
+                **({"amp": True} if self.amp else {})}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -151,7 +151,8 @@ def _title(report: CostReport) -> str:
     device = f" on {report.device['name']}" if report.device else ""
     shapes = ", ".join(report.inputs) if len(report.inputs) > 1 else _shape(report.input_shape)
     return (f"{report.model}: batch {report.batch}, input {shapes}, "
-            f"{report.dtype}{device}, fusion {report.fusion}")
+            f"{report.dtype}{' autocast (AMP)' if getattr(report, 'amp', False) else ''}{device}, "
+            f"fusion {report.fusion}")
 
 
 def totals_grid(report: CostReport) -> Grid:
