@@ -95,3 +95,17 @@ def test_rows_that_did_not_run_and_models_timm_cannot_build_are_listed(tmp_path)
     assert published.skipped == ["resnet18: did not run (no images/s)"]
     samples, failed = collect(published.rows, "eager", None)
     assert samples == [] and failed[0].startswith("no_such_model_xyz: UnknownNameError")
+
+
+def test_kernel_tables_count_the_autocast_pass_and_weight_casts_do_not_scale_with_the_batch():
+    from intensity.explore.fit_device import analyse_table
+
+    table = analyse_table("test_efficientnet_gn", 160, "eager")
+    # autocast: every conv's fp32 weight gets an fp16 copy, a kernel that reads and writes only
+    # weight bytes (4 + 2 per element), so all of it is batch-free
+    casts = [i for i, (a, w) in enumerate(zip(table.activation_bytes, table.weight_bytes)) if w and not a]
+    assert casts and all(table.kind[i] == "stream" for i in casts)
+    eight, sixteen = table.works(8), table.works(16)  # the table is counted at batch 8
+    assert all(eight[i].bytes == sixteen[i].bytes for i in casts)
+    half = [i for i, a in enumerate(table.activation_bytes) if a]
+    assert all(sixteen[i].bytes > eight[i].bytes for i in half)

@@ -242,11 +242,12 @@ def eager_kernels(kernels: Sequence[Kernel]) -> list[KernelWork]:
     return [kernel_work(k) for k in kernels]
 
 
-@_runtime("compiled", "trivial", "torch.compile: library GEMMs plus generated pointwise epilogues")
+@_runtime("compiled", "inductor", "torch.compile: library GEMMs, generated epilogues and fused pointwise chains")
 def compiled_kernels(kernels: Sequence[Kernel]) -> list[KernelWork]:
-    """Inductor's execution of `trivial`-fused kernels: convs and GEMMs stay library kernels that
+    """Inductor's execution of `inductor`-fused kernels: convs and GEMMs stay library kernels that
     write their raw output, and their fused epilogue (BN, activation, residual add) becomes one
-    generated pointwise kernel that reads that output (and a residual) and writes the result."""
+    generated pointwise kernel that reads that output (and a residual) and writes the result;
+    every chain of other ops (a norm, casts, an SE gate) is one generated kernel already."""
     works = []
     for kernel in kernels:
         works.append(kernel_work(kernel))

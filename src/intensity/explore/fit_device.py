@@ -1,8 +1,9 @@
 """Fit a GPU's efficiency profile (analysis/efficiency.py) to published measurements.
 
 timm publishes the measured inference throughput of ~1,600 models per GPU (AMP fp16, NCHW, batch
-1024 where it fits), eager and torch.compile. For each row we count the model's kernels ourselves
-(fusion `none` for eager; `trivial` with split epilogues for compiled) and fit the profile's five
+1024 where it fits), eager and torch.compile. For each row we count the model's kernels ourselves,
+as torch.autocast runs them (`amp`: fp32 weights cast per use, fp32 norms and their fp32 outputs;
+fusion `none` for eager, `inductor` with split epilogues for compiled), and fit the profile's five
 parameters so that the summed kernel estimates match the measured step times, in log space.
 
 Kernel tables are analysed once per (model, image size, runtime) at batch 8 and scaled to any
@@ -27,6 +28,7 @@ from intensity.analysis.efficiency import (
     tile_efficiency,
 )
 from intensity.hardware.spec import HardwareSpec
+from intensity.output import write_atomic
 from intensity.progress import Progress, notify
 
 PUBLISHED = {
@@ -39,7 +41,8 @@ PUBLISHED = {
 }
 COLUMNS = ("model", "infer_img_size", "infer_samples_per_sec", "infer_batch_size")
 ANALYSIS_BATCH = 8
-DTYPE = "fp16"  # timm's AMP benchmark
+DTYPE = "fp16"  # timm's AMP benchmark: counted as torch.autocast runs it (fp32 weights, per-op dtypes)
+CACHE_VERSION = "amp-v1"  # kernel tables counted otherwise (every float at fp16) are not reused
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def analyse_table(model: str, img_size: int, runtime: str, *, deploy: bool = Tru
 
     fusion = RUNTIMES[runtime].fusion
     report = analyze(f"timm:{model}", batch=ANALYSIS_BATCH, dtype=DTYPE, fusion=fusion,
-                     input_shape=(3, img_size, img_size), deploy=deploy)
+                     input_shape=(3, img_size, img_size), deploy=deploy, amp=True)
     kernels = report.kernels
     works = RUNTIMES[runtime](kernels)
     weights = _weight_bytes(kernels, runtime)
@@ -158,9 +161,12 @@ def analyse_table(model: str, img_size: int, runtime: str, *, deploy: bool = Tru
 
 
 def _weight_bytes(kernels: Sequence, runtime: str) -> list[float]:
+    """Each kernel's bytes that do not grow with the batch: the weights it reads, and all of a
+    kernel that reads only weights (autocast's fp16 copy of a weight writes batch-free bytes too)."""
     weights = []
     for kernel in kernels:
-        weights.append(float(kernel.weight_bytes))
+        weights.append(float(kernel.bytes if kernel.weight_bytes and not kernel.input_bytes
+                             else kernel.weight_bytes))
         if runtime == "compiled" and kernel.fused and kernel.op in ("conv", "linear", "matmul", "attention"):
             weights.append(0.0)  # the generated epilogue reads no weights
     return weights
@@ -172,13 +178,12 @@ def cached_table(model: str, img_size: int, runtime: str, cache: Path | None, *,
     path = None
     if cache is not None:
         graph = "deploy" if deploy else "train"
-        path = cache / runtime / graph / f"{model}@{img_size}.json"
+        path = cache / CACHE_VERSION / runtime / graph / f"{model}@{img_size}.json"
         if path.is_file():
             return KernelTable(**json.loads(path.read_text()))
     table = analyse_table(model, img_size, runtime, deploy=deploy)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(table.__dict__))
+    if path is not None:  # atomic: parallel fits share one cache
+        write_atomic(path, json.dumps(table.__dict__), option="--cache")
     return table
 
 
