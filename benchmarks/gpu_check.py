@@ -2,7 +2,9 @@
 
 Parts, each in its own process under its own time limit (a hang or a crash costs that part only):
   throughput    images/s, utilization and peak memory of 5 zoo CNNs, fp16 channels-last (measure API)
-  calibrate     `intensity calibrate-device --on cuda --quick` (the CLI itself; JSON kept beside the text)
+  calibrate     `intensity calibrate-device --on cuda --quick --dtype fp16` (the CLI itself; JSON kept beside the text)
+  estimate      measured vs estimated images/s of ~30 timm and zoo CNNs under AMP (issue 18 section 4): the
+                datasheet-only estimate, the calibrated one and a profile fitted to these runs
   block_fusion  Triton block-fusion kernels vs Inductor max-autotune (benchmarks/block_fusion.py GPU part)
   fold_speedup  folded speedup on CUDA fp16 channels-last (benchmarks/fold_speedup.py)
   energy        NVML power: J/image, energy per pixel, MACs/J (measure/energy.py)
@@ -18,7 +20,9 @@ Run: .venv/bin/python benchmarks/gpu_check.py [--parts throughput,train] [--resu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import json
 import os
 import platform
 import signal
@@ -30,6 +34,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -47,13 +53,34 @@ class Part:
 
 
 PARTS = [
-    Part("throughput", ("cuda",), 65, "images/s and utilization of 5 zoo CNNs, fp16 channels-last"),
-    Part("calibrate", ("cuda",), 75, "calibrate-device --on cuda --quick"),
-    Part("block_fusion", ("cuda", "triton"), 150, "Triton block fusion vs Inductor max-autotune"),
-    Part("fold_speedup", ("cuda",), 60, "fold_speedup on CUDA fp16 channels-last"),
-    Part("energy", ("cuda", "nvml"), 40, "NVML energy per image and per pixel"),
-    Part("train", ("cuda",), 70, "1 epoch of training on CUDA (fp32 and bf16 autocast)"),
+    Part("throughput", ("cuda",), 55, "images/s and utilization of 5 zoo CNNs, fp16 channels-last"),
+    Part("calibrate", ("cuda",), 65, "calibrate-device --on cuda --quick --dtype fp16"),
+    Part("estimate", ("cuda",), 120, "measured vs estimated images/s of ~30 CNNs under AMP (datasheet, "
+                                     "calibrated, fitted here)"),
+    Part("block_fusion", ("cuda", "triton"), 95, "Triton block fusion vs Inductor max-autotune"),
+    Part("fold_speedup", ("cuda",), 50, "fold_speedup on CUDA fp16 channels-last"),
+    Part("energy", ("cuda", "nvml"), 35, "NVML energy per image and per pixel"),
+    Part("train", ("cuda",), 55, "1 epoch of training on CUDA (fp32 and bf16 autocast)"),
 ]
+# The estimate part's CNNs: timm families the published tables cover (dense, grouped, depthwise,
+# reparameterized, dense-connected) and zoo models at small inputs, where per-kernel cost rules.
+ESTIMATE_MODELS = [
+    "timm:resnet18", "timm:resnet34", "timm:resnet50", "timm:resnet101", "timm:resnet50d",
+    "timm:resnext50_32x4d", "timm:wide_resnet50_2", "timm:seresnet50", "timm:regnetx_032", "timm:regnety_016",
+    "timm:regnety_040", "timm:efficientnet_b0", "timm:efficientnet_b2", "timm:tf_efficientnetv2_b0",
+    "timm:mobilenetv2_100", "timm:mobilenetv3_large_100", "timm:mobilenetv4_conv_small", "timm:ghostnet_100",
+    "timm:convnext_atto", "timm:convnext_tiny", "timm:densenet121", "timm:dla34", "timm:hgnetv2_b0",
+    "timm:repvgg_a2", "timm:mobileone_s1", "timm:rexnet_100", "timm:cspresnet50",
+    "resnet18-cifar10", "squeezenet1_0", "noscope-coral",
+]
+QUICK_ESTIMATE_MODELS = ["timm:resnet18", "timm:mobilenetv3_large_100", "timm:convnext_atto", "timm:regnety_016",
+                         "resnet18-cifar10", "noscope-coral"]
+# torch.cuda.get_device_name() fragments -> our spec (most specific first); others need --gpu-spec
+GPU_SPECS = [("h200", "h200"), ("h100 pcie", "h100-pcie"), ("h100", "h100"), ("a100 80gb pcie", "a100-80gb-pcie"),
+             ("a100-sxm4-80gb", "a100-80gb"), ("a100 80gb", "a100-80gb"), ("a100", "a100-40gb"),
+             ("rtx 4090", "rtx4090"), ("rtx 5090", "rtx5090"), ("6000 blackwell max-q", "pro6000maxq"),
+             ("rtx a6000", "a6000"), ("rtx a5000", "a5000"), ("l4", "l4"), ("t4", "t4"),
+             ("v100-pcie", "v100-pcie"), ("v100", "v100")]
 
 
 # --- what is missing, asked cheaply in the parent ------------------------------------------------
@@ -171,13 +198,159 @@ def part_throughput(part: Part, args: argparse.Namespace) -> str:
 
 def part_calibrate(part: Part, args: argparse.Namespace) -> str:
     out = Path(tempfile.mkdtemp()) / "calibration_gpu.json"
-    command = [sys.executable, "-m", "intensity.cli", "calibrate-device", "--on", DEVICE, "--quick", "--out", str(out)]
+    command = [sys.executable, "-m", "intensity.cli", "calibrate-device", "--on", DEVICE, "--quick", "--dtype", "fp16",
+               "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "160"})
     if done.returncode != 0:
         raise RuntimeError(f"calibrate-device failed: {(done.stdout + done.stderr).strip()[-500:]}")
-    text = header(part, "intensity calibrate-device --on cuda --quick (fp32, quick grid)") + done.stdout
+    text = header(part, "intensity calibrate-device --on cuda --quick --dtype fp16 (quick grid)") + done.stdout
     _write(args, "calibration_gpu.json", out.read_text())
     return text
+
+
+def spec_of_gpu(device_name: str, given: str = "measured") -> str:
+    """The spec an estimate for this GPU uses: `given` unless it is `measured`, else the spec its
+    name matches; a GPU we have no spec for is a clear error naming --gpu-spec."""
+    if given != "measured":
+        return given
+    name = device_name.lower().replace("-", " ")
+    for fragment, spec in GPU_SPECS:
+        if fragment.replace("-", " ") in name:
+            return spec
+    raise ValueError(f"no spec matches GPU {device_name!r}: give --gpu-spec (a spec of `intensity list-devices` "
+                     f"or a .toml)")
+
+
+@dataclass
+class EstimateRun:
+    """The estimate part's measurements: samples for the fit, and what was left out and why."""
+
+    samples: list
+    spreads: list[float]
+    calibrated: list[float | None]  # calibrated images/s per sample (None: no calibration here)
+    skipped: list[str]
+
+
+def part_estimate(part: Part, args: argparse.Namespace) -> str:
+    from intensity.analysis.efficiency import profile_for
+    from intensity.explore import fit_device as F
+    from intensity.hardware import get_spec
+    from intensity.hardware.backends import select_device
+
+    spec = get_spec(spec_of_gpu(select_device(DEVICE).name(), args.gpu_spec), "fp16")
+    batch, iters = (32, 3) if args.quick else (256, 5)
+    run = _estimate_runs(part, args, batch, iters)
+    if len(run.samples) < 3:
+        raise RuntimeError(f"only {len(run.samples)} models measured: {'; '.join(run.skipped)}")
+    d = F.design(run.samples, spec)
+    datasheet = profile_for(spec, "eager")
+    fitted = F.fit(d, f"{spec.key} (gpu-check)", "eager")
+    fitted = dataclasses.replace(fitted, source=f"fitted to {d.count} AMP measurements of the gpu check on "
+                                                f"{select_device(DEVICE).name()}")
+    estimates = {"datasheet": F.predicted_seconds(d, F.profile_values(datasheet)),
+                 "fitted here": F.predicted_seconds(d, F.profile_values(fitted))}
+    bound = F.bound_seconds(d, spec)
+    lines = _estimate_rows(run, d, estimates, bound)
+    lines += ["", f"{'estimate':22s} " + " ".join(f"{k:>11s}" for k in FIDELITY_KEYS)]
+    for label, seconds in estimates.items():
+        lines.append(_fidelity_row(label, F.fidelity(d.measured, seconds, bound)))
+    calibrated = [r for r in run.calibrated if r]
+    if len(calibrated) == len(run.samples):
+        lines.append(_fidelity_row("calibrated", F.fidelity(d.measured, batch / np.array(calibrated), bound)))
+    if len(run.samples) >= 10 and len({s.family for s in run.samples}) >= 2:
+        lines.append(_fidelity_row("fitted, family CV", F.cross_validate(run.samples, spec, "eager")))
+    lines += ["", f"datasheet profile: {datasheet.name} ({datasheet.source})",
+              f"fitted here: {_parameters(fitted)}", f"datasheet: {_parameters(datasheet)}"]
+    lines += [f"skipped: {why}" for why in run.skipped]
+    _write(args, "estimate_gpu_profile.json", json.dumps(fitted.to_dict(), indent=1) + "\n")
+    settings = (f"batch {batch}, fp16 autocast on the fp32 model (timm's AMP benchmark: NCHW), {iters} batches x 3 "
+                f"trials after 2 warm-up (median); estimates for spec {spec.key}, eager runtime; bound: the same "
+                f"kernels at peak and full bandwidth")
+    return header(part, settings) + "\n".join(lines) + "\n"
+
+
+FIDELITY_KEYS = ("models", "spearman", "geomean", "geostd", "within_10", "within_25", "beats_bound")
+
+
+def _fidelity_row(label: str, result: dict) -> str:
+    def cell(value: object) -> str:
+        if value is None:
+            return f"{'-':>11s}"
+        return f"{value:11d}" if isinstance(value, int) else f"{value:11.3f}"
+
+    return f"{label:22s} " + " ".join(cell(result.get(k)) for k in FIDELITY_KEYS)
+
+
+def _parameters(profile: object) -> str:
+    from intensity.analysis.efficiency import EfficiencyProfile
+
+    return ", ".join(f"{name} {getattr(profile, name):.3g}" for name in EfficiencyProfile.PARAMETERS)
+
+
+def _estimate_runs(part: Part, args: argparse.Namespace, batch: int, iters: int) -> EstimateRun:
+    """Count (as AMP runs it) and measure each model until 70% of the part's limit is spent (the
+    fit and the table need the rest); a model that fails is listed, never dropped silently."""
+    from intensity.errors import first_line
+    from intensity.explore import fit_device as F
+    from intensity.measure.throughput import measure_throughput
+    from intensity.models import resolve_model
+
+    calibration = _calibration_file(args)
+    run, start = EstimateRun([], [], [], []), time.perf_counter()
+    for name in QUICK_ESTIMATE_MODELS if args.quick else ESTIMATE_MODELS:
+        if time.perf_counter() - start > 0.7 * part.limit_s:
+            run.skipped.append(f"{name}: not reached within 70% of the part's {part.limit_s} s")
+            continue
+        try:
+            resolved = resolve_model(name)
+            shape = tuple(resolved.input_shape)
+            table = F.count_table(name, shape, "eager")
+            t = measure_throughput(resolved.module, batch, shape, device=DEVICE, dtype="fp16", amp=True, warmup=2,
+                                   iters=iters, trials=3)
+        except Exception as error:  # noqa: BLE001 (one model's failure is listed; the rest go on)
+            run.skipped.append(f"{name}: {first_line(error)[:160]}")
+            continue
+        run.samples.append(F.Sample(F.PublishedRow(name, shape[-1], batch, t.images_per_s), table))
+        run.spreads.append(t.spread)
+        run.calibrated.append(_calibrated_rate(name, shape, batch, calibration))
+        print(f"progress: {name} {t.images_per_s:,.0f} images/s", file=sys.stderr, flush=True)
+    return run
+
+
+def _calibration_file(args: argparse.Namespace) -> Path | None:
+    """The calibrate part's JSON, where this run wrote one (it runs first)."""
+    folder = _results_dir(args)
+    path = folder / "calibration_gpu.json" if folder else None
+    return path if path and path.is_file() else None
+
+
+def _calibrated_rate(name: str, shape: tuple[int, ...], batch: int, calibration: Path | None) -> float | None:
+    """Images/s from the calibrated kernel times (`--device calibrated:FILE`), or None."""
+    if calibration is None:
+        return None
+    from intensity.analysis.predict import predict
+
+    try:
+        prediction = predict(name, device=f"calibrated:{calibration}", dtype="fp16", batch=batch, input_shape=shape)
+    except (ValueError, RuntimeError) as error:
+        print(f"progress: {name}: no calibrated estimate ({error})", file=sys.stderr, flush=True)
+        return None
+    return prediction.images_per_s
+
+
+def _estimate_rows(run: EstimateRun, d, estimates: dict, bound) -> list[str]:  # noqa: ANN001
+    """Per model: measured images/s (spread), each estimate's images/s and measured/estimated."""
+    names = list(estimates)
+    head = (f"{'model':30s} {'measured':>10s} {'spread':>7s} {'bound':>10s} "
+            + " ".join(f"{n:>12s} {'meas/est':>8s}" for n in names) + f" {'calibrated':>11s}")
+    lines = [head]
+    for i, sample in enumerate(run.samples):
+        batch, measured = sample.row.batch, sample.row.images_per_s
+        cells = " ".join(f"{batch / estimates[n][i]:12,.0f} {measured / (batch / estimates[n][i]):8.2f}" for n in names)
+        calibrated = run.calibrated[i]
+        lines.append(f"{sample.row.model:30s} {measured:10,.0f} {run.spreads[i]:7.1%} {batch / bound[i]:10,.0f} "
+                     f"{cells} {f'{calibrated:,.0f}' if calibrated else '-':>11s}")
+    return lines
 
 
 def part_block_fusion(part: Part, args: argparse.Namespace) -> str:
@@ -253,7 +426,8 @@ def part_train(part: Part, args: argparse.Namespace) -> str:
     return header(part, settings) + table + "\n".join(lines) + "\n"
 
 
-RUNNERS = {"throughput": part_throughput, "calibrate": part_calibrate, "block_fusion": part_block_fusion,
+RUNNERS = {"throughput": part_throughput, "calibrate": part_calibrate, "estimate": part_estimate,
+           "block_fusion": part_block_fusion,
            "fold_speedup": part_fold_speedup, "energy": part_energy, "train": part_train}
 
 

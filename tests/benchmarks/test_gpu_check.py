@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import re
 import subprocess
 import sys
 import time
@@ -87,6 +89,49 @@ def test_the_parts_run_and_write_their_results(tmp_path, monkeypatch):
         assert text.startswith(f"# {name}: ") and "# machine: " in text and "# settings: " in text
     assert "noscope-coral" in (tmp_path / "throughput_gpu.txt").read_text()
     assert "f=2" in (tmp_path / "train_gpu.txt").read_text()
+
+
+def test_the_estimate_part_measures_counts_and_fits_on_the_cpu(tmp_path, monkeypatch):
+    # the part's own code on tiny zoo CNNs, timed on the CPU under bf16-free fp16 autocast; the
+    # estimates are for an RTX 4090's spec (what a CPU run can check: the pipeline, not the figures)
+    monkeypatch.setattr(gpu_check, "DEVICE", "cpu")
+    monkeypatch.setattr(gpu_check, "QUICK_ESTIMATE_MODELS", ["game-lol-gold1", "game-sot-time", "game-apex-count",
+                                                             "nosuch-model"])
+    args = argparse.Namespace(quick=True, gpu_spec="rtx4090", results_dir=str(tmp_path), part="estimate")
+    assert gpu_check.child(args) == 0
+    text = (tmp_path / "estimate_gpu.txt").read_text()
+    assert text.startswith("# estimate: ") and "spec rtx4090" in text
+    for name in ("game-lol-gold1", "game-sot-time", "game-apex-count"):
+        assert name in text
+    assert "skipped: nosuch-model: unknown model 'nosuch-model'" in text  # listed, never dropped silently
+    fidelity = [line.split() for line in text.splitlines() if re.match(r"(datasheet|fitted here) +\d", line)]
+    assert [row[-7] for row in fidelity] == ["3", "3"]  # models column of both estimates' fidelity rows
+    profile = json.loads((tmp_path / "estimate_gpu_profile.json").read_text())
+    assert profile["runtime"] == "eager" and "gpu check" in profile["source"] and profile["overhead_us"] > 0
+
+
+@pytest.mark.slow  # ~10 s: a quick fp16 calibration of this CPU first
+def test_the_estimate_part_adds_the_calibrate_parts_estimate(tmp_path, monkeypatch):
+    monkeypatch.setattr(gpu_check, "DEVICE", "cpu")
+    monkeypatch.setattr(gpu_check, "QUICK_ESTIMATE_MODELS", ["game-lol-gold1", "game-sot-time", "game-apex-count"])
+    args = argparse.Namespace(quick=True, gpu_spec="rtx4090", results_dir=str(tmp_path), part="calibrate")
+    assert gpu_check.child(args) == 0 and (tmp_path / "calibration_gpu.json").is_file()
+    assert gpu_check.child(argparse.Namespace(**{**vars(args), "part": "estimate"})) == 0
+    text = (tmp_path / "estimate_gpu.txt").read_text()
+    calibrated = [line.split() for line in text.splitlines() if re.match(r"calibrated +\d", line)]
+    assert len(calibrated) == 1 and calibrated[0][1] == "3"
+    assert all(line.split()[-1] != "-" for line in text.splitlines() if line.startswith("game-"))
+
+
+def test_the_estimate_spec_comes_from_the_gpu_name_or_is_asked_for():
+    assert gpu_check.spec_of_gpu("NVIDIA H100 80GB HBM3") == "h100"
+    assert gpu_check.spec_of_gpu("NVIDIA H100 PCIe") == "h100-pcie"
+    assert gpu_check.spec_of_gpu("NVIDIA H200") == "h200"
+    assert gpu_check.spec_of_gpu("NVIDIA A100-SXM4-80GB") == "a100-80gb"
+    assert gpu_check.spec_of_gpu("NVIDIA GeForce RTX 4090") == "rtx4090"
+    assert gpu_check.spec_of_gpu("NVIDIA H100 NVL", "h100-pcie") == "h100-pcie"  # --gpu-spec wins
+    with pytest.raises(ValueError, match="no spec matches GPU 'NVIDIA B200': give --gpu-spec"):
+        gpu_check.spec_of_gpu("NVIDIA B200")
 
 
 @pytest.mark.gpu

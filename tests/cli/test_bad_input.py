@@ -36,6 +36,8 @@ CASES = [
     ("batch not a number", "analyze noscope-coral --batch many", "'--batch'"),
     ("unknown dtype", "analyze noscope-coral --dtype fp12", "unknown dtype 'fp12'"),
     ("amp in fp32", "analyze noscope-coral --amp --dtype fp32", "--amp (torch.autocast) runs in fp16 or bf16"),
+    ("measure amp in fp32", "measure noscope-coral --amp --dtype fp32 --device v100",
+     "--amp (torch.autocast) runs in fp16 or bf16, not fp32"),
     ("amp on a command that has none", "fold noscope-coral --amp", "No such option: --amp"),
     ("unknown device", "analyze noscope-coral --device k80", "unknown device 'k80'"),
     ("device lacks dtype", "analyze noscope-coral --device tpuv1 --dtype fp32", "no published fp32 peak"),

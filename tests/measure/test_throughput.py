@@ -83,7 +83,33 @@ def test_utilization_and_computational_efficiency_are_one_formula():
         utilization(1, 1, 0)
 
 
+def test_amp_runs_the_fp32_model_under_autocast(monkeypatch):
+    seen = []
+
+    def timed(model, x, iters, device, tick):
+        out = model(x)
+        seen.append((x.dtype, next(model.parameters()).dtype, out.dtype, torch.is_autocast_enabled("cpu")))
+        return 0.1
+
+    monkeypatch.setattr(throughput, "_timed_run", timed)
+    model = nn.Sequential(nn.Conv2d(3, 4, 1))
+    result = measure_throughput(model, 2, (3, 4, 4), warmup=0, iters=1, trials=1, dtype="bf16", amp=True)
+    # input and weights stay fp32; the conv runs (and returns) bf16 inside autocast
+    assert seen == [(torch.float32, torch.float32, torch.bfloat16, True)]
+    assert result.amp and result.dtype == "bf16" and not torch.is_autocast_enabled("cpu")
+
+
+def test_without_amp_the_model_is_cast(monkeypatch):
+    seen = []
+    monkeypatch.setattr(throughput, "_timed_run",
+                        lambda model, x, iters, device, tick: seen.append((x.dtype, model(x).dtype)) or 0.1)
+    result = measure_throughput(nn.Sequential(nn.Conv2d(3, 4, 1)), 2, (3, 4, 4), warmup=0, iters=1, trials=1,
+                                dtype="bf16")
+    assert seen == [(torch.bfloat16, torch.bfloat16)] and not result.amp
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
+    ({"dtype": "fp32", "amp": True}, r"runs in fp16 or bf16, not fp32: use --dtype fp16 or bf16"),
     ({"device": "tpu"}, "unknown `device` 'tpu'; choose one of cpu, cuda"),
     ({"dtype": "int8"}, "int8 is for analysis only"),
     ({"iters": 0}, "must be positive"),

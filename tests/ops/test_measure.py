@@ -23,6 +23,22 @@ def test_a_defaulted_dtype_is_fp32_on_the_cpu_and_a_note_says_so():
     assert measure._measure_dtype(given) == (given.model, [])
 
 
+def test_a_defaulted_dtype_is_bf16_under_amp_on_the_cpu():
+    request = measure.MeasureRequest(ModelRequest("noscope-coral", device="measured", amp=True))
+    model, notes = measure._measure_dtype(request)
+    assert (model.dtype, model.dtype_from, model.amp) == ("bf16", "built-in", True) and "autocast at bf16" in notes[0]
+
+
+def test_amp_measurement_is_recorded_and_titled():
+    request = measure.MeasureRequest(ModelRequest("noscope-coral", batch=2, device="measured", dtype="bf16",
+                                                  amp=True), iters=1, trials=1, threads=1)
+    result = measure.run_measure(request)
+    assert result.records[0]["amp"] is True and result.records[0]["dtype"] == "bf16"
+    assert result.title == "noscope-coral: batch 2, bf16 autocast on cpu"
+    with pytest.raises(ValueError, match="not fp32"):
+        measure.run_measure(measure.MeasureRequest(ModelRequest("noscope-coral", dtype="fp32", amp=True)))
+
+
 def test_gap_needs_one_accuracy_per_model():
     request = measure.MeasureRequest(ModelRequest("noscope-coral", device="measured"))
     with pytest.raises(ValueError, match="`accuracy` has 1 values for 2 models"):

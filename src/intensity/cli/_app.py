@@ -267,11 +267,14 @@ ESTIMATE_OPTIONS: dict[str, tuple[Any, Any]] = {"runtime": (RuntimeOpt, "eager")
 AmpOpt = Annotated[bool, typer.Option(
     "--amp", help="count as torch.autocast runs it at --dtype fp16/bf16 on fp32 weights: fp32 norms and "
                   "softmax, the casts as kernels (timm's AMP benchmarks run so)")]
+MeasureAmpOpt = Annotated[bool, typer.Option(
+    "--amp", help="run the fp32 model under torch.autocast at --dtype fp16/bf16 (default bf16 on the CPU) "
+                  "instead of casting it (timm's AMP benchmarks run so)")]
 
 
 def model_command(name: str | None = None, *, model: bool = True, batch: int | None = 1, fusion: bool = True,
                   device: bool = True, device_default: str | None = None, device_help: str | None = None,
-                  estimate: bool = False, amp: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                  estimate: bool = False, amp: bool | Any = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a command taking MODEL and the shared model options; it is called with a
     `ModelRequest` as its first argument instead of those options.
 
@@ -280,14 +283,15 @@ def model_command(name: str | None = None, *, model: bool = True, batch: int | N
     `device_default`/`device_help` replace --device's default (the configured one) and help;
     `model=False` leaves out the MODEL argument (a command over a built-in grid); `estimate=True`
     adds --runtime/--profile (commands that give times: bound and estimate); `amp=True` adds --amp
-    (commands whose counts all go through `ModelRequest.analysis_kwargs`)."""
+    (commands whose counts all go through `ModelRequest.analysis_kwargs`), an annotation in its
+    place adds that --amp option instead (a command that runs the model under autocast)."""
     left_out = {*(() if batch is not None else ("batch",)), *(() if fusion else ("fusion", "block", "attention")),
                 *(() if device else ("device", "peak_tflops", "bandwidth_gbs"))}
     options = {key: value for key, value in MODEL_OPTIONS.items() if key not in left_out}
     if estimate:
         options.update(ESTIMATE_OPTIONS)
     if amp:
-        options["amp"] = (AmpOpt, False)
+        options["amp"] = (AmpOpt if amp is True else amp, False)
     if batch is not None:
         options["batch"] = (BatchOpt, batch)
     if device and (device_default or device_help):

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from intensity.cli._app import (
-    BandwidthOpt, BatchOpt, DtypeOpt, FormatOpt, ItersOpt, OnOpt, OutOpt, PeakOpt, ThreadsOpt, TrialsOpt, app, call,
+    BandwidthOpt, BatchOpt, DtypeOpt, FormatOpt, ItersOpt, MeasureAmpOpt, OnOpt, OutOpt, PeakOpt, ThreadsOpt, TrialsOpt, app, call,
     check_out, emit, guarded, model_command, model_request, nonempty_path,
 )
 from intensity.ops import ModelRequest
@@ -16,7 +16,8 @@ from intensity.ops import measure as ops
 MeasuredDeviceOpt = "spec whose peak utilization is taken against (default: measured, this machine's)"
 
 
-@model_command("measure", batch=32, fusion=False, device_default="measured", device_help=MeasuredDeviceOpt)
+@model_command("measure", batch=32, fusion=False, device_default="measured", device_help=MeasuredDeviceOpt,
+               amp=MeasureAmpOpt)
 def measure(
     request: ModelRequest,
     on: OnOpt = "cpu",
@@ -30,7 +31,7 @@ def measure(
     out: OutOpt = None,
 ) -> None:
     """Measure images/s, utilization (seed 003) and the efficiency gap (seed 001) on this machine.
-    On the CPU the dtype defaults to fp32 (give --dtype to choose)."""
+    On the CPU the dtype defaults to fp32, bf16 with --amp (give --dtype to choose)."""
     check_out(out, request.input_files())
     result = call(f"measuring {request.model}", ops.run_measure, ops.MeasureRequest(
         request, on=on, iters=iters, trials=trials, channels_last=channels_last, compile=compile, threads=threads,
@@ -53,13 +54,14 @@ def gap(
     plots: Annotated[Optional[str], typer.Option(help="write the gap and Pareto figures (PNG, SVG) here; needs --accuracy",
                                                  callback=nonempty_path)] = None,
     threads: ThreadsOpt = None,
+    amp: MeasureAmpOpt = False,
     format: FormatOpt = "table",  # noqa: A002
     out: OutOpt = None,
 ) -> None:
     """Ideal vs actual latency and computational efficiency for a family of models (seed 001 Fig. 1)."""
     accuracies = guarded(lambda: _accuracies(accuracy, len(models)))
     request = guarded(lambda: model_request(models[0], batch=batch, dtype=dtype, device=device,
-                                            peak_tflops=peak_tflops, bandwidth_gbs=bandwidth_gbs))
+                                            peak_tflops=peak_tflops, bandwidth_gbs=bandwidth_gbs, amp=amp))
     check_out(out, request.input_files())
     if plots is not None:
         guarded(lambda: _check_plots(plots, accuracy))

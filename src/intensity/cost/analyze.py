@@ -65,7 +65,7 @@ def autocast_dtype(data_type: DType) -> torch.dtype:
     """The torch dtype autocast runs at, for an `amp` count: fp16 or bf16 only."""
     if data_type.name not in AUTOCAST_DTYPES:
         raise ValueError(f"`amp` (torch.autocast) runs in fp16 or bf16, not {data_type.name}: use "
-                         f"--dtype fp16 or bf16 with it, or drop --amp to count {data_type.name}")
+                         f"--dtype fp16 or bf16 with it, or drop --amp to use {data_type.name} throughout")
     return data_type.torch_dtype
 
 

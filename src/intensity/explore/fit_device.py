@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from intensity.analysis.efficiency import (
 from intensity.hardware.spec import HardwareSpec
 from intensity.output import write_atomic
 from intensity.progress import Progress, notify
+
+if TYPE_CHECKING:
+    import torch
 
 PUBLISHED = {
     ("rtx4090", "eager"): "benchmark-infer-amp-nchw-pt291-cu128-4090.csv",
@@ -143,13 +147,22 @@ class KernelTable:
 def analyse_table(model: str, img_size: int, runtime: str, *, deploy: bool = True) -> KernelTable:
     """Count a timm model's kernels for `runtime` (eager: every op a kernel; compiled: library
     GEMMs plus one generated epilogue each)."""
+    return count_table(f"timm:{model}", (3, img_size, img_size), runtime, deploy=deploy, name=model)
+
+
+def count_table(reference: str | torch.nn.Module, input_shape: tuple[int, ...], runtime: str, *,
+                deploy: bool = True, name: str | None = None) -> KernelTable:
+    """`analyse_table` for any model `analyze` takes (a zoo name, timm:/torchvision: reference or a
+    module) at `input_shape`, counted as AMP runs it: what a measurement under autocast is fitted to."""
     from intensity.api import analyze
 
     from intensity.analysis.efficiency import RUNTIMES
 
     fusion = RUNTIMES[runtime].fusion
-    report = analyze(f"timm:{model}", batch=ANALYSIS_BATCH, dtype=DTYPE, fusion=fusion,
-                     input_shape=(3, img_size, img_size), deploy=deploy, amp=True)
+    report = analyze(reference, batch=ANALYSIS_BATCH, dtype=DTYPE, fusion=fusion,
+                     input_shape=tuple(input_shape), deploy=deploy, amp=True)
+    model = name or str(reference)
+    img_size = int(input_shape[-1])
     kernels = report.kernels
     works = RUNTIMES[runtime](kernels)
     weights = _weight_bytes(kernels, runtime)
@@ -410,11 +423,12 @@ def cross_validate(samples: Sequence[Sample], spec: HardwareSpec, runtime: str, 
     for fold in sorted(set(assignment)):
         test = [i for i, a in enumerate(assignment) if a == fold]
         profile = fit(design([s for s, a in zip(samples, assignment) if a != fold], spec), spec.key, runtime)
-        estimated[test] = predicted_seconds(design([samples[i] for i in test], spec), _profile_values(profile))
+        estimated[test] = predicted_seconds(design([samples[i] for i in test], spec), profile_values(profile))
     return fidelity(design(samples, spec).measured, estimated)
 
 
-def _profile_values(profile: EfficiencyProfile) -> dict[str, float]:
+def profile_values(profile: EfficiencyProfile) -> dict[str, float]:
+    """The parameters `predicted_seconds` takes, from a profile."""
     return {name: getattr(profile, name) for name in EfficiencyProfile.PARAMETERS}
 
 

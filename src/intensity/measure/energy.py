@@ -96,8 +96,9 @@ class _PowerSampler:
 
 def measure_energy(model: torch.nn.Module, batch: int, input_shape: tuple[int, ...], macs_per_image: float,
                    *, dtype: str = "fp16", iters: int = 50, interval: float = 0.01, device: str = "cuda",
-                   threads: int | None = None, progress: Progress | None = None) -> Energy:
-    """Mean NVML power of GPU `device` over `iters` timed batches; `progress` hears of every batch."""
+                   threads: int | None = None, amp: bool = False, progress: Progress | None = None) -> Energy:
+    """Mean NVML power of GPU `device` over `iters` timed batches; `progress` hears of every batch;
+    `amp` runs the fp32 model under torch.autocast at `dtype`."""
     reason = energy_unavailable()
     if reason:
         raise ValueError(reason)
@@ -106,7 +107,7 @@ def measure_energy(model: torch.nn.Module, batch: int, input_shape: tuple[int, .
         raise ValueError(f"`device` {where}: energy needs NVML power readings of an NVIDIA GPU; give cuda or cuda:N")
     with _PowerSampler(interval, where) as sampler:
         result = measure_throughput(model, batch, input_shape, device=where, dtype=dtype, iters=iters,
-                                    trials=1, warmup=5, threads=threads, progress=progress)
+                                    trials=1, warmup=5, threads=threads, amp=amp, progress=progress)
     images = batch * iters
     seconds = images / result.images_per_s
     power = sum(sampler.samples) / max(len(sampler.samples), 1)

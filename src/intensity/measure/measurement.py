@@ -43,13 +43,14 @@ class Measurement:
 def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None,
                   dtype: str = "fp32", on: str = "cpu", device: str = "measured", warmup: int = 3,
                   iters: int = 10, trials: int = 3, channels_last: bool = False, compile: bool = False,
-                  accuracy: float | None = None, threads: int | None = None,
+                  accuracy: float | None = None, threads: int | None = None, amp: bool = False,
                   progress: Progress | None = None) -> Measurement:
     """Measure `model` on `on` (cpu, cuda or cuda:N) and relate it to the peak of spec `device`.
 
     `threads` fixes torch's thread count for the timing and any micro-benchmark (default: the
-    current setting); `progress(description, completed, total)` hears of each stage's steps."""
-    check_arguments(batch, warmup, iters, trials, on, dtype, option="on")
+    current setting); `amp` runs the fp32 model under torch.autocast at `dtype` (fp16/bf16);
+    `progress(description, completed, total)` hears of each stage's steps."""
+    check_arguments(batch, warmup, iters, trials, on, dtype, option="on", amp=amp)
     notify(progress, f"building {model}", 0, 1)
     resolved = resolve_model(model)
     shape = parse_input_shape(input_shape) if input_shape else resolved.input_shape
@@ -60,7 +61,7 @@ def measure_model(model: str, *, batch: int = 32, input_shape: str | None = None
     notify(progress, f"counting flops of {model}", 1, 1)
     result = measure_throughput(resolved.module, batch, shape, device=on, dtype=dtype, warmup=warmup,
                                 iters=iters, trials=trials, channels_last=channels_last, compile=compile,
-                                threads=threads, progress=progress)
+                                threads=threads, amp=amp, progress=progress)
     peak = spec.peak_flops(dtype)
     gap = efficiency_gap(model, per_image * batch, result.batch_latency, peak, accuracy)
     warnings = (*spec.warnings, *([result.warning] if result.warning else []), *above_peak_warning(gap.efficiency, spec))

@@ -10,6 +10,8 @@ from intensity.ops._base import BUILT_IN, GIVEN, ModelRequest, OpResult, Setting
 from intensity.progress import Progress
 
 CPU_DTYPE = "fp32"  # what a CPU measurement uses unless a dtype is given: CPUs have no fast fp16 kernels
+CPU_AMP_DTYPE = "bf16"  # the same under --amp, which needs a 16-bit dtype
+CPU_AMP_DTYPES = ("bf16",)
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def run_measure(request: MeasureRequest, *, progress: Progress | None = None) ->
         energy, why = _energy(model, request.threads, record["flops_per_image"] / 2, progress)
         record.update(energy)
         notes += [why] if why else []
-    title = f"{model.model}: batch {model.batch}, {model.dtype} on {request.on}"
+    title = f"{model.model}: batch {model.batch}, {_dtype_words(model)} on {request.on}"
     return MeasureResult(title, [record], settings=model.settings(), notes=notes, warnings=warnings)
 
 
@@ -67,14 +69,23 @@ def run_gap(models: Sequence[str], request: MeasureRequest, accuracies: Sequence
         record, more = _measured(request, base.but(model=name), accuracy, progress)
         records.append(record)
         warnings += more
-    title = f"efficiency gap: batch {base.batch}, {base.dtype} on {request.on}"
+    title = f"efficiency gap: batch {base.batch}, {_dtype_words(base)} on {request.on}"
     return MeasureResult(title, records, settings=base.settings(), notes=notes, warnings=warnings)
 
 
+def _dtype_words(model: ModelRequest) -> str:
+    return f"{model.dtype} autocast" if model.amp else model.dtype
+
+
 def _measure_dtype(request: MeasureRequest) -> tuple[ModelRequest, list[str]]:
-    """On a CPU a defaulted dtype becomes fp32 (fp16 convolutions there are slow emulations)."""
+    """On a CPU a defaulted dtype becomes fp32 (fp16 convolutions there are slow emulations), or
+    bf16 under --amp (autocast runs only at fp16 or bf16, and CPUs have bf16 kernels)."""
     model = request.model
-    if request.on == "cpu" and model.dtype_from != GIVEN and model.dtype != CPU_DTYPE:
+    if request.on == "cpu" and model.dtype_from != GIVEN and model.amp and model.dtype not in CPU_AMP_DTYPES:
+        note = (f"measuring under autocast at {CPU_AMP_DTYPE} on the CPU (the default {model.dtype} has no fast "
+                f"CPU kernels); give --dtype to choose")
+        return model.but(dtype=CPU_AMP_DTYPE, dtype_from=BUILT_IN), [note]
+    if request.on == "cpu" and model.dtype_from != GIVEN and not model.amp and model.dtype != CPU_DTYPE:
         note = f"measuring in {CPU_DTYPE} on the CPU (the default {model.dtype} has no fast CPU kernels); give --dtype to choose"
         return model.but(dtype=CPU_DTYPE, dtype_from=BUILT_IN), [note]  # the CPU's built-in default, not given
     return model, []
@@ -84,12 +95,13 @@ def _measured(request: MeasureRequest, model: ModelRequest, accuracy: float | No
               progress: Progress | None) -> tuple[dict[str, Any], list[str]]:
     from intensity.measure.measurement import check_arguments, measure_model
 
-    check_arguments(model.batch, 3, request.iters, request.trials, request.on, model.dtype, option="on")  # before any benchmark
+    check_arguments(model.batch, 3, request.iters, request.trials, request.on, model.dtype, option="on",
+                    amp=model.amp)  # before any benchmark
     spec, _ = resolve_spec(model, threads=request.threads, progress=progress)  # its warnings join the record's
     measurement = measure_model(model.model, batch=model.batch, input_shape=model.input_shape, dtype=model.dtype,
                                 on=request.on, device=spec.device, iters=request.iters, trials=request.trials,
                                 channels_last=request.channels_last, compile=request.compile, accuracy=accuracy,
-                                threads=request.threads, progress=progress)
+                                threads=request.threads, amp=model.amp, progress=progress)
     record = measurement.to_dict()
     return record, [f"{model.model}: {text}" for text in record.get("warnings") or ()]
 
@@ -107,7 +119,7 @@ def _energy(model: ModelRequest, threads: int | None, macs: float,
     resolved = resolve_model(model.model)
     shape = parse_input_shape(model.input_shape) if model.input_shape else resolved.input_shape
     energy = measure_energy(resolved.module, model.batch, shape, macs, dtype=model.dtype, threads=threads,
-                            progress=progress)
+                            amp=model.amp, progress=progress)
     return asdict(energy), None
 
 
