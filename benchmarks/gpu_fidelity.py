@@ -107,20 +107,23 @@ def _runtime_section(runtime: str, args: argparse.Namespace) -> list[str]:
 
 
 def _samples(gpu: str, runtime: str, args: argparse.Namespace):  # noqa: ANN202
-    rows = F.load_published(args.published, gpu, runtime).rows
+    published = F.load_published(args.published, gpu, runtime)
+    rows = published.rows
     if args.cached_only:
-        rows = [r for r in rows if _cached(args, runtime, r)]
+        rows = [r for r in rows if _cached(args, runtime, r, published.fast_norm)]
     if args.quick:
         rows = sorted(rows, key=lambda r: r.model)
         random.Random(0).shuffle(rows)
         rows = rows[:24]
-    samples, failed = F.collect(rows, runtime, args.cache, progress=_progress(gpu, runtime))
+    samples, failed = F.collect(rows, runtime, args.cache, fast_norm=published.fast_norm,
+                                progress=_progress(gpu, runtime))
     groups = F.split_samples(samples)
     return groups["cnn"], groups["attention"], failed
 
 
-def _cached(args: argparse.Namespace, runtime: str, row) -> bool:  # noqa: ANN001
-    return (args.cache / F.CACHE_VERSION / runtime / "deploy" / f"{row.model}@{row.img_size}.json").is_file()
+def _cached(args: argparse.Namespace, runtime: str, row, fast_norm: bool = False) -> bool:  # noqa: ANN001
+    graph = "deploy-fast-norm" if fast_norm else "deploy"
+    return (args.cache / F.CACHE_VERSION / runtime / graph / f"{row.model}@{row.img_size}.json").is_file()
 
 
 def _progress(gpu: str, runtime: str):  # noqa: ANN202

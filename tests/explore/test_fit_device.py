@@ -109,3 +109,43 @@ def test_kernel_tables_count_the_autocast_pass_and_weight_casts_do_not_scale_wit
     assert all(eight[i].bytes == sixteen[i].bytes for i in casts)
     half = [i for i, a in enumerate(table.activation_bytes) if a]
     assert all(sixteen[i].bytes > eight[i].bytes for i in half)
+
+
+def test_fast_norm_counts_group_norm_at_fp16_in_one_kernel_and_restores_timm():
+    import timm.layers
+
+    from intensity.explore.fit_device import analyse_table, has_fast_norm_layers, timm_fast_norm
+
+    plain = analyse_table("test_efficientnet_gn", 160, "eager")
+    fast = analyse_table("test_efficientnet_gn", 160, "eager", fast_norm=True)
+    # native autocast: cast to fp32 (read 2 B, write 4 B per element), GroupNorm in fp32 (4 + 4),
+    # then the next op reads fp32; --fast-norm: one fp16 GroupNorm (2 + 2), no casts
+    assert len(fast.kind) < len(plain.kind)
+    assert sum(fast.activation_bytes) < 0.8 * sum(plain.activation_bytes)
+    assert sum(fast.flops) == pytest.approx(sum(plain.flops), rel=0.01)
+    assert not timm.layers.is_fast_norm()
+    with timm_fast_norm(True):
+        assert timm.layers.is_fast_norm()
+    assert not timm.layers.is_fast_norm()
+    assert has_fast_norm_layers("test_efficientnet_gn") and not has_fast_norm_layers("resnet18")
+
+
+def test_the_tables_measured_with_fast_norm_are_marked(tmp_path, monkeypatch):
+    import intensity.explore.fit_device as F
+
+    monkeypatch.setattr(F, "FAST_NORM", {("rtx4090", "eager")})
+    header = "model,infer_img_size,infer_samples_per_sec,infer_batch_size\nresnet18,224,10.0,256\n"
+    for name in ("benchmark-infer-amp-nchw-pt291-cu128-4090.csv", "benchmark-infer-amp-nchw-pt291-cu130-5090.csv",
+                 "benchmark-infer-amp-nchw-pt291-cu128-4090-dynamo.csv"):
+        (tmp_path / name).write_text(header)
+    assert load_published(tmp_path, "rtx4090", "eager").fast_norm
+    assert not load_published(tmp_path, "rtx5090", "eager").fast_norm
+    assert not load_published(tmp_path, "rtx4090", "compiled").fast_norm
+
+
+def test_a_fast_norm_count_of_a_model_without_such_layers_is_its_plain_count(tmp_path):
+    from intensity.explore.fit_device import cached_table
+
+    fast = cached_table("resnet18", 64, "eager", tmp_path, fast_norm=True)
+    assert fast == cached_table("resnet18", 64, "eager", tmp_path)
+    assert sorted(p.parent.name for p in tmp_path.rglob("*.json")) == ["deploy", "deploy-fast-norm"]

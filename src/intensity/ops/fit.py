@@ -55,7 +55,8 @@ def run_fit_device(*, published: str | Path, gpu: str, runtime: str = "eager", o
     check_output(out, inputs=[published, cache])
     table = F.load_published(published, spec.key, runtime)
     rows = table.rows if limit is None else table.rows[:check_int(limit, "limit", low=1, example="100")]
-    samples, failed = F.collect(rows, runtime, Path(cache) if cache else None, progress=progress)
+    samples, failed = F.collect(rows, runtime, Path(cache) if cache else None, fast_norm=table.fast_norm,
+                                progress=progress)
     cnn = F.split_samples(samples)["cnn"]
     if len(cnn) < 6:
         raise ValueError(_too_few(len(cnn), len(rows), len(samples) - len(cnn), table.skipped, failed))
