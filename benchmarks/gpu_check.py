@@ -250,7 +250,7 @@ def part_estimate(part: Part, args: argparse.Namespace) -> str:
     estimates = {"datasheet": F.predicted_seconds(d, F.profile_values(datasheet)),
                  "fitted here": F.predicted_seconds(d, F.profile_values(fitted))}
     bound = F.bound_seconds(d, spec)
-    lines = _estimate_rows(run, d, estimates, bound)
+    lines = _estimate_rows(run, estimates, bound)
     lines += ["", f"{'estimate':22s} " + " ".join(f"{k:>11s}" for k in FIDELITY_KEYS)]
     for label, seconds in estimates.items():
         lines.append(_fidelity_row(label, F.fidelity(d.measured, seconds, bound)))
@@ -338,7 +338,7 @@ def _calibrated_rate(name: str, shape: tuple[int, ...], batch: int, calibration:
     return prediction.images_per_s
 
 
-def _estimate_rows(run: EstimateRun, d, estimates: dict, bound) -> list[str]:  # noqa: ANN001
+def _estimate_rows(run: EstimateRun, estimates: dict, bound) -> list[str]:  # noqa: ANN001
     """Per model: measured images/s (spread), each estimate's images/s and measured/estimated."""
     names = list(estimates)
     head = (f"{'model':30s} {'measured':>10s} {'spread':>7s} {'bound':>10s} "

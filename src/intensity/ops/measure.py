@@ -11,7 +11,6 @@ from intensity.progress import Progress
 
 CPU_DTYPE = "fp32"  # what a CPU measurement uses unless a dtype is given: CPUs have no fast fp16 kernels
 CPU_AMP_DTYPE = "bf16"  # the same under --amp, which needs a 16-bit dtype
-CPU_AMP_DTYPES = ("bf16",)
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def _measure_dtype(request: MeasureRequest) -> tuple[ModelRequest, list[str]]:
     """On a CPU a defaulted dtype becomes fp32 (fp16 convolutions there are slow emulations), or
     bf16 under --amp (autocast runs only at fp16 or bf16, and CPUs have bf16 kernels)."""
     model = request.model
-    if request.on == "cpu" and model.dtype_from != GIVEN and model.amp and model.dtype not in CPU_AMP_DTYPES:
+    if request.on == "cpu" and model.dtype_from != GIVEN and model.amp and model.dtype != CPU_AMP_DTYPE:
         note = (f"measuring under autocast at {CPU_AMP_DTYPE} on the CPU (the default {model.dtype} has no fast "
                 f"CPU kernels); give --dtype to choose")
         return model.but(dtype=CPU_AMP_DTYPE, dtype_from=BUILT_IN), [note]
